@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// swiftvr: a GStreamer element that restores faces in video on the CPU.
+//
+// Layers, one way only (see docs/ARCHITECTURE.md):
+//   C system libraries (CGStreamer, COpenBLAS)
+//     → SwiftVRPipeline  (frames, temporal windows, processing stages; no GStreamer)
+//     → SwiftVRElement   (the GstElement: pads, events, queries, properties)
+//     → SwiftVRPlugin    (the exported plugin entry point; the only product)
+import PackageDescription
+
+// MARK: - Plugin link flags
+
+// The plugin is loaded by C hosts (gst-launch-1.0, Python) that carry no Swift
+// runtime, so the Swift standard library is linked statically into the .so and
+// its symbols are kept private (--exclude-libs) so that two Swift plugins in one
+// process cannot interpose each other's runtime. Only the plugin target carries
+// these flags: the test binary links the element module with the shared runtime.
+let pluginLinkerFlags: [LinkerSetting] = [
+    .unsafeFlags([
+        "-static-stdlib",
+        "-Xlinker", "--exclude-libs=ALL",
+        "-Xlinker", "-z", "-Xlinker", "defs",
+        "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/SwiftVRPlugin/exports.map",
+    ]),
+]
+
+let package = Package(
+    name: "swiftvr",
+    products: [
+        // libgstswiftvr.so — GStreamer finds `gst_plugin_swiftvr_get_desc` from the file name.
+        .library(name: "gstswiftvr", type: .dynamic, targets: ["SwiftVRPlugin"]),
+    ],
+    targets: [
+        // MARK: - C system libraries
+        .systemLibrary(name: "CGStreamer", path: "Sources/CGStreamer", pkgConfig: "gstreamer-video-1.0",
+                       providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
+        .systemLibrary(name: "CGstCheck", path: "Sources/CGstCheck", pkgConfig: "gstreamer-check-1.0",
+                       providers: [.apt(["libgstreamer1.0-dev"])]),
+
+        // MARK: - Pure Swift core (no GStreamer)
+        .target(name: "SwiftVRPipeline", path: "Sources/SwiftVRPipeline"),
+
+        // MARK: - The GStreamer element
+        .target(name: "SwiftVRElement", dependencies: ["CGStreamer", "SwiftVRPipeline"],
+                path: "Sources/SwiftVRElement"),
+        .target(name: "SwiftVRPlugin", dependencies: ["SwiftVRElement", "CGStreamer"],
+                path: "Sources/SwiftVRPlugin", exclude: ["exports.map"], linkerSettings: pluginLinkerFlags),
+
+        // MARK: - Tests
+        .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline"]),
+        .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "CGStreamer", "CGstCheck"]),
+        .testTarget(name: "PipelineTests", dependencies: []),
+    ]
+)

@@ -1,0 +1,34 @@
+// The few things Swift cannot import from GStreamer's headers: C-layout
+// instance structs and function-like macros. Everything else is called directly.
+#ifndef SWIFTVR_CGSTREAMER_SHIM_H
+#define SWIFTVR_CGSTREAMER_SHIM_H
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+// GObject instance and class layout of the swiftvr element. `impl` holds a
+// retained pointer to the Swift object that owns settings and stream state.
+typedef struct {
+    GstElement parent;
+    void *impl;
+} SwiftVRInstance;
+
+typedef struct {
+    GstElementClass parent_class;
+} SwiftVRClass;
+
+// GST_PARAM_MUTABLE_PLAYING and friends are shift expressions Swift does not import.
+static inline GParamFlags swiftvr_param_flags(gboolean mutable_playing) {
+    return (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                         (mutable_playing ? GST_PARAM_MUTABLE_PLAYING : GST_PARAM_MUTABLE_READY));
+}
+
+// GST_VIDEO_FRAME_PLANE_DATA / _STRIDE: fixed-size C arrays import as tuples.
+static inline guint8 *swiftvr_frame_plane_data(GstVideoFrame *frame, guint plane) {
+    return (guint8 *)frame->data[plane];
+}
+static inline gint swiftvr_frame_plane_stride(const GstVideoFrame *frame, guint plane) {
+    return frame->info.stride[plane];
+}
+
+#endif

@@ -1,0 +1,2 @@
+// GstHarness for the element tests only; the plugin never links libgstcheck.
+#include <gst/check/gstharness.h>
