@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Restores the faces in a video file and writes an MP4; the audio track is kept
+# (re-encoded to AAC), frame rate and timestamps are the input's.
+#
+# Run: GST_PLUGIN_PATH=.build/release gst-examples/file-to-file.sh in.mp4 out.mp4 [swiftvr properties…]
+#      e.g. gst-examples/file-to-file.sh samples/faces-640x360.mp4 /tmp/out.mp4 window=4
+set -euo pipefail
+in=${1:?usage: file-to-file.sh IN OUT [swiftvr properties...]}
+out=${2:?usage: file-to-file.sh IN OUT [swiftvr properties...]}
+shift 2
+uri=$(realpath "$in")
+# -e turns Ctrl-C into EOS so the MP4 is finalised; swiftvr drains its window on EOS.
+exec gst-launch-1.0 -e \
+  uridecodebin uri="file://$uri" name=dec \
+  dec. ! queue ! videoconvert ! swiftvr "$@" ! videoconvert ! x264enc speed-preset=medium ! h264parse ! queue ! mux. \
+  dec. ! queue ! audioconvert ! audioresample ! avenc_aac ! queue ! mux. \
+  mp4mux name=mux ! filesink location="$out"
