@@ -135,6 +135,17 @@ final class WindowingTests: XCTestCase {
         gst_object_unref(pool)
     }
 
+    func testStopsPushingWhenDownstreamIsFlushing() {
+        let h = Harness(properties: ["window": "3"])
+        h.pushFrames(2)
+        // Deactivating the harness' sink pad makes every push from swiftvr return FLUSHING.
+        _ = gst_pad_set_active(h.h.pointee.sinkpad, 0)
+        XCTAssertEqual(h.push(h.frame(pts: 3 * second)), GST_FLOW_FLUSHING,
+                       "the first failed push ends the window and its flow return goes upstream")
+        _ = gst_pad_set_active(h.h.pointee.sinkpad, 1)
+        XCTAssertEqual(h.pullPTS(), [], "nothing after the failed push was delivered")
+    }
+
     private func eventTypesReceived(_ h: Harness) -> [GstEventType] {
         var types: [GstEventType] = []
         while let e = gst_harness_try_pull_event(h.h) {
