@@ -34,8 +34,13 @@ let package = Package(
         // MARK: - C system libraries
         .systemLibrary(name: "CGStreamer", path: "Sources/CGStreamer", pkgConfig: "gstreamer-video-1.0",
                        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CGstCheck", path: "Sources/CGstCheck", pkgConfig: "gstreamer-check-1.0",
                        providers: [.apt(["libgstreamer1.0-dev"])]),
+
+        // MARK: - Tensor engine (OpenBLAS; no GStreamer, no Foundation)
+        .target(name: "SwiftVRTensor", dependencies: ["COpenBLAS"], path: "Sources/SwiftVRTensor"),
 
         // MARK: - Pure Swift core (no GStreamer)
         .target(name: "SwiftVRPipeline", path: "Sources/SwiftVRPipeline"),
@@ -47,6 +52,7 @@ let package = Package(
                 path: "Sources/SwiftVRPlugin", exclude: ["exports.map"], linkerSettings: pluginLinkerFlags),
 
         // MARK: - Tests
+        .testTarget(name: "SwiftVRTensorTests", dependencies: ["SwiftVRTensor"]),
         .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline"]),
         .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "CGStreamer", "CGstCheck"]),
         .testTarget(name: "PipelineTests", dependencies: []),

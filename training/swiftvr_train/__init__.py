@@ -1,0 +1,1 @@
+"""Python side of swiftvr: model conversion, reference fixtures and (later) training."""
