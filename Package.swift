@@ -42,6 +42,9 @@ let package = Package(
         // MARK: - Tensor engine (OpenBLAS; no GStreamer, no Foundation)
         .target(name: "SwiftVRTensor", dependencies: ["COpenBLAS"], path: "Sources/SwiftVRTensor"),
 
+        // MARK: - Models (read like their PyTorch twins)
+        .target(name: "SwiftVRModels", dependencies: ["SwiftVRTensor"], path: "Sources/SwiftVRModels"),
+
         // MARK: - Pure Swift core (no GStreamer)
         .target(name: "SwiftVRPipeline", path: "Sources/SwiftVRPipeline"),
 
@@ -53,6 +56,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SwiftVRTensorTests", dependencies: ["SwiftVRTensor"]),
+        .testTarget(name: "SwiftVRModelsTests", dependencies: ["SwiftVRModels", "SwiftVRTensor"]),
         .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline"]),
         .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "CGStreamer", "CGstCheck"]),
         .testTarget(name: "PipelineTests", dependencies: []),

