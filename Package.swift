@@ -29,6 +29,7 @@ let package = Package(
     products: [
         // libgstswiftvr.so — GStreamer finds `gst_plugin_swiftvr_get_desc` from the file name.
         .library(name: "gstswiftvr", type: .dynamic, targets: ["SwiftVRPlugin"]),
+        .executable(name: "swiftvr-bench", targets: ["swiftvr-bench"]),
     ],
     targets: [
         // MARK: - C system libraries
@@ -46,13 +47,17 @@ let package = Package(
         .target(name: "SwiftVRModels", dependencies: ["SwiftVRTensor"], path: "Sources/SwiftVRModels"),
 
         // MARK: - Pure Swift core (no GStreamer)
-        .target(name: "SwiftVRPipeline", path: "Sources/SwiftVRPipeline"),
+        .target(name: "SwiftVRPipeline", dependencies: ["SwiftVRModels", "SwiftVRTensor"], path: "Sources/SwiftVRPipeline"),
 
         // MARK: - The GStreamer element
         .target(name: "SwiftVRElement", dependencies: ["CGStreamer", "SwiftVRPipeline"],
                 path: "Sources/SwiftVRElement"),
         .target(name: "SwiftVRPlugin", dependencies: ["SwiftVRElement", "CGStreamer"],
                 path: "Sources/SwiftVRPlugin", exclude: ["exports.map"], linkerSettings: pluginLinkerFlags),
+
+        // MARK: - Benchmarks (print tables; never run by tests)
+        .executableTarget(name: "swiftvr-bench", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor"],
+                          path: "Sources/swiftvr-bench"),
 
         // MARK: - Tests
         .testTarget(name: "SwiftVRTensorTests", dependencies: ["SwiftVRTensor"]),

@@ -1,0 +1,56 @@
+import SwiftVRModels
+import SwiftVRTensor
+
+/// Finds faces in whole frames of any size with CenterFace.
+///
+/// The frame is scaled (never up) so its longer side is at most `inputLongSide`,
+/// padded to the network's stride of 32, run, decoded, and the faces mapped back to
+/// frame pixels. The input tensor is reused while the frame size stays the same.
+public final class FaceDetector: @unchecked Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var threshold: Float = 0.5
+        public var maxFaces = 8
+        /// Faces whose shorter box side (frame pixels) is below this are dropped.
+        public var minFaceSize: Float = 0
+        /// Longer side of the image the network sees; 0 = the frame's own size.
+        public var inputLongSide = 640
+        public init() {}
+    }
+
+    public let model: CenterFace
+    private var blob = Tensor(shape: [1, 3, 32, 32])
+
+    public init(model: CenterFace) { self.model = model }
+
+    public convenience init(modelPath: String) throws(TensorError) {
+        self.init(model: try CenterFace(path: modelPath))
+    }
+
+    /// The network input size for a frame: scaled size and padded tensor size.
+    public static func inputGeometry(width: Int, height: Int, longSide: Int) -> (scaled: (w: Int, h: Int), padded: (w: Int, h: Int)) {
+        let longest = max(width, height)
+        let s = longSide > 0 && longest > longSide ? Double(longSide) / Double(longest) : 1
+        let w = max(1, Int((Double(width) * s).rounded())), h = max(1, Int((Double(height) * s).rounded()))
+        let stride = CenterFace.stride
+        return ((w, h), ((w + stride - 1) / stride * stride, (h + stride - 1) / stride * stride))
+    }
+
+    public func detect(_ frame: FrameView, colorimetry: Colorimetry, settings: Settings) -> [FaceDetection] {
+        let g = Self.inputGeometry(width: frame.width, height: frame.height, longSide: settings.inputLongSide)
+        if blob.dim(2) != g.padded.h || blob.dim(3) != g.padded.w {
+            blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
+        }
+        resample(frame, colorimetry: colorimetry, into: blob, size: g.scaled)
+        var faces = model(blob).decode(threshold: settings.threshold)
+        let (sx, sy) = (Float(frame.width) / Float(g.scaled.w), Float(frame.height) / Float(g.scaled.h))
+        let (fw, fh) = (Float(frame.width), Float(frame.height))
+        faces = faces.compactMap { f in
+            var o = f
+            o.x1 = min(f.x1 * sx, fw); o.x2 = min(f.x2 * sx, fw)
+            o.y1 = min(f.y1 * sy, fh); o.y2 = min(f.y2 * sy, fh)
+            o.landmarks = f.landmarks.map { ($0.x * sx, $0.y * sy) }
+            return min(o.width, o.height) >= settings.minFaceSize && o.area > 0 ? o : nil
+        }
+        return Array(faces.prefix(max(settings.maxFaces, 0)))
+    }
+}

@@ -1,0 +1,99 @@
+import SwiftVRModels
+
+/// A face followed over time: a stable id and a smoothed box and landmarks.
+public struct FaceTrack: Sendable {
+    public let id: UInt32
+    public var face: FaceDetection
+    /// Consecutive frames without a matching detection.
+    public var missed: Int
+    /// Frames since the track started.
+    public var age: Int
+}
+
+/// Gives faces ids that persist across frames and smooths their landmarks so the
+/// aligned crop does not jitter.
+///
+/// Association is greedy on a score that combines box overlap (IoU) with how close
+/// the five landmarks are, relative to the face size; a track survives `maxMissed`
+/// frames without a detection (reported where it was last seen). Smoothing is an
+/// adaptive exponential filter: small movements (detector jitter) are damped
+/// strongly, large ones (real motion) are followed at once.
+public final class FaceTracker: @unchecked Sendable {
+    public var maxMissed: Int
+    public var minScore: Float
+    private(set) public var tracks: [FaceTrack] = []
+    private var nextID: UInt32 = 1
+
+    public init(maxMissed: Int = 5, minScore: Float = 0.15) {
+        self.maxMissed = maxMissed
+        self.minScore = minScore
+    }
+
+    public func reset() {
+        tracks.removeAll()
+        nextID = 1
+    }
+
+    /// Match score in 0…1: IoU weighted by landmark agreement.
+    static func affinity(_ t: FaceDetection, _ d: FaceDetection) -> Float {
+        let iou = t.iou(d)
+        guard iou > 0 else { return 0 }
+        let size = max(1, (t.width + t.height + d.width + d.height) / 4)
+        var dist: Float = 0
+        for (a, b) in zip(t.landmarks, d.landmarks) {
+            let dx = a.x - b.x, dy = a.y - b.y
+            dist += (dx * dx + dy * dy).squareRoot()
+        }
+        dist /= Float(max(t.landmarks.count, 1)) * size
+        return iou * max(0, 1 - dist)
+    }
+
+    /// Folds one frame's detections in; returns the tracks alive after it.
+    @discardableResult
+    public func update(_ detections: [FaceDetection]) -> [FaceTrack] {
+        var pairs: [(score: Float, t: Int, d: Int)] = []
+        for (ti, t) in tracks.enumerated() {
+            for (di, d) in detections.enumerated() {
+                let s = Self.affinity(t.face, d)
+                if s >= minScore { pairs.append((s, ti, di)) }
+            }
+        }
+        pairs.sort { $0.score > $1.score }
+        var trackTaken = Set<Int>(), detTaken = Set<Int>()
+        for p in pairs where !trackTaken.contains(p.t) && !detTaken.contains(p.d) {
+            trackTaken.insert(p.t)
+            detTaken.insert(p.d)
+            tracks[p.t].face = Self.smooth(tracks[p.t].face, toward: detections[p.d])
+            tracks[p.t].missed = 0
+        }
+        for ti in tracks.indices where !trackTaken.contains(ti) { tracks[ti].missed += 1 }
+        tracks.removeAll { $0.missed > maxMissed }
+        for (di, d) in detections.enumerated() where !detTaken.contains(di) {
+            tracks.append(FaceTrack(id: nextID, face: d, missed: 0, age: 0))
+            nextID &+= 1
+        }
+        for ti in tracks.indices { tracks[ti].age += 1 }
+        return tracks
+    }
+
+    /// A frame on which detection did not run: tracks keep their place.
+    @discardableResult
+    public func coast() -> [FaceTrack] {
+        for ti in tracks.indices { tracks[ti].age += 1 }
+        return tracks
+    }
+
+    /// Moves `old` toward `new` by a fraction that grows with the size of the move.
+    static func smooth(_ old: FaceDetection, toward new: FaceDetection) -> FaceDetection {
+        let size = max(1, (new.width + new.height) / 2)
+        func blend(_ a: Float, _ b: Float) -> Float {
+            let alpha = min(1, 0.35 + 4 * abs(b - a) / size)
+            return a + alpha * (b - a)
+        }
+        var out = new
+        out.x1 = blend(old.x1, new.x1); out.y1 = blend(old.y1, new.y1)
+        out.x2 = blend(old.x2, new.x2); out.y2 = blend(old.y2, new.y2)
+        out.landmarks = zip(old.landmarks, new.landmarks).map { (blend($0.x, $1.x), blend($0.y, $1.y)) }
+        return out
+    }
+}

@@ -1,0 +1,32 @@
+import Glibc
+import SwiftVRModels
+import SwiftVRPipeline
+import SwiftVRTensor
+
+/// `swiftvr-bench detect`: the Swift detector on RGB frames at three sizes.
+/// Prints one line per size: `detect W H inputW inputH ms p10 p90`, read by scripts/bench-detect.sh.
+enum DetectBench {
+    static func run(modelPath: String, framesDir: String?, threads: Int, runs: Int) throws {
+        BLAS.threads = threads
+        let detector = try FaceDetector(modelPath: modelPath)
+        var settings = FaceDetector.Settings()
+        settings.inputLongSide = 640
+        for (w, h) in [(640, 360), (1280, 720), (1920, 1080)] {
+            var pixels = [UInt8](repeating: 0, count: w * h * 3)
+            if let dir = framesDir, let f = fopen("\(dir)/frame-\(w)x\(h).rgb", "rb") {
+                _ = fread(&pixels, 1, pixels.count, f)
+                fclose(f)
+            } else {
+                for i in 0..<pixels.count { pixels[i] = UInt8(truncatingIfNeeded: (i / 3) % w + i % 3 * 40) }
+            }
+            let g = FaceDetector.inputGeometry(width: w, height: h, longSide: settings.inputLongSide)
+            var faces = 0
+            let t = try pixels.withUnsafeMutableBufferPointer { buf in
+                let view = try FrameView(format: .rgb, width: w, height: h,
+                                         planes: [Plane(base: buf.baseAddress!, stride: w * 3, rowBytes: w * 3, rows: h)])
+                return measure(runs: runs) { faces = detector.detect(view, colorimetry: .bt709, settings: settings).count }
+            }
+            print("detect \(w) \(h) \(g.padded.w) \(g.padded.h) \(t.median) \(t.p10) \(t.p90) \(faces)")
+        }
+    }
+}

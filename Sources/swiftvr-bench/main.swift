@@ -1,0 +1,26 @@
+import Glibc
+
+// swiftvr-bench: measurements that print tables (never timed tests).
+//   swiftvr-bench detect [--model PATH] [--frames DIR] [--threads N] [--runs N]
+let args = CommandLine.arguments
+func option(_ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func printError(_ s: String) { _ = (s + "\n").withCString { write(2, $0, strlen($0)) } }
+
+let repoModels = "models/centerface.safetensors"
+switch args.dropFirst().first {
+case "detect":
+    do {
+        try DetectBench.run(modelPath: option("--model") ?? repoModels, framesDir: option("--frames"),
+                            threads: Int(option("--threads") ?? "") ?? 2, runs: Int(option("--runs") ?? "") ?? 20)
+    } catch {
+        printError("swiftvr-bench: \(error)")
+        exit(1)
+    }
+default:
+    printError("usage: swiftvr-bench detect [--model PATH] [--frames DIR] [--threads N] [--runs N]")
+    exit(2)
+}
