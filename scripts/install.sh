@@ -14,6 +14,8 @@ else
 fi
 mkdir -p "$plugins" "$pcdir"
 install -m 0644 .build/release/libgstswiftvr.so "$plugins/"
+install -d "$plugins/swiftvr"
+install -m 0644 models/*.safetensors models/README.md "$plugins/swiftvr/"
 version=$(sed -n 's/.*static let version: StaticString = "\(.*\)"/\1/p' Sources/SwiftVRElement/PluginInfo.swift)
 sed -e "s|@PLUGINSDIR@|$plugins|" -e "s|@VERSION@|$version|" pkgconfig/gstswiftvr.pc.in > "$pcdir/gstswiftvr.pc"
 echo "install: $plugins/libgstswiftvr.so, $pcdir/gstswiftvr.pc"

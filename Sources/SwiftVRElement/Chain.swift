@@ -40,24 +40,25 @@ extension SwiftVR {
             return blocked
         }
         guard let format else { release(ready.joined()); return GST_FLOW_NOT_NEGOTIATED }
-        return pushWindows(ready, format: format, strength: s.strength)
+        return pushWindows(ready, format: format, settings: s)
     }
 
     /// Drains a partial window under the current format (EOS, SEGMENT, GAP, caps change).
     func drain(reason: String) -> GstFlowReturn {
-        let (held, format, strength) = stateLock.withLock { (state.window.drain(), state.format, currentSettings.strength) }
+        let s = currentSettings
+        let (held, format) = stateLock.withLock { (state.window.drain(), state.format) }
         guard !held.isEmpty else { return GST_FLOW_OK }
         Debug.debug(element, "draining \(held.count) frame(s): \(reason)")
         guard let format else { release(held); return GST_FLOW_NOT_NEGOTIATED }
-        return pushWindows([held], format: format, strength: strength)
+        return pushWindows([held], format: format, settings: s)
     }
 
     /// Processes and pushes windows in order; on the first non-OK push the rest are
     /// dropped and that flow return goes upstream (FLUSHING, EOS, errors alike).
-    private func pushWindows(_ windows: [[BufferRef]], format: StreamFormat, strength: Double) -> GstFlowReturn {
+    private func pushWindows(_ windows: [[BufferRef]], format: StreamFormat, settings: Settings) -> GstFlowReturn {
         var remaining = windows[...]
         while let window = remaining.popFirst() {
-            let ret = processAndPush(window, format: format, strength: strength)
+            let ret = processAndPush(window, format: format, settings: settings)
             if ret != GST_FLOW_OK {
                 release(remaining.joined())
                 return ret
@@ -66,19 +67,25 @@ extension SwiftVR {
         return GST_FLOW_OK
     }
 
-    private func processAndPush(_ window: [BufferRef], format: StreamFormat, strength: Double) -> GstFlowReturn {
+    private func processAndPush(_ window: [BufferRef], format: StreamFormat, settings: Settings) -> GstFlowReturn {
         var frames = window
-        if strength > 0 {
+        var reports: [FrameReport] = []
+        if let processor {
             do {
-                try process(&frames, format: format, strength: Float(strength))
+                reports = try process(&frames, format: format, settings: settings, processor: processor)
             } catch {
                 error.post(from: element, text: "Could not restore a window of \(frames.count) frame(s)")
                 release(frames)
                 return error.flowReturn
             }
         }
+        let segment = stateLock.withLock { state.segment }
         for (i, buffer) in frames.enumerated() {
-            let ret = gst_pad_push(srcPad, buffer)
+            var out = buffer
+            let faces = i < reports.count ? reports[i].faces : []
+            if !faces.isEmpty { out = FaceReporting.attachMetas(out, faces: faces, format: format) }
+            if settings.postMessages { FaceReporting.postMessage(from: element, buffer: out, faces: faces, segment: segment) }
+            let ret = gst_pad_push(srcPad, out)
             if ret != GST_FLOW_OK {
                 Debug.debug(element, "push returned \(String(cString: gst_flow_get_name(ret))); dropping \(frames.count - i - 1) frame(s)")
                 release(frames[(i + 1)...])
@@ -89,18 +96,18 @@ extension SwiftVR {
     }
 
     /// Maps the window (writable when the processor writes) and runs the processor.
-    private func process(_ frames: inout [BufferRef], format: StreamFormat, strength: Float) throws(ElementError) {
-        if processor.writesPixels {
-            for i in frames.indices {
-                frames[i] = UnsafeMutableRawPointer(gst_mini_object_make_writable(
-                    UnsafeMutableRawPointer(frames[i]).assumingMemoryBound(to: GstMiniObject.self)))
-                    .assumingMemoryBound(to: GstBuffer.self)
-            }
+    private func process(_ frames: inout [BufferRef], format: StreamFormat, settings: Settings,
+                         processor: WindowProcessor) throws(ElementError) -> [FrameReport] {
+        (processor as? FaceWindowProcessor)?.settings = settings.pipeline
+        let strength = Float(settings.strength)
+        let writes = processor.writesPixels(strength: strength)
+        if writes {
+            for i in frames.indices { frames[i] = makeWritable(frames[i]) }
         }
-        var mapped = try MappedWindow(buffers: frames, format: format, writable: processor.writesPixels)
+        var mapped = try MappedWindow(buffers: frames, format: format, writable: writes)
         defer { mapped.unmap() }
         do {
-            try processor.process(mapped.views, strength: strength)
+            return try processor.process(mapped.views, colorimetry: format.colorimetry, strength: strength)
         } catch {
             throw .pipeline(error)
         }

@@ -7,6 +7,7 @@ enum ElementError: Error, CustomStringConvertible {
     case unsupportedCaps(String)
     case mapFailed(String)
     case pipeline(PipelineError)
+    case modelLoad(path: String, reason: String)
 
     var description: String {
         switch self {
@@ -14,13 +15,14 @@ enum ElementError: Error, CustomStringConvertible {
         case .unsupportedCaps(let why): return "unsupported caps: \(why)"
         case .mapFailed(let why): return "could not map a frame: \(why)"
         case .pipeline(let e): return e.description
+        case .modelLoad(let path, let reason): return "model '\(path)': \(reason)"
         }
     }
 
     var flowReturn: GstFlowReturn {
         switch self {
         case .notNegotiated, .unsupportedCaps: return GST_FLOW_NOT_NEGOTIATED
-        case .mapFailed, .pipeline: return GST_FLOW_ERROR
+        case .mapFailed, .pipeline, .modelLoad: return GST_FLOW_ERROR
         }
     }
 
@@ -34,6 +36,8 @@ enum ElementError: Error, CustomStringConvertible {
                 return (gst_core_error_quark(), gint(GST_CORE_ERROR_NEGOTIATION.rawValue))
             case .mapFailed, .pipeline:
                 return (gst_stream_error_quark(), gint(GST_STREAM_ERROR_FAILED.rawValue))
+            case .modelLoad:
+                return (gst_resource_error_quark(), gint(GST_RESOURCE_ERROR_OPEN_READ.rawValue))
             }
         }()
         // gst_element_message_full takes ownership of both strings.

@@ -20,7 +20,7 @@ extension SwiftVR {
             }
             if !dropped.isEmpty { Debug.debug(element, "flush dropped \(dropped.count) held frame(s)") }
             release(dropped)
-            processor.reset()
+            processor?.reset()
             return gst_pad_push_event(srcPad, event)
 
         case GST_EVENT_EOS:

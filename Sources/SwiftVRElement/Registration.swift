@@ -12,7 +12,8 @@ public let swiftvrElementType: GType = {
 
 /// Registers the `swiftvr` element with a plugin (the plugin's init function).
 public func registerElements(_ plugin: OpaquePointer?) -> gboolean {
-    gst_element_register(plugin, cString("swiftvr"), guint(GST_RANK_NONE.rawValue), swiftvrElementType)
+    if let plugin, let file = gst_plugin_get_filename(plugin) { ModelLocator.pluginFile = String(cString: file) }
+    return gst_element_register(plugin, cString("swiftvr"), guint(GST_RANK_NONE.rawValue), swiftvrElementType)
 }
 
 nonisolated(unsafe) private var parentClass: UnsafeMutablePointer<GstElementClass>!
@@ -74,10 +75,18 @@ private let finalize: @convention(c) (UnsafeMutablePointer<GObject>?) -> Void = 
 
 private let changeState: @convention(c) (UnsafeMutablePointer<GstElement>?, GstStateChange) -> GstStateChangeReturn = { element, transition in
     guard let element, let impl = SwiftVR.from(element) else { return GST_STATE_CHANGE_FAILURE }
-    if transition == GST_STATE_CHANGE_READY_TO_PAUSED { impl.resetStream() }
+    switch transition {
+    case GST_STATE_CHANGE_NULL_TO_READY: if !impl.start() { return GST_STATE_CHANGE_FAILURE }
+    case GST_STATE_CHANGE_READY_TO_PAUSED: impl.resetStream()
+    default: break
+    }
     let ret = parentClass.pointee.change_state?(element, transition) ?? GST_STATE_CHANGE_SUCCESS
     if ret == GST_STATE_CHANGE_FAILURE { return ret }
-    if transition == GST_STATE_CHANGE_PAUSED_TO_READY { impl.resetStream() }
+    switch transition {
+    case GST_STATE_CHANGE_PAUSED_TO_READY: impl.resetStream()
+    case GST_STATE_CHANGE_READY_TO_NULL: impl.stop()
+    default: break
+    }
     return ret
 }
 

@@ -1,36 +1,77 @@
 import CGStreamer
 import SwiftVRPipeline
 
-/// Property defaults, documented in gst-inspect and the README.
-enum Defaults {
-    static let window: UInt32 = 4
-    static let strength: Double = 1.0
-}
-
-/// GObject property ids (0 is reserved by GObject).
-enum PropertyID: guint {
-    case window = 1
-    case strength
-}
-
-/// What the application sets; read under `Lock` by the streaming thread.
+/// What the application sets; read under a lock by the streaming thread.
+/// Defaults are the ones gst-inspect-1.0 and the README show.
 struct Settings {
-    var window = Int(Defaults.window)
-    var strength = Defaults.strength
+    var window = 4
+    var strength = 1.0
+    var detectionThreshold = 0.5
+    var maxFaces = 8
+    var minFaceSize = 20
+    var detectionSize = 640
+    var detectEvery = 1
+    var postMessages = true
+    var drawFaces = false
+    /// nil: the shipped model found beside the plugin (see ModelLocator).
+    var detectorModel: String?
+
+    /// The face pipeline's view of these settings.
+    var pipeline: FaceWindowProcessor.Settings {
+        var p = FaceWindowProcessor.Settings()
+        p.detector.threshold = Float(detectionThreshold)
+        p.detector.maxFaces = maxFaces
+        p.detector.minFaceSize = Float(minFaceSize)
+        p.detector.inputLongSide = detectionSize
+        p.detectEvery = detectEvery
+        p.drawFaces = drawFaces
+        return p
+    }
+}
+
+/// GObject property ids (0 is reserved by GObject), in gst-inspect order.
+enum PropertyID: guint, CaseIterable {
+    case window = 1, strength, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
+    case postMessages, drawFaces, detectorModel
 }
 
 enum Properties {
     /// Installs every property on the class. Blurbs are what gst-inspect-1.0 shows.
     static func install(on objectClass: UnsafeMutablePointer<GObjectClass>) {
-        let w = TemporalWindow<Int>.capacityRange
-        g_object_class_install_property(objectClass, PropertyID.window.rawValue, g_param_spec_uint(
-            cString("window"), cString("Window"),
+        let d = Settings()
+        let playing = swiftvr_param_flags(1), ready = swiftvr_param_flags(0)
+        func add(_ id: PropertyID, _ spec: UnsafeMutablePointer<GParamSpec>?) {
+            g_object_class_install_property(objectClass, id.rawValue, spec)
+        }
+        add(.window, g_param_spec_uint(cString("window"), cString("Window"),
             cString("Frames restored together as one causal temporal window. Each frame waits for up to window-1 later frames, which the element reports as latency; 1 processes every frame alone with no added latency"),
-            guint(w.lowerBound), guint(w.upperBound), Defaults.window, swiftvr_param_flags(1)))
-        g_object_class_install_property(objectClass, PropertyID.strength.rawValue, g_param_spec_double(
-            cString("strength"), cString("Strength"),
-            cString("Blend between the input (0) and the full restoration (1); at 0 buffers pass through untouched"),
-            0.0, 1.0, Defaults.strength, swiftvr_param_flags(1)))
+            1, 16, guint(d.window), playing))
+        add(.strength, g_param_spec_double(cString("strength"), cString("Strength"),
+            cString("Blend between the input (0) and the full restoration (1); at 0 pixels pass through untouched (faces are still detected and reported)"),
+            0, 1, d.strength, playing))
+        add(.detectionThreshold, g_param_spec_double(cString("detection-threshold"), cString("Detection threshold"),
+            cString("Minimum detector confidence for a face"), 0, 1, d.detectionThreshold, playing))
+        add(.maxFaces, g_param_spec_uint(cString("max-faces"), cString("Maximum faces"),
+            cString("Most faces handled per frame, highest confidence first; 0 turns detection off"),
+            0, 64, guint(d.maxFaces), playing))
+        add(.minFaceSize, g_param_spec_uint(cString("min-face-size"), cString("Minimum face size"),
+            cString("Faces whose shorter box side is below this many frame pixels are ignored"),
+            0, 4096, guint(d.minFaceSize), playing))
+        add(.detectionSize, g_param_spec_uint(cString("detection-size"), cString("Detection size"),
+            cString("Longer side, in pixels, of the downscaled copy the detector sees (frames are never upscaled); 0 detects at full resolution. Smaller is faster, larger finds smaller faces"),
+            0, 8192, guint(d.detectionSize), playing))
+        add(.detectEvery, g_param_spec_uint(cString("detect-every"), cString("Detect every"),
+            cString("Run the detector on every n-th frame and track faces in between"),
+            1, 300, guint(d.detectEvery), playing))
+        add(.postMessages, g_param_spec_boolean(cString("post-messages"), cString("Post messages"),
+            cString("Post an element message named 'swiftvr' for every frame, with its timestamps and the faces in it (x, y, width, height, score, track-id, landmarks)"),
+            d.postMessages ? 1 : 0, playing))
+        add(.drawFaces, g_param_spec_boolean(cString("draw-faces"), cString("Draw faces"),
+            cString("Draw each face's box, track id and landmarks into the frame (for debugging)"),
+            d.drawFaces ? 1 : 0, playing))
+        add(.detectorModel, g_param_spec_string(cString("detector-model"), cString("Detector model"),
+            cString("Path of the face detector's safetensors file; unset uses the shipped CenterFace model installed beside the plugin"),
+            nil, ready))
     }
 }
 
@@ -39,10 +80,21 @@ enum Properties {
 let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePointer<GValue>?,
                                  UnsafeMutablePointer<GParamSpec>?) -> Void = { object, id, value, pspec in
     guard let object, let value, let impl = SwiftVR.from(object) else { return }
-    switch PropertyID(rawValue: id) {
-    case .window: impl.setWindow(Int(g_value_get_uint(value)))
-    case .strength: impl.setStrength(g_value_get_double(value))
-    case nil: Debug.warning(nil, "invalid property id \(id)")
+    guard let property = PropertyID(rawValue: id) else { return Debug.warning(nil, "invalid property id \(id)") }
+    if property == .window { return impl.setWindow(Int(g_value_get_uint(value))) }
+    impl.updateSettings { s in
+        switch property {
+        case .window: break
+        case .strength: s.strength = g_value_get_double(value)
+        case .detectionThreshold: s.detectionThreshold = g_value_get_double(value)
+        case .maxFaces: s.maxFaces = Int(g_value_get_uint(value))
+        case .minFaceSize: s.minFaceSize = Int(g_value_get_uint(value))
+        case .detectionSize: s.detectionSize = Int(g_value_get_uint(value))
+        case .detectEvery: s.detectEvery = Int(g_value_get_uint(value))
+        case .postMessages: s.postMessages = g_value_get_boolean(value) != 0
+        case .drawFaces: s.drawFaces = g_value_get_boolean(value) != 0
+        case .detectorModel: s.detectorModel = g_value_get_string(value).map { String(cString: $0) }
+        }
     }
 }
 
@@ -53,6 +105,14 @@ let getProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafeMu
     switch PropertyID(rawValue: id) {
     case .window: g_value_set_uint(value, guint(s.window))
     case .strength: g_value_set_double(value, s.strength)
+    case .detectionThreshold: g_value_set_double(value, s.detectionThreshold)
+    case .maxFaces: g_value_set_uint(value, guint(s.maxFaces))
+    case .minFaceSize: g_value_set_uint(value, guint(s.minFaceSize))
+    case .detectionSize: g_value_set_uint(value, guint(s.detectionSize))
+    case .detectEvery: g_value_set_uint(value, guint(s.detectEvery))
+    case .postMessages: g_value_set_boolean(value, s.postMessages ? 1 : 0)
+    case .drawFaces: g_value_set_boolean(value, s.drawFaces ? 1 : 0)
+    case .detectorModel: g_value_set_string(value, s.detectorModel ?? ModelLocator.detectorPath())
     case nil: Debug.warning(nil, "invalid property id \(id)")
     }
 }

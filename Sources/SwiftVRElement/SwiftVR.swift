@@ -7,7 +7,7 @@ typealias BufferRef = UnsafeMutablePointer<GstBuffer>
 /// Touched by the streaming thread (chain, serialized events) and, under the lock,
 /// by FLUSH_START and state changes.
 struct StreamState {
-    var window = TemporalWindow<BufferRef>(capacity: Int(Defaults.window))
+    var window = TemporalWindow<BufferRef>(capacity: Settings().window)
     var format: StreamFormat?
     var segment = GstSegment()
     var flushing = false
@@ -18,9 +18,18 @@ struct StreamState {
 /// The Swift side of one swiftvr element: settings, stream state and the window
 /// logic. The GObject instance owns it through `SwiftVRInstance.impl`.
 final class SwiftVR: @unchecked Sendable {
-    /// Makes the window processor. The identity stand-in until the restoration model
-    /// lands (issue #4); tests substitute their own to observe what the element maps.
-    nonisolated(unsafe) static var makeProcessor: () -> WindowProcessor = { IdentityRestorer() }
+    /// Makes the window processor when the element starts (NULL→READY): the face
+    /// pipeline with the detector loaded from `settings`. Tests substitute their own.
+    nonisolated(unsafe) static var makeProcessor: (Settings) throws(ElementError) -> WindowProcessor = defaultProcessor
+
+    static func defaultProcessor(_ s: Settings) throws(ElementError) -> WindowProcessor {
+        let path = s.detectorModel ?? ModelLocator.detectorPath()
+        do {
+            return FaceWindowProcessor(detector: try FaceDetector(modelPath: path))
+        } catch {
+            throw .modelLoad(path: path, reason: error.description)
+        }
+    }
 
     let element: UnsafeMutablePointer<GstElement>
     let sinkPad: UnsafeMutablePointer<GstPad>
@@ -30,15 +39,14 @@ final class SwiftVR: @unchecked Sendable {
     private var settings = Settings()
     let stateLock = Lock()
     var state = StreamState()
-    /// Only the streaming thread uses the processor.
-    let processor: WindowProcessor
+    /// Made on NULL→READY, dropped on READY→NULL; only the streaming thread uses it.
+    var processor: WindowProcessor?
 
     init(element: UnsafeMutablePointer<GstElement>, sinkPad: UnsafeMutablePointer<GstPad>,
          srcPad: UnsafeMutablePointer<GstPad>) {
         self.element = element
         self.sinkPad = sinkPad
         self.srcPad = srcPad
-        processor = Self.makeProcessor()
     }
 
     deinit { release(state.window.drain()) }
@@ -53,6 +61,10 @@ final class SwiftVR: @unchecked Sendable {
 
     var currentSettings: Settings { settingsLock.withLock { settings } }
 
+    func updateSettings(_ change: (inout Settings) -> Void) {
+        settingsLock.withLock { change(&settings) }
+    }
+
     func setWindow(_ n: Int) {
         let changed = settingsLock.withLock { () -> Bool in
             defer { settings.window = n }
@@ -66,11 +78,22 @@ final class SwiftVR: @unchecked Sendable {
         }
     }
 
-    func setStrength(_ s: Double) {
-        settingsLock.withLock { settings.strength = s }
+    // MARK: - Lifecycle
+
+    /// NULL→READY: load the models. A failure posts an ERROR naming the file and the
+    /// problem, and fails the state change.
+    func start() -> Bool {
+        do {
+            processor = try Self.makeProcessor(currentSettings)
+            return true
+        } catch {
+            error.post(from: element, text: "Could not load \(error.description)")
+            return false
+        }
     }
 
-    // MARK: - Stream state
+    /// READY→NULL: free the models.
+    func stop() { processor = nil }
 
     /// Forgets everything about the current stream (PAUSED→READY, READY→PAUSED).
     func resetStream() {
@@ -80,7 +103,7 @@ final class SwiftVR: @unchecked Sendable {
             return held
         }
         release(dropped)
-        processor.reset()
+        processor?.reset()
     }
 
     func release(_ buffers: some Sequence<BufferRef>) {

@@ -24,6 +24,8 @@ extension PixelFormat {
 struct StreamFormat {
     var info: GstVideoInfo
     let format: PixelFormat
+    /// How Y'CbCr maps to RGB for this stream (ignored for RGB formats).
+    let colorimetry: Colorimetry
     /// `max-framerate` from the caps, used to size the latency of variable-rate streams.
     let maxFramerate: (numerator: Int, denominator: Int)?
 
@@ -42,6 +44,7 @@ struct StreamFormat {
         }
         self.info = info
         self.format = format
+        colorimetry = Self.colorimetry(of: info)
         var n: gint = 0, d: gint = 0
         if let s = gst_caps_get_structure(caps, 0), gst_structure_get_fraction(s, cString("max-framerate"), &n, &d) != 0 {
             maxFramerate = (Int(n), Int(d))
@@ -54,6 +57,18 @@ struct StreamFormat {
     func sameFrames(as other: StreamFormat) -> Bool {
         var a = info, b = other.info
         return gst_video_info_is_equal(&a, &b) != 0
+    }
+
+    static func colorimetry(of info: GstVideoInfo) -> Colorimetry {
+        let c = info.colorimetry
+        var out: Colorimetry
+        switch c.matrix {
+        case GST_VIDEO_COLOR_MATRIX_BT709: out = .bt709
+        case GST_VIDEO_COLOR_MATRIX_BT601: out = .bt601
+        default: out = Colorimetry.defaultFor(width: Int(info.width), height: Int(info.height))
+        }
+        out.fullRange = c.range == GST_VIDEO_COLOR_RANGE_0_255
+        return out
     }
 
     static func describe(_ caps: UnsafeMutablePointer<GstCaps>) -> String {

@@ -79,3 +79,39 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(buffersReceived(r.output), 3, r.output)
     }
 }
+
+/// The detector in a real pipeline: `gst-launch-1.0 -m` shows a `swiftvr` message per
+/// frame of the sample clip, with both portraits found where make_sample.py put them.
+final class FaceMessageTests: XCTestCase {
+    func testSampleClipMessagesReportBothFaces() throws {
+        let r = GstProcess.run("/usr/bin/gst-launch-1.0", ["-m", "filesrc", "location=samples/faces-640x360.mp4", "!", "qtdemux",
+                                                         "!", "avdec_h264", "!", "videoconvert", "!", "swiftvr", "window=4", "!", "fakesink"])
+        XCTAssertEqual(r.status, 0, r.output)
+        let lines = r.output.split(separator: "\n").filter { $0.contains("(element): swiftvr,") }
+        XCTAssertEqual(lines.count, 100, "one message per frame")
+        let twoFaces = lines.filter { $0.components(separatedBy: "track-id").count - 1 == 2 }
+        XCTAssertGreaterThanOrEqual(twoFaces.count, 95, "both faces in (almost) every frame")
+        // Frame 0: the astronaut's face lies inside her sprite at (40, 60), 200 px tall.
+        guard let first = lines.first, let x = Self.field("x", in: first), let y = Self.field("y", in: first) else {
+            return XCTFail("no face fields")
+        }
+        let xs = Self.allFields("x", in: first), ys = Self.allFields("y", in: first)
+        XCTAssertTrue(zip(xs, ys).contains { (40...240).contains($0) && (60...260).contains($1) },
+                      "astronaut's face near (40..240, 60..260): \(xs) \(ys) (first \(x), \(y))")
+    }
+
+    /// Values of `name=(uint)N` in a gst-launch message line (escaped inside the list).
+    static func allFields(_ name: String, in line: Substring) -> [Int] {
+        let pattern = "\\ \(name)\\=\\(uint\\)"
+        var out: [Int] = []
+        var rest = line[...]
+        while let r = rest.range(of: pattern) {
+            let digits = rest[r.upperBound...].prefix { $0.isNumber }
+            if let v = Int(digits) { out.append(v) }
+            rest = rest[r.upperBound...]
+        }
+        return out
+    }
+
+    static func field(_ name: String, in line: Substring) -> Int? { allFields(name, in: line).first }
+}

@@ -60,8 +60,8 @@ final class FormatTests: XCTestCase {
 
     func testVideoMetaStridesAndOffsetsAreHonoured() {
         let probe = ProbeProcessor()
-        SwiftVR.makeProcessor = { probe }
-        defer { SwiftVR.makeProcessor = { IdentityRestorer() } }
+        SwiftVR.makeProcessor = { _ in probe }
+        defer { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
         let (w, hgt) = (17, 13)
         let h = Harness(caps: "video/x-raw,format=I420,width=\(w),height=\(hgt),framerate=30/1", properties: ["window": "1"])
         // A padded layout unlike the default one: every plane 64-byte stride, 100 bytes apart.
@@ -97,13 +97,14 @@ final class FormatTests: XCTestCase {
 /// Records the visible bytes of every plane of every frame it is given.
 final class ProbeProcessor: WindowProcessor {
     var seen: [[[UInt8]]] = []
-    var writesPixels: Bool { false }
-    func process(_ window: [FrameView], strength: Float) throws(PipelineError) {
+    func writesPixels(strength: Float) -> Bool { false }
+    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
         for f in window {
             seen.append(f.planes.map { p in
                 (0..<p.rows).flatMap { y in Array(UnsafeBufferPointer(start: p.row(y), count: p.rowBytes)) }
             })
         }
+        return window.map { _ in FrameReport() }
     }
     func reset() {}
 }

@@ -7,10 +7,10 @@ import XCTest
 /// The processing stage's contract with the element: writable frames when it writes,
 /// never called at strength 0, and its errors become a bus ERROR and GST_FLOW_ERROR.
 final class ProcessingTests: XCTestCase {
-    override func tearDown() { SwiftVR.makeProcessor = { IdentityRestorer() } }
+    override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
 
     func testWritingProcessorChangesOutputButNotTheCallersBuffer() {
-        SwiftVR.makeProcessor = { InvertProcessor() }
+        SwiftVR.makeProcessor = { _ in InvertProcessor() }
         let h = Harness(caps: "video/x-raw,format=RGBA,width=5,height=3,framerate=30/1", properties: ["window": "2"])
         let a = h.frame(pts: 0), b = h.frame(pts: 1)
         let before = bytes(of: a)
@@ -25,8 +25,8 @@ final class ProcessingTests: XCTestCase {
         out.forEach { gst_buffer_unref($0) }
     }
 
-    func testStrengthZeroSkipsProcessing() {
-        SwiftVR.makeProcessor = { InvertProcessor() }
+    func testStrengthZeroLeavesPixelsUntouched() {
+        SwiftVR.makeProcessor = { _ in InvertProcessor() }
         let h = Harness(caps: "video/x-raw,format=RGB,width=5,height=3,framerate=30/1",
                         properties: ["window": "1", "strength": "0"])
         let f = h.frame(pts: 0)
@@ -38,7 +38,7 @@ final class ProcessingTests: XCTestCase {
     }
 
     func testProcessingErrorPostsBusErrorAndReturnsFlowError() {
-        SwiftVR.makeProcessor = { FailingProcessor() }
+        SwiftVR.makeProcessor = { _ in FailingProcessor() }
         let h = Harness(properties: ["window": "2"])
         XCTAssertEqual(h.push(h.frame(pts: 0)), GST_FLOW_OK)
         XCTAssertEqual(h.push(h.frame(pts: 1)), GST_FLOW_ERROR)
@@ -64,20 +64,21 @@ final class ProcessingTests: XCTestCase {
 }
 
 final class InvertProcessor: WindowProcessor {
-    var writesPixels: Bool { true }
-    func process(_ window: [FrameView], strength: Float) throws(PipelineError) {
-        for f in window {
+    func writesPixels(strength: Float) -> Bool { strength > 0 }
+    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
+        for f in window where strength > 0 {
             for p in f.planes {
                 for y in 0..<p.rows { for x in 0..<p.rowBytes { p.row(y)[x] = 255 - p.row(y)[x] } }
             }
         }
+        return window.map { _ in FrameReport() }
     }
     func reset() {}
 }
 
 final class FailingProcessor: WindowProcessor {
-    var writesPixels: Bool { false }
-    func process(_ window: [FrameView], strength: Float) throws(PipelineError) {
+    func writesPixels(strength: Float) -> Bool { false }
+    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
         throw .processingFailed("model exploded")
     }
     func reset() {}

@@ -1,21 +1,30 @@
+import SwiftVRModels
+
+/// What a processor reports about one frame: the faces it found (and, later, restored).
+public struct FrameReport: Sendable {
+    public var faces: [FaceTrack]
+    public init(faces: [FaceTrack] = []) { self.faces = faces }
+}
+
 /// A stage that processes one temporal window of frames in place.
 ///
 /// Frames arrive in presentation order; the processor may write their pixels and
 /// must leave their size and format alone. `strength` in 0...1 blends the result
-/// with the input (0 leaves frames untouched; the element skips the call then).
+/// with the input; at 0 pixels must stay untouched (faces are still reported).
 public protocol WindowProcessor: AnyObject {
-    /// Whether `process` writes pixels (the element maps frames writable then).
-    var writesPixels: Bool { get }
-    func process(_ window: [FrameView], strength: Float) throws(PipelineError)
+    /// Whether `process` will write pixels at this strength (the element maps frames writable then).
+    func writesPixels(strength: Float) -> Bool
+    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport]
     /// Forgets anything carried between windows (a flush, a seek, a new stream).
     func reset()
 }
 
-/// The stand-in restorer while the restoration model is built (issue #4):
-/// every frame leaves exactly as it came.
+/// The stand-in while no model is loaded: every frame leaves exactly as it came.
 public final class IdentityRestorer: WindowProcessor {
     public init() {}
-    public var writesPixels: Bool { false }
-    public func process(_ window: [FrameView], strength: Float) throws(PipelineError) {}
+    public func writesPixels(strength: Float) -> Bool { false }
+    public func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
+        window.map { _ in FrameReport() }
+    }
     public func reset() {}
 }

@@ -1,0 +1,77 @@
+import SwiftVRModels
+import SwiftVRPipeline
+import XCTest
+
+/// Tracking: ids persist, landmarks are smoothed, tracks survive short misses.
+final class FaceTrackerTests: XCTestCase {
+    func face(_ x: Float, _ y: Float, size: Float = 100, jitter: Float = 0) -> FaceDetection {
+        let lm: [(x: Float, y: Float)] = [(0.3, 0.4), (0.7, 0.4), (0.5, 0.6), (0.35, 0.8), (0.65, 0.8)].map {
+            (x + $0.0 * size + jitter, y + $0.1 * size - jitter)
+        }
+        return FaceDetection(x1: x, y1: y, x2: x + size, y2: y + size, score: 0.9, landmarks: lm)
+    }
+
+    func testIdsPersistWhileFacesMove() {
+        let t = FaceTracker()
+        var ids: [[UInt32]] = []
+        for i in 0..<20 {
+            let f = Float(i) * 4
+            let tracks = t.update([face(100 + f, 50), face(400 - f, 200, size: 80)])
+            ids.append(tracks.map(\.id).sorted())
+        }
+        XCTAssertTrue(ids.allSatisfy { $0 == [1, 2] }, "\(ids)")
+    }
+
+    func testTrackSurvivesShortMissesThenEnds() {
+        let t = FaceTracker(maxMissed: 3)
+        t.update([face(100, 100)])
+        for _ in 0..<3 { XCTAssertEqual(t.update([]).map(\.id), [1]) }
+        XCTAssertEqual(t.update([]).map(\.id), [])
+        XCTAssertEqual(t.update([face(100, 100)]).map(\.id), [2], "a new track gets a new id")
+    }
+
+    func testDetectorJitterIsDamped() {
+        let t = FaceTracker()
+        var rawSpread: Float = 0, smoothSpread: Float = 0
+        var previous: Float?
+        for i in 0..<40 {
+            let j: Float = i % 2 == 0 ? 1.5 : -1.5
+            let tracks = t.update([face(200, 200, jitter: j)])
+            let x = tracks[0].face.landmarks[0].x
+            if let p = previous { smoothSpread = max(smoothSpread, abs(x - p)) }
+            previous = x
+            rawSpread = 3
+        }
+        XCTAssertLessThan(smoothSpread, rawSpread * 0.7, "landmark jitter of ±1.5 px is damped")
+    }
+
+    func testLargeMotionIsFollowedAtOnce() {
+        let t = FaceTracker()
+        t.update([face(100, 100)])
+        let tracks = t.update([face(130, 100)])
+        XCTAssertEqual(tracks.count, 1)
+        XCTAssertEqual(tracks[0].face.x1, 130, accuracy: 1, "a 30 px move is not lagged")
+    }
+
+    func testDetectorInputGeometry() {
+        let g = FaceDetector.inputGeometry(width: 1920, height: 1080, longSide: 640)
+        XCTAssertTrue(g.scaled == (640, 360) && g.padded == (640, 384))
+        let small = FaceDetector.inputGeometry(width: 17, height: 13, longSide: 640)
+        XCTAssertTrue(small.scaled == (17, 13) && small.padded == (32, 32), "never upscaled")
+        let native = FaceDetector.inputGeometry(width: 1280, height: 720, longSide: 0)
+        XCTAssertTrue(native.padded == (1280, 736))
+    }
+
+    func testColorimetryRoundTrips() {
+        for c in [Colorimetry.bt601, .bt709, Colorimetry(kr: 0.2126, kb: 0.0722, fullRange: true)] {
+            for rgb in [SIMD3<Float>(0, 0, 0), [255, 255, 255], [200, 30, 90], [12, 250, 128]] {
+                let yuv = c.yuv(rgb)
+                let back = c.rgb(y: yuv.x, u: yuv.y, v: yuv.z)
+                XCTAssertEqual(back.x, rgb.x, accuracy: 0.01)
+                XCTAssertEqual(back.y, rgb.y, accuracy: 0.01)
+                XCTAssertEqual(back.z, rgb.z, accuracy: 0.01)
+            }
+        }
+        XCTAssertEqual(Colorimetry.bt601.yuv([255, 255, 255]).x, 235, accuracy: 0.01)
+    }
+}
