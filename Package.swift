@@ -62,7 +62,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "SwiftVRTensorTests", dependencies: ["SwiftVRTensor"]),
         .testTarget(name: "SwiftVRModelsTests", dependencies: ["SwiftVRModels", "SwiftVRTensor"]),
-        .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline"]),
+        .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor"]),
         .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "CGStreamer", "CGstCheck"]),
         .testTarget(name: "PipelineTests", dependencies: []),
     ]

@@ -1,0 +1,59 @@
+import Glibc
+import SwiftVRModels
+import SwiftVRTensor
+
+/// An aligned face: an R×R planar RGB crop (values 0…255) and the transform that took
+/// frame coordinates (pixel centres at i + 0.5) to crop coordinates.
+public struct FaceCrop {
+    public let pixels: Tensor                 // (3, R, R)
+    public let toCrop: SimilarityTransform    // frame → crop
+    public var size: Int { pixels.dim(-1) }
+
+    public init(pixels: Tensor, toCrop: SimilarityTransform) {
+        self.pixels = pixels
+        self.toCrop = toCrop
+    }
+
+    /// Cuts the face out of `frame` in the canonical pose, sampling with Catmull-Rom
+    /// cubics. When a crop pixel spans more than two frame pixels (a face larger than
+    /// the crop) each crop pixel averages n×n samples, so large faces are filtered,
+    /// not aliased.
+    public static func extract(from frame: FrameView, colorimetry: Colorimetry, face: FaceDetection, size: Int,
+                               into pixels: Tensor? = nil) -> FaceCrop? {
+        guard let toCrop = FaceTemplate.alignment(for: face, size: size) else { return nil }
+        let out = pixels ?? Tensor(shape: [3, size, size])
+        let toFrame = toCrop.inverse
+        let n = taps(forScale: toFrame.scale)
+        switch frame.reader(colorimetry) {
+        case .packed(let r): warp(r, frame, toFrame, n, out)
+        case .i420(let r): warp(r, frame, toFrame, n, out)
+        case .nv12(let r): warp(r, frame, toFrame, n, out)
+        }
+        return FaceCrop(pixels: out, toCrop: toCrop)
+    }
+
+    private static func warp<R: PixelReader>(_ reader: R, _ frame: FrameView, _ toFrame: SimilarityTransform,
+                                             _ n: Int, _ out: Tensor) {
+        let size = out.dim(-1), plane = size * size
+        let inv = 1 / Float(n * n)
+        for v in 0..<size {
+            for u in 0..<size {
+                var acc = SIMD3<Float>(repeating: 0)
+                for sy in 0..<n {
+                    for sx in 0..<n {
+                        let cu = Float(u) + (Float(sx) + 0.5) / Float(n), cv = Float(v) + (Float(sy) + 0.5) / Float(n)
+                        let p = toFrame.apply(cu, cv)
+                        acc += bicubic(width: frame.width, height: frame.height, p.x - 0.5, p.y - 0.5) { reader.rgb($0, $1) }
+                    }
+                }
+                acc *= inv
+                let o = v * size + u
+                (out.data[o], out.data[plane + o], out.data[2 * plane + o]) = (acc.x, acc.y, acc.z)
+            }
+        }
+    }
+
+    /// Samples per axis when one output pixel spans `scale` input pixels: cubic point
+    /// sampling is sharp and alias-free up to 2×; beyond, average.
+    static func taps(forScale scale: Float) -> Int { min(4, max(1, Int(ceilf(scale / 2 - 0.01)))) }
+}

@@ -1,0 +1,117 @@
+import Glibc
+import SwiftVRTensor
+
+/// Puts a processed face crop back into its frame through the inverse alignment,
+/// blended with a feathered mask so no seam or box shows.
+///
+///
+/// The mask is 1 inside the crop and falls smoothly to 0 over the outer `feather`
+/// fraction of it; frame pixels the crop does not cover are never written. For 4:2:0
+/// formats luma is written per pixel and each chroma sample from the mean of its 2×2
+/// block, so untouched pixels of a block keep their colour.
+public enum PasteBack {
+    public static let margin: Float = 0.02
+    public static let feather: Float = 0.08
+
+    /// Mask weight at crop coordinates (u, v) for a crop of `size`.
+    @inline(__always)
+    public static func mask(_ u: Float, _ v: Float, size: Int) -> Float {
+        let s = Float(size)
+        let d = min(min(u, v), min(s - u, s - v)) / s
+        let t = min(max((d - margin) / feather, 0), 1)
+        return t * t * (3 - 2 * t)
+    }
+
+    /// Frame pixels (x0..<x1, y0..<y1) the crop can reach, clipped to the frame.
+    static func footprint(_ crop: FaceCrop, width: Int, height: Int) -> (x0: Int, y0: Int, x1: Int, y1: Int) {
+        let inv = crop.toCrop.inverse
+        let s = Float(crop.size)
+        let corners = [inv.apply(0, 0), inv.apply(s, 0), inv.apply(0, s), inv.apply(s, s)]
+        let x0 = max(0, Int(floorf(corners.map(\.x).min()!))), y0 = max(0, Int(floorf(corners.map(\.y).min()!)))
+        let x1 = min(width, Int(ceilf(corners.map(\.x).max()!)) + 1), y1 = min(height, Int(ceilf(corners.map(\.y).max()!)) + 1)
+        return (x0, y0, max(x0, x1), max(y0, y1))
+    }
+
+    /// The restored colour and mask weight for frame pixel (x, y), or nil where the mask is 0.
+    @inline(__always)
+    static func sample(_ crop: FaceCrop, _ x: Int, _ y: Int, taps n: Int) -> (SIMD3<Float>, Float)? {
+        let c = crop.toCrop.apply(Float(x) + 0.5, Float(y) + 0.5)
+        let m = mask(c.x, c.y, size: crop.size)
+        guard m > 0 else { return nil }
+        var acc = SIMD3<Float>(repeating: 0)
+        let step = crop.toCrop.scale / Float(n)
+        for sy in 0..<n {
+            for sx in 0..<n {
+                let dx = (Float(sx) + 0.5) * step - crop.toCrop.scale / 2, dy = (Float(sy) + 0.5) * step - crop.toCrop.scale / 2
+                acc += cropSample(crop, c.x + dx - 0.5, c.y + dy - 0.5)
+            }
+        }
+        return (acc / Float(n * n), m)
+    }
+
+    @inline(__always)
+    static func cropSample(_ crop: FaceCrop, _ x: Float, _ y: Float) -> SIMD3<Float> {
+        let s = crop.size, plane = s * s
+        let p = crop.pixels.data
+        return bicubic(width: s, height: s, x, y) { xx, yy in
+            let o = yy * s + xx
+            return SIMD3(p[o], p[plane + o], p[2 * plane + o])
+        }
+    }
+
+    /// Blends `crop` into `frame` in place.
+    public static func paste(_ crop: FaceCrop, into frame: FrameView, colorimetry: Colorimetry) {
+        let f = footprint(crop, width: frame.width, height: frame.height)
+        guard f.x1 > f.x0, f.y1 > f.y0 else { return }
+        // Catmull-Rom point samples at each frame pixel: an unchanged crop comes back
+        // within a grey level (a box prefilter would blur it). Only faces more than 4×
+        // smaller than the crop are averaged over several samples against aliasing.
+        let n = crop.toCrop.scale > 4 ? Int(ceilf(crop.toCrop.scale / 4)) : 1
+        switch frame.reader(colorimetry) {
+        case .packed(let reader):
+            for y in f.y0..<f.y1 {
+                for x in f.x0..<f.x1 {
+                    guard let (c, m) = sample(crop, x, y, taps: n) else { continue }
+                    let old = reader.rgb(x, y)
+                    frame.setPixel(x, y, old + (c - old) * m, colorimetry: colorimetry)
+                }
+            }
+        case .i420(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry)
+        case .nv12(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry)
+        }
+    }
+
+    private static func pasteSubsampled<R: PixelReader>(_ crop: FaceCrop, _ frame: FrameView, _ reader: R,
+                                                        _ f: (x0: Int, y0: Int, x1: Int, y1: Int), _ n: Int,
+                                                        _ colorimetry: Colorimetry) {
+        func byte(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+        for by in stride(from: f.y0 & ~1, to: f.y1, by: 2) {
+            for bx in stride(from: f.x0 & ~1, to: f.x1, by: 2) {
+                var chroma = SIMD2<Float>(0, 0), count: Float = 0, changed = false
+                for y in by..<min(by + 2, frame.height) {
+                    for x in bx..<min(bx + 2, frame.width) {
+                        let old = reader.rgb(x, y)
+                        var yuv = colorimetry.yuv(old)
+                        if let (c, m) = sample(crop, x, y, taps: n) {
+                            yuv = colorimetry.yuv(old + (c - old) * m)
+                            frame.planes[0].row(y)[x] = byte(yuv.x)
+                            changed = true
+                        }
+                        chroma += SIMD2(yuv.y, yuv.z)
+                        count += 1
+                    }
+                }
+                guard changed else { continue }
+                chroma /= count
+                let cy = by >> 1, cx = bx >> 1
+                if frame.format == .nv12 {
+                    let p = frame.planes[1].row(cy) + cx * 2
+                    (p[0], p[1]) = (byte(chroma.x), byte(chroma.y))
+                } else {
+                    frame.planes[1].row(cy)[cx] = byte(chroma.x)
+                    frame.planes[2].row(cy)[cx] = byte(chroma.y)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import SwiftVRModels
+import SwiftVRPipeline
+import SwiftVRTensor
+import XCTest
+
+/// Alignment and paste-back: with an identity restorer the round trip changes the face
+/// by at most 1 grey level RMS and leaves every pixel outside the pasted area alone.
+/// The face is the astronaut portrait from Tests/Fixtures/centerface.safetensors
+/// (training/fixtures/make_centerface_fixtures.py), with the reference landmarks.
+final class AlignmentTests: XCTestCase {
+    static let fixtures: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(2)
+        return parts.joined(separator: "/") + "/Fixtures/centerface.safetensors"
+    }()
+
+    /// 256×256 packed RGB astronaut and her detected face.
+    static func astronaut() throws -> ([UInt8], FaceDetection) {
+        let fx = try SafetensorsFile(path: fixtures)
+        let blob = try fx.tensor("astronaut.input"), b = try fx.tensor("astronaut.boxes"), p = try fx.tensor("astronaut.points")
+        var rgb = [UInt8](repeating: 0, count: 256 * 256 * 3)
+        for i in 0..<(256 * 256) { for c in 0..<3 { rgb[i * 3 + c] = UInt8(blob.data[c * 256 * 256 + i]) } }
+        let face = FaceDetection(x1: b.data[0], y1: b.data[1], x2: b.data[2], y2: b.data[3], score: b.data[4],
+                                 landmarks: (0..<5).map { (p.data[2 * $0], p.data[2 * $0 + 1]) })
+        return (rgb, face)
+    }
+
+    func testSimilarityEstimateRecoversAKnownTransform() {
+        let t = SimilarityTransform(a: 1.3 * cosf(0.4), b: 1.3 * sinf(0.4), tx: 12, ty: -7)
+        let src: [(x: Float, y: Float)] = [(10, 20), (50, 22), (30, 45), (15, 60), (48, 61)]
+        let dst = src.map { t.apply($0.x, $0.y) }
+        let e = SimilarityTransform.estimate(from: src, to: dst)!
+        XCTAssertEqual(e.a, t.a, accuracy: 1e-4)
+        XCTAssertEqual(e.b, t.b, accuracy: 1e-4)
+        XCTAssertEqual(e.tx, t.tx, accuracy: 1e-3)
+        XCTAssertEqual(e.ty, t.ty, accuracy: 1e-3)
+        let back = e.inverse.apply(dst[2].x, dst[2].y)
+        XCTAssertEqual(back.x, 30, accuracy: 1e-3)
+        XCTAssertNil(SimilarityTransform.estimate(from: [(1, 1), (1, 1)], to: [(0, 0), (1, 1)]))
+    }
+
+    func testAlignedCropPutsLandmarksOnTheTemplate() throws {
+        let (_, face) = try Self.astronaut()
+        let t = FaceTemplate.alignment(for: face, size: 256)!
+        for (p, q) in zip(face.landmarks, FaceTemplate.points(size: 256)) {
+            let m = t.apply(p.x, p.y)
+            XCTAssertEqual(m.x, q.x, accuracy: 6, "detected landmarks land near the template")
+            XCTAssertEqual(m.y, q.y, accuracy: 6)
+        }
+    }
+
+    func testIdentityRoundTripRGB() throws {
+        var (rgb, face) = try Self.astronaut()
+        let original = rgb
+        let footprint = try roundTrip(&rgb, face: face, format: .rgb)
+        let (rms, outside) = compare(rgb, original, channels: 3, face: face, footprint: footprint)
+        print("paste-back identity round trip, RGB: RMS \(rms) grey levels inside the face")
+        XCTAssertLessThanOrEqual(rms, 1.0, "RMS change inside the face")
+        XCTAssertEqual(outside, 0, "pixels changed outside the pasted area")
+        XCTAssertGreaterThan(rgb.indices.filter { rgb[$0] != original[$0] }.count, 0, "the paste did write the face")
+    }
+
+    func testIdentityRoundTripI420() throws {
+        let (rgb, face) = try Self.astronaut()
+        var yuv = [UInt8](repeating: 0, count: 256 * 256 * 3 / 2)
+        let c = Colorimetry.bt601
+        for y in 0..<256 {
+            for x in 0..<256 {
+                let o = (y * 256 + x) * 3
+                yuv[y * 256 + x] = UInt8(c.yuv(SIMD3(Float(rgb[o]), Float(rgb[o + 1]), Float(rgb[o + 2]))).x.rounded())
+            }
+        }
+        for y in 0..<128 {
+            for x in 0..<128 {
+                var s = SIMD3<Float>(0, 0, 0)
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let o = ((2 * y + dy) * 256 + 2 * x + dx) * 3
+                    s += c.yuv(SIMD3(Float(rgb[o]), Float(rgb[o + 1]), Float(rgb[o + 2])))
+                }
+                yuv[65536 + y * 128 + x] = UInt8((s.y / 4).rounded())
+                yuv[65536 + 16384 + y * 128 + x] = UInt8((s.z / 4).rounded())
+            }
+        }
+        let original = yuv
+        let footprint = try roundTrip(&yuv, face: face, format: .i420)
+        let (rms, outside) = compare(Array(yuv[0..<65536]), Array(original[0..<65536]), channels: 1, face: face, footprint: footprint)
+        print("paste-back identity round trip, I420 luma: RMS \(rms) grey levels inside the face")
+        XCTAssertLessThanOrEqual(rms, 1.0, "luma RMS change inside the face")
+        XCTAssertEqual(outside, 0)
+        // Chroma outside the footprint's 2×2 blocks is untouched too.
+        for y in 0..<128 {
+            for x in 0..<128 where !(footprint.x0 / 2...footprint.x1 / 2).contains(x) || !(footprint.y0 / 2...footprint.y1 / 2).contains(y) {
+                XCTAssertEqual(yuv[65536 + y * 128 + x], original[65536 + y * 128 + x])
+            }
+        }
+    }
+
+    /// Extracts a 256² crop and pastes it straight back (the identity restorer).
+    private func roundTrip(_ bytes: inout [UInt8], face: FaceDetection, format: PixelFormat) throws -> (x0: Int, y0: Int, x1: Int, y1: Int) {
+        try bytes.withUnsafeMutableBufferPointer { buf in
+            let base = buf.baseAddress!
+            let planes = format == .rgb
+                ? [Plane(base: base, stride: 768, rowBytes: 768, rows: 256)]
+                : [Plane(base: base, stride: 256, rowBytes: 256, rows: 256),
+                   Plane(base: base + 65536, stride: 128, rowBytes: 128, rows: 128),
+                   Plane(base: base + 65536 + 16384, stride: 128, rowBytes: 128, rows: 128)]
+            let frame = try FrameView(format: format, width: 256, height: 256, planes: planes)
+            let crop = FaceCrop.extract(from: frame, colorimetry: .bt601, face: face, size: 256)!
+            PasteBack.paste(crop, into: frame, colorimetry: .bt601)
+            let inv = crop.toCrop.inverse
+            let corners = [inv.apply(0, 0), inv.apply(256, 0), inv.apply(0, 256), inv.apply(256, 256)]
+            return (Int(corners.map(\.x).min()!) - 1, Int(corners.map(\.y).min()!) - 1,
+                    Int(corners.map(\.x).max()!) + 2, Int(corners.map(\.y).max()!) + 2)
+        }
+    }
+
+    private func compare(_ a: [UInt8], _ b: [UInt8], channels: Int, face: FaceDetection,
+                         footprint f: (x0: Int, y0: Int, x1: Int, y1: Int)) -> (rms: Double, outside: Int) {
+        var se = 0.0, n = 0, outside = 0
+        for y in 0..<256 {
+            for x in 0..<256 {
+                for c in 0..<channels {
+                    let i = (y * 256 + x) * channels + c
+                    let d = Double(a[i]) - Double(b[i])
+                    if Float(x) >= face.x1, Float(x) < face.x2, Float(y) >= face.y1, Float(y) < face.y2 { se += d * d; n += 1 }
+                    if (x < f.x0 || x >= f.x1 || y < f.y0 || y >= f.y1) && d != 0 { outside += 1 }
+                }
+            }
+        }
+        return ((se / Double(max(n, 1))).squareRoot(), outside)
+    }
+}
