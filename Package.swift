@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "SwiftVRTensorTests", dependencies: ["SwiftVRTensor"]),
         .testTarget(name: "SwiftVRModelsTests", dependencies: ["SwiftVRModels", "SwiftVRTensor"]),
         .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor"]),
-        .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "CGStreamer", "CGstCheck"]),
+        .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "SwiftVRPipeline", "SwiftVRTensor", "CGStreamer", "CGstCheck"]),
         .testTarget(name: "PipelineTests", dependencies: []),
     ]
 )

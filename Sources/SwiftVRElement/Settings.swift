@@ -13,6 +13,7 @@ struct Settings {
     var detectEvery = 1
     var postMessages = true
     var drawFaces = false
+    var faceResolution = 256
     /// nil: the shipped model found beside the plugin (see ModelLocator).
     var detectorModel: String?
 
@@ -25,6 +26,7 @@ struct Settings {
         p.detector.inputLongSide = detectionSize
         p.detectEvery = detectEvery
         p.drawFaces = drawFaces
+        p.faceResolution = faceResolution
         return p
     }
 }
@@ -32,7 +34,7 @@ struct Settings {
 /// GObject property ids (0 is reserved by GObject), in gst-inspect order.
 enum PropertyID: guint, CaseIterable {
     case window = 1, strength, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
-    case postMessages, drawFaces, detectorModel
+    case postMessages, drawFaces, faceResolution, detectorModel
 }
 
 enum Properties {
@@ -69,6 +71,9 @@ enum Properties {
         add(.drawFaces, g_param_spec_boolean(cString("draw-faces"), cString("Draw faces"),
             cString("Draw each face's box, track id and landmarks into the frame (for debugging)"),
             d.drawFaces ? 1 : 0, playing))
+        add(.faceResolution, g_param_spec_uint(cString("face-resolution"), cString("Face resolution"),
+            cString("Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment)"),
+            64, 512, guint(d.faceResolution), playing))
         add(.detectorModel, g_param_spec_string(cString("detector-model"), cString("Detector model"),
             cString("Path of the face detector's safetensors file; unset uses the shipped CenterFace model installed beside the plugin"),
             nil, ready))
@@ -93,6 +98,7 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
         case .detectEvery: s.detectEvery = Int(g_value_get_uint(value))
         case .postMessages: s.postMessages = g_value_get_boolean(value) != 0
         case .drawFaces: s.drawFaces = g_value_get_boolean(value) != 0
+        case .faceResolution: s.faceResolution = Int(g_value_get_uint(value))
         case .detectorModel: s.detectorModel = g_value_get_string(value).map { String(cString: $0) }
         }
     }
@@ -112,6 +118,7 @@ let getProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafeMu
     case .detectEvery: g_value_set_uint(value, guint(s.detectEvery))
     case .postMessages: g_value_set_boolean(value, s.postMessages ? 1 : 0)
     case .drawFaces: g_value_set_boolean(value, s.drawFaces ? 1 : 0)
+    case .faceResolution: g_value_set_uint(value, guint(s.faceResolution))
     case .detectorModel: g_value_set_string(value, s.detectorModel ?? ModelLocator.detectorPath())
     case nil: Debug.warning(nil, "invalid property id \(id)")
     }

@@ -2,8 +2,10 @@ import SwiftVRModels
 import SwiftVRTensor
 
 /// The face pipeline over one window: detect (every `detectEvery` frames, tracking in
-/// between), follow faces with the tracker, optionally draw them, and — until the
-/// restoration model lands (issue #4) — leave the face pixels as they are.
+/// between), follow faces with the tracker, gather each track's aligned crops over the
+/// window, restore them, paste them back, and optionally draw the faces. Without a
+/// restorer (until the restoration model lands, issue #4) no crops are cut and face
+/// pixels stay as they are.
 public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
         public var detector = FaceDetector.Settings()
@@ -12,21 +14,29 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         /// Frames a track survives without a matching detection.
         public var maxMissed = 5
         public var drawFaces = false
+        /// Side of the aligned square crops handed to the restorer.
+        public var faceResolution = 256
         public init() {}
     }
 
     public var settings = Settings()
     let detector: FaceDetector
     let tracker = FaceTracker()
+    public let restorer: FaceRestorer?
+    private let crops = Arena()
     private var framesSinceDetection = Int.max
 
-    public init(detector: FaceDetector) { self.detector = detector }
+    public init(detector: FaceDetector, restorer: FaceRestorer? = nil) {
+        self.detector = detector
+        self.restorer = restorer
+    }
 
-    public func writesPixels(strength: Float) -> Bool { settings.drawFaces }
+    public func writesPixels(strength: Float) -> Bool { settings.drawFaces || (restorer != nil && strength > 0) }
 
     public func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
+        // Detection and tracking see each frame as it came in, before anything is drawn or pasted.
         tracker.maxMissed = settings.maxMissed
-        return window.map { frame in
+        let reports = window.map { frame in
             let tracks: [FaceTrack]
             if settings.detector.maxFaces == 0 {
                 tracks = []
@@ -37,12 +47,40 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 tracks = tracker.coast()
                 framesSinceDetection += 1
             }
-            if settings.drawFaces { FaceOverlay.draw(tracks, on: frame, colorimetry: colorimetry) }
             return FrameReport(faces: tracks)
+        }
+        if let restorer, strength > 0 {
+            try restoreTracks(window, reports, colorimetry: colorimetry, strength: strength, restorer: restorer)
+        }
+        if settings.drawFaces {
+            for (frame, report) in zip(window, reports) { FaceOverlay.draw(report.faces, on: frame, colorimetry: colorimetry) }
+        }
+        return reports
+    }
+
+    /// Each track's crops over the window go to the restorer together, then back into
+    /// their frames.
+    private func restoreTracks(_ window: [FrameView], _ reports: [FrameReport], colorimetry: Colorimetry,
+                               strength: Float, restorer: FaceRestorer) throws(PipelineError) {
+        crops.reset()
+        var byTrack: [UInt32: [(frame: Int, crop: FaceCrop)]] = [:]
+        let r = settings.faceResolution
+        for (i, report) in reports.enumerated() {
+            for t in report.faces {
+                guard let crop = FaceCrop.extract(from: window[i], colorimetry: colorimetry, face: t.face, size: r,
+                                                  into: crops.tensor([3, r, r])) else { continue }
+                byTrack[t.id, default: []].append((i, crop))
+            }
+        }
+        for id in byTrack.keys.sorted() {
+            let items = byTrack[id]!
+            try restorer.restore(items.map(\.crop.pixels), strength: strength)
+            for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry) }
         }
     }
 
     public func reset() {
+        restorer?.reset()
         tracker.reset()
         framesSinceDetection = .max
     }

@@ -1,6 +1,7 @@
 import CGStreamer
 import CGstCheck
 import Foundation
+import SwiftVRPipeline
 import SwiftVRTensor
 import XCTest
 @testable import SwiftVRElement
@@ -148,5 +149,60 @@ final class FaceTests: XCTestCase {
         g_error_free(error)
         g_free(debug)
         gst_message_unref(msg)
+    }
+}
+
+/// The whole crop path inside the element — align each track's window of crops, hand
+/// them to a restorer, paste them back — with a restorer that changes nothing: the
+/// face comes out within a grey level RMS and everything away from it bit-exact.
+final class PasteBackElementTests: XCTestCase {
+    final class IdentityFaceRestorer: FaceRestorer {
+        var windows: [Int] = []
+        func restore(_ crops: [Tensor], strength: Float) throws(PipelineError) { windows.append(crops.count) }
+        func reset() {}
+    }
+
+    override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
+
+    func testIdentityRestorerRoundTripThroughTheElement() throws {
+        let restorer = IdentityFaceRestorer()
+        SwiftVR.makeProcessor = { s throws(ElementError) in
+            do {
+                return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: restorer)
+            } catch { throw .modelLoad(path: "", reason: "\(error)") }
+        }
+        let (rgb, box) = try FaceTests.astronaut()
+        let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1",
+                        properties: ["window": "3", "max-faces": "8", "face-resolution": "256"])
+        for i in 0..<3 {
+            let b = h.frame(pts: GstClockTime(i) * 40_000_000)
+            var map = GstMapInfo()
+            gst_buffer_map(b, &map, GST_MAP_WRITE)
+            rgb.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: rgb.count) }
+            gst_buffer_unmap(b, &map)
+            h.push(b)
+        }
+        let out = h.pullAll()
+        XCTAssertEqual(out.count, 3)
+        XCTAssertEqual(restorer.windows, [3], "one track, its three crops restored together")
+        let (cx, cy) = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        let reach = 1.6 * max(box[2] - box[0], box[3] - box[1])
+        for b in out {
+            let got = bytes(of: b)
+            var se = 0.0, n = 0, far = 0
+            for y in 0..<256 {
+                for x in 0..<256 {
+                    for c in 0..<3 {
+                        let i = (y * 256 + x) * 3 + c
+                        let d = Double(got[i]) - Double(rgb[i])
+                        if Float(x) >= box[0], Float(x) < box[2], Float(y) >= box[1], Float(y) < box[3] { se += d * d; n += 1 }
+                        if max(abs(Float(x) - cx), abs(Float(y) - cy)) > reach, d != 0 { far += 1 }
+                    }
+                }
+            }
+            XCTAssertLessThanOrEqual((se / Double(n)).squareRoot(), 1.0)
+            XCTAssertEqual(far, 0, "pixels away from the face are untouched")
+            gst_buffer_unref(b)
+        }
     }
 }
