@@ -4,7 +4,13 @@ import SwiftVRPipeline
 import SwiftVRTensor
 
 /// `swiftvr-bench detect`: the Swift detector on RGB frames at three sizes.
-/// Prints one line per size: `detect W H inputW inputH ms p10 p90`, read by scripts/bench-detect.sh.
+/// Prints one line per size: `swift W H inputW inputH model_ms total_ms faces`, read by
+/// scripts/bench-detect.sh (total = resample + network + decode).
+func fmt(_ v: Double) -> String {
+    let r = (v * 100).rounded() / 100
+    return "\(r)"
+}
+
 enum DetectBench {
     static func run(modelPath: String, framesDir: String?, threads: Int, runs: Int) throws {
         BLAS.threads = threads
@@ -21,12 +27,14 @@ enum DetectBench {
             }
             let g = FaceDetector.inputGeometry(width: w, height: h, longSide: settings.inputLongSide)
             var faces = 0
-            let t = try pixels.withUnsafeMutableBufferPointer { buf in
+            let total = try pixels.withUnsafeMutableBufferPointer { buf in
                 let view = try FrameView(format: .rgb, width: w, height: h,
                                          planes: [Plane(base: buf.baseAddress!, stride: w * 3, rowBytes: w * 3, rows: h)])
                 return measure(runs: runs) { faces = detector.detect(view, colorimetry: .bt709, settings: settings).count }
             }
-            print("detect \(w) \(h) \(g.padded.w) \(g.padded.h) \(t.median) \(t.p10) \(t.p90) \(faces)")
+            let blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
+            let model = measure(runs: runs) { _ = detector.model(blob) }
+            print("swift \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(model.median)) \(fmt(total.median)) \(faces)")
         }
     }
 }

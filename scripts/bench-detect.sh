@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The face detector benchmark: the Swift detector and the original CenterFace in
+# onnxruntime, on the same frames, input sizes, weights and thread count, one run.
+# Needs the Python side (pip install -r training/requirements.txt). Prints a table.
+#
+# Run: bash scripts/bench-detect.sh [threads]   (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-2}
+swift build -c release --product swiftvr-bench 2>&1 | grep -E "error|warning: unre" || true
+frames=$(mktemp -d)
+trap 'rm -rf "$frames"' EXIT
+ref=$(python3 training/bench_detect_reference.py --frames "$frames" --threads "$threads")
+ours=$(OPENBLAS_NUM_THREADS=$threads .build/release/swiftvr-bench detect --frames "$frames" --threads "$threads")
+echo "CenterFace detection, ms per frame (median of 20), $threads threads, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo
+printf "| frame | network input | Swift network | onnxruntime network | ratio | Swift total | onnxruntime+cv2 total | ratio | faces (Swift/ref) |\n"
+printf "|---|---|---|---|---|---|---|---|---|\n"
+paste <(echo "$ours") <(echo "$ref") | while read -r _ w h iw ih sm st sf _ _ _ _ _ rm rt rf; do
+  printf "| %sx%s | %sx%s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %s/%s |\n" "$w" "$h" "$iw" "$ih" \
+    "$sm" "$rm" "$(echo "$sm / $rm" | bc -l)" "$st" "$rt" "$(echo "$st / $rt" | bc -l)" "$sf" "$rf"
+done
+echo
+echo "ratio = Swift / onnxruntime (≤ 1.0 means Swift is as fast or faster). onnxruntime $(python3 -c 'import onnxruntime; print(onnxruntime.__version__)'), ORT_ENABLE_ALL, weights removed from the graph inputs."
