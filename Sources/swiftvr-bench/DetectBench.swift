@@ -13,7 +13,7 @@ func fmt(_ v: Double) -> String {
 
 enum DetectBench {
     static func run(modelPath: String, framesDir: String?, threads: Int, runs: Int) throws {
-        BLAS.threads = threads
+        _ = threads  // the pool reads $SWIFTVR_THREADS
         let detector = try FaceDetector(modelPath: modelPath)
         var settings = FaceDetector.Settings()
         settings.inputLongSide = 640

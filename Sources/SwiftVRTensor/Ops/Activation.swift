@@ -35,9 +35,11 @@ public func prelu(_ x: Tensor, slopes: Tensor) {
 }
 
 /// y += x element-wise (shapes must match), then the activation.
-public func addInPlace(_ y: Tensor, _ x: Tensor, activation: Activation = .none) {
+public func addInPlace(_ y: Tensor, _ x: Tensor, activation: Activation = .none, pool: ThreadPool = .shared) {
     precondition(y.shape == x.shape, "add: \(y.shape) vs \(x.shape)")
     let (py, px) = (y.data, x.data)
-    for i in 0..<y.count { py[i] += px[i] }
-    activation.apply(y)
+    pool.parallelRanges(y.count, minimum: 16384) { r in
+        for i in r { py[i] += px[i] }
+        activation.apply(py + r.lowerBound, r.count)
+    }
 }

@@ -39,8 +39,10 @@ public struct Conv2d: Sendable {
     var isPointwise: Bool { kernel == (1, 1) && stride == 1 && padding == 0 && groups == 1 }
     var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
 
-    /// y = act(conv(x) + bias), with y taken from the arena.
-    public func callAsFunction(_ x: Tensor, activation: Activation = .none, arena: Arena) -> Tensor {
+    /// y = act(conv(x) + bias), with y taken from the arena. Work is split across the
+    /// shared thread pool: GEMMs by output columns, depthwise loops by channels.
+    public func callAsFunction(_ x: Tensor, activation: Activation = .none, arena: Arena,
+                               pool: ThreadPool = .shared) -> Tensor {
         let (n, h, w) = (x.dim(0), x.dim(2), x.dim(3))
         precondition(x.dim(1) == inChannels, "conv: input has \(x.dim(1)) channels, layer wants \(inChannels)")
         let (oh, ow) = outputSize(h, w)
@@ -48,26 +50,32 @@ public struct Conv2d: Sendable {
         for b in 0..<n {
             let xb = x.data + b * inChannels * h * w
             let yb = y.data + b * outChannels * oh * ow
-            // The output starts as the bias and the product is accumulated onto it
-            // (beta = 1): no separate zeroing pass and no separate bias pass.
-            fillBias(yb, oh * ow)
             if isPointwise {
-                BLAS.sgemm(m: outChannels, n: h * w, k: inChannels, a: weight.data, lda: inChannels,
-                           b: xb, ldb: h * w, beta: 1, c: yb, ldc: h * w)
-                activation.apply(yb, outChannels * oh * ow)
+                pool.parallelRanges(h * w, minimum: 256) { cols in
+                    gemmColumns(a: weight.data, k: inChannels, b: xb, y: yb, hw: h * w, cols: cols, rowsPerGroup: outChannels, activation: activation)
+                }
             } else if isDepthwise {
-                depthwise(xb, h, w, yb, oh, ow, activation: activation, arena: arena)
+                depthwise(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
             } else {
-                im2colGemm(xb, h, w, yb, oh, ow, arena: arena)
-                activation.apply(yb, outChannels * oh * ow)
+                im2colGemm(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
             }
         }
         return y
     }
 
-    private func fillBias(_ y: UnsafeMutablePointer<Float>, _ hw: Int) {
-        guard let bias else { y.initialize(repeating: 0, count: outChannels * hw); return }
-        for c in 0..<outChannels { (y + c * hw).initialize(repeating: bias.data[c], count: hw) }
+    /// Columns `cols` of y(m × hw) = bias + W(m × k) · B(k × hw), then the activation.
+    /// The output starts as the bias and the product accumulates onto it (beta = 1):
+    /// no separate zeroing or bias pass.
+    @inline(__always)
+    private func gemmColumns(a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                             hw: Int, cols: Range<Int>, rowsPerGroup m: Int, biasOffset: Int = 0, activation: Activation) {
+        for c in 0..<m {
+            let row = y + c * hw + cols.lowerBound
+            row.initialize(repeating: bias?.data[biasOffset + c] ?? 0, count: cols.count)
+        }
+        BLAS.sgemm(m: m, n: cols.count, k: k, a: a, lda: k, b: b + cols.lowerBound, ldb: hw,
+                   beta: 1, c: y + cols.lowerBound, ldc: hw)
+        for c in 0..<m { activation.apply(y + c * hw + cols.lowerBound, cols.count) }
     }
 
     /// Output columns `ox` whose input column `ox*stride + off` lies in 0..<w.
@@ -79,88 +87,173 @@ public struct Conv2d: Sendable {
     }
 
     private func im2colGemm(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
-                            _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int, arena: Arena) {
+                            _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int,
+                            activation: Activation, arena: Arena, pool: ThreadPool) {
         let cinG = inChannels / groups, coutG = outChannels / groups
         let kk = kernel.h * kernel.w
         let rows = cinG * kk, cols = oh * ow
         let col = arena.scratch(rows * cols)
         for g in 0..<groups {
-            for c in 0..<cinG {
-                let plane = x + (g * cinG + c) * h * w
-                for ki in 0..<kernel.h {
-                    for kj in 0..<kernel.w {
-                        let dst = col + ((c * kernel.h + ki) * kernel.w + kj) * cols
-                        let off = kj * dilation - padding
-                        let valid = validColumns(off: off, w: w, ow: ow)
-                        for oy in 0..<oh {
-                            let iy = oy * stride - padding + ki * dilation
-                            let row = dst + oy * ow
-                            guard iy >= 0, iy < h, let valid else { row.initialize(repeating: 0, count: ow); continue }
-                            if valid.lowerBound > 0 { row.initialize(repeating: 0, count: valid.lowerBound) }
-                            if valid.upperBound < ow - 1 { (row + valid.upperBound + 1).initialize(repeating: 0, count: ow - 1 - valid.upperBound) }
-                            let src = plane + iy * w + off
-                            if stride == 1 {
-                                (row + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
-                            } else {
-                                for ox in valid { row[ox] = src[ox * stride] }
+            pool.parallelRanges(cinG) { channels in
+                for c in channels {
+                    let plane = x + (g * cinG + c) * h * w
+                    for ki in 0..<kernel.h {
+                        for kj in 0..<kernel.w {
+                            let dst = col + ((c * kernel.h + ki) * kernel.w + kj) * cols
+                            let off = kj * dilation - padding
+                            let valid = validColumns(off: off, w: w, ow: ow)
+                            for oy in 0..<oh {
+                                let iy = oy * stride - padding + ki * dilation
+                                let row = dst + oy * ow
+                                guard iy >= 0, iy < h, let valid else { row.initialize(repeating: 0, count: ow); continue }
+                                if valid.lowerBound > 0 { row.initialize(repeating: 0, count: valid.lowerBound) }
+                                if valid.upperBound < ow - 1 { (row + valid.upperBound + 1).initialize(repeating: 0, count: ow - 1 - valid.upperBound) }
+                                let src = plane + iy * w + off
+                                if stride == 1 {
+                                    (row + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                                } else {
+                                    for ox in valid { row[ox] = src[ox * stride] }
+                                }
                             }
                         }
                     }
                 }
             }
-            BLAS.sgemm(m: coutG, n: cols, k: rows, a: weight.data + g * coutG * rows, lda: rows,
-                       b: col, ldb: cols, beta: 1, c: y + g * coutG * cols, ldc: cols)
+            pool.parallelRanges(cols, minimum: 256) { range in
+                gemmColumns(a: weight.data + g * coutG * rows, k: rows, b: col, y: y + g * coutG * cols, hw: cols,
+                            cols: range, rowsPerGroup: coutG, biasOffset: g * coutG, activation: activation)
+            }
         }
     }
 
-    /// Depthwise convolution accumulated onto `y` (which holds the bias), activation
-    /// applied row by row while the row is in cache. For stride > 1 each input plane is
-    /// first split into `stride` column phases, so every inner loop is contiguous and
-    /// vectorises.
+    /// Depthwise convolution with bias and activation, channels split across the pool;
+    /// the activation is applied row by row while the row is in cache. For stride > 1
+    /// each input plane is first split into `stride` column phases, so every inner loop
+    /// is contiguous and vectorises.
     private func depthwise(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
                            _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int,
-                           activation: Activation, arena: Arena) {
+                           activation: Activation, arena: Arena, pool: ThreadPool) {
         let phaseLength = (w + stride - 1) / stride
-        let phases = stride > 1 ? arena.scratch(stride * h * phaseLength) : nil
-        let taps = (0..<kernel.w).map { kj -> (off: Int, valid: ClosedRange<Int>?) in
+        let parts = max(1, min(pool.threads, outChannels))
+        // 3×3 stride-2 layers read their strided rows directly (SIMD de-interleave);
+        // other strided kernels split each plane into column phases first.
+        let direct2 = stride == 2 && kernel == (3, 3) && dilation == 1
+        let usePhases = stride > 1 && !direct2
+        let phaseSize = usePhases ? stride * h * phaseLength : 0
+        let scratch = arena.scratch(max(1, parts * phaseSize))
+        // Tap kj reads input column ox*stride + off = (ox + shift)*stride + phase.
+        let taps = (0..<kernel.w).map { kj -> (phase: Int, shift: Int, valid: ClosedRange<Int>?) in
             let off = kj * dilation - padding
-            return (off, validColumns(off: off, w: w, ow: ow))
+            let phase = ((off % stride) + stride) % stride
+            return (phase, (off - phase) / stride, validColumns(off: off, w: w, ow: ow))
         }
-        for c in 0..<outChannels {
-            var src = x + c * h * w
-            var rowStride = w
-            if let phases {
-                for r in 0..<stride {
-                    for iy in 0..<h {
-                        let from = src + iy * w + r, to = phases + (r * h + iy) * phaseLength
-                        var i = 0
-                        while i * stride + r < w { to[i] = from[i * stride]; i += 1 }
+        // Output columns every tap can read without leaving the row, and the rest.
+        let lo = taps.map { $0.valid?.lowerBound ?? ow }.max() ?? 0
+        let hi = taps.map { $0.valid.map { $0.upperBound + 1 } ?? 0 }.min() ?? ow
+        let interior = lo < hi ? lo..<hi : 0..<0
+        let border = (0..<ow).filter { !interior.contains($0) }
+        let kk = kernel.h * kernel.w
+        let tapRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: parts * kk)
+        defer { tapRows.deallocate() }
+        let zeroCount = w + 2 * (kernel.w * dilation + padding) + 16
+        let zeros = arena.scratch(zeroCount) + kernel.w * dilation + padding
+        (zeros - kernel.w * dilation - padding).initialize(repeating: 0, count: zeroCount)
+        // For the direct stride-2 path: the last block start whose 8-float loads stay in the row.
+        let maxOff = kernel.w - 1 - padding
+        let lastBlock = (w - 8 - maxOff) / 2
+        pool.parallelFor(parts) { part in
+            let phases = scratch + part * phaseSize
+            for c in (outChannels * part / parts)..<(outChannels * (part + 1) / parts) {
+                var src = x + c * h * w
+                var rowStride = w
+                if usePhases {
+                    for r in 0..<stride {
+                        let n = (w - r + stride - 1) / stride
+                        for iy in 0..<h {
+                            let from = src + iy * w + r, to = phases + (r * h + iy) * phaseLength
+                            for i in 0..<n { to[i] = from[i * stride] }
+                        }
                     }
+                    src = UnsafePointer(phases)
+                    rowStride = phaseLength
                 }
-                src = UnsafePointer(phases)
-                rowStride = phaseLength
-            }
-            let dst = y + c * oh * ow
-            let wk = weight.data + c * kernel.h * kernel.w
-            for oy in 0..<oh {
-                let d = dst + oy * ow
-                for ki in 0..<kernel.h {
-                    let iy = oy * stride - padding + ki * dilation
-                    guard iy >= 0, iy < h else { continue }
-                    for kj in 0..<kernel.w {
-                        guard let valid = taps[kj].valid else { continue }
-                        let wv = wk[ki * kernel.w + kj]
-                        let off = taps[kj].off
-                        // Input column of output ox is ox*stride + off = (ox + q)*stride + r.
-                        let r = ((off % stride) + stride) % stride, q = (off - r) / stride
-                        let s = src + (r * h + iy) * rowStride + q
-                        var ox = valid.lowerBound
-                        let end = valid.upperBound + 1
-                        while ox < end { d[ox] += wv * s[ox]; ox += 1 }
+                let dst = y + c * oh * ow
+                dst.initialize(repeating: bias?.data[c] ?? 0, count: oh * ow)
+                let wk = weight.data + c * kernel.h * kernel.w
+                for oy in 0..<oh {
+                    let d = dst + oy * ow
+                    // One input pointer per tap, so that output column ox reads tap[t][ox];
+                    // rows above or below the image read a row of zeros.
+                    for ki in 0..<kernel.h {
+                        let iy = oy * stride - padding + ki * dilation
+                        for kj in 0..<kernel.w {
+                            let t = ki * kernel.w + kj
+                            let base = iy >= 0 && iy < h ? src + (usePhases ? taps[kj].phase * h + iy : iy) * rowStride : UnsafePointer(zeros)
+                            tapRows[part * kk + t] = direct2 ? base + (kj - padding) : base + taps[kj].shift
+                        }
                     }
+                    let rows = UnsafePointer(tapRows + part * kk)
+                    if direct2 {
+                        accumulate3x3Stride2(d, rows, wk, interior, lastBlock: lastBlock)
+                        for ox in border {
+                            for t in 0..<kk where taps[t % kernel.w].valid?.contains(ox) == true { d[ox] += wk[t] * rows[t][2 * ox] }
+                        }
+                    } else {
+                        if kk == 9 {
+                            accumulate3x3(d, rows, wk, interior)
+                        } else {
+                            for t in 0..<kk { let (p, wv) = (rows[t], wk[t]); for ox in interior { d[ox] += wv * p[ox] } }
+                        }
+                        // Border columns: only the taps that stay inside the row.
+                        for ox in border {
+                            for t in 0..<kk where taps[t % kernel.w].valid?.contains(ox) == true { d[ox] += wk[t] * rows[t][ox] }
+                        }
+                    }
+                    activation.apply(d, ow)
                 }
-                activation.apply(d, ow)
             }
         }
+    }
+}
+
+/// The 3×3 depthwise inner loop: all nine taps in one pass over the output row, so
+/// the row is loaded and stored once (this loop dominates MobileNet-style networks).
+@inline(__always)
+private func accumulate3x3(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
+                           _ w: UnsafePointer<Float>, _ columns: Range<Int>) {
+    let (r0, r1, r2, r3, r4, r5, r6, r7, r8) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+    let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
+    var ox = columns.lowerBound
+    let end = columns.upperBound
+    while ox < end {
+        var acc = d[ox] + w0 * r0[ox] + w1 * r1[ox] + w2 * r2[ox]
+        acc += w3 * r3[ox] + w4 * r4[ox] + w5 * r5[ox]
+        acc += w6 * r6[ox] + w7 * r7[ox] + w8 * r8[ox]
+        d[ox] = acc
+        ox += 1
+    }
+}
+
+/// The 3×3 stride-2 inner loop, four outputs at a time: each tap loads eight
+/// consecutive inputs and keeps the even ones. `r[t][2*ox]` is tap t's input for ox.
+/// Blocks start at most at `lastBlock`, so no load leaves the row; the rest is scalar.
+@inline(__always)
+private func accumulate3x3Stride2(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
+                                  _ w: UnsafePointer<Float>, _ columns: Range<Int>, lastBlock: Int) {
+    var ox = columns.lowerBound
+    while ox + 4 <= columns.upperBound, ox <= lastBlock {
+        var acc = UnsafeRawPointer(d + ox).loadUnaligned(as: SIMD4<Float>.self)
+        for t in 0..<9 {
+            let v = UnsafeRawPointer(r[t] + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+            acc += w[t] * v.evenHalf
+        }
+        UnsafeMutableRawPointer(d + ox).storeBytes(of: acc, as: SIMD4<Float>.self)
+        ox += 4
+    }
+    while ox < columns.upperBound {
+        var acc = d[ox]
+        for t in 0..<9 { acc += w[t] * r[t][2 * ox] }
+        d[ox] = acc
+        ox += 1
     }
 }
