@@ -11,7 +11,7 @@ swift build -c release --product swiftvr-bench 2>&1 | grep -E "error|warning: un
 frames=$(mktemp -d)
 trap 'rm -rf "$frames"' EXIT
 ref=$(python3 training/bench_detect_reference.py --frames "$frames" --threads "$threads")
-ours=$(OPENBLAS_NUM_THREADS=$threads .build/release/swiftvr-bench detect --frames "$frames" --threads "$threads")
+ours=$(SWIFTVR_THREADS=$threads .build/release/swiftvr-bench detect --frames "$frames" --threads "$threads")
 echo "CenterFace detection, ms per frame (median of 20), $threads threads, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 printf "| frame | network input | Swift network | onnxruntime network | ratio | Swift total | onnxruntime+cv2 total | ratio | faces (Swift/ref) |\n"

@@ -1,29 +1,36 @@
 import Glibc
+import Synchronization
 
 /// A fixed set of worker threads for the engine's own loops and for splitting GEMMs.
 ///
 /// OpenBLAS runs single-threaded under it (see `BLAS.threads`): with OpenBLAS's own
 /// pool, its second thread spins while Swift loops run on one core, and tiny GEMMs pay
-/// for waking it. Here every op splits its work into the same number of parts, one
-/// per core, so two cores are used throughout and never oversubscribed.
-/// Foundation and Dispatch stay out of the plugin, so this is plain pthreads.
+/// for waking it. Here every op splits its work into parts, one per core, so two cores
+/// are used throughout and never oversubscribed. A network makes ~100 such calls per
+/// frame, so workers spin briefly for the next job before sleeping on a condition
+/// variable. Foundation and Dispatch stay out of the plugin: plain pthreads.
+///
+/// Note: OpenBLAS's thread count is process-wide; a host that also uses OpenBLAS
+/// (numpy in a Python application) sees it set to 1 once swiftvr runs a model.
 public final class ThreadPool: @unchecked Sendable {
     /// One pool per process, sized to the online cores (at most 8), or `$SWIFTVR_THREADS`.
     public static let shared = ThreadPool(threads: defaultThreads())
 
     public let threads: Int
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
-    private var finished = pthread_cond_t()
-    private var generation = 0
+    private let generation = Atomic<Int>(0)
+    private let next = Atomic<Int>(0)
+    private let done = Atomic<Int>(0)
     /// The running job, by address: workers never hold a reference to the caller's
     /// closure beyond a call, so it never outlives `parallelFor`.
     private var job: UnsafeRawPointer?
     private var count = 0
-    private var next = 0
-    private var done = 0
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
     /// Held by the caller of `parallelFor`: a second caller (another element) runs serially.
     private var busy = pthread_mutex_t()
+
+    /// Spins before sleeping: about 50 µs.
+    static let spins = 20_000
 
     static func defaultThreads() -> Int {
         if let s = getenv("SWIFTVR_THREADS"), let n = Int(String(cString: s)), n > 0 { return min(n, 64) }
@@ -35,7 +42,6 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_init(&mutex, nil)
         pthread_mutex_init(&busy, nil)
         pthread_cond_init(&wake, nil)
-        pthread_cond_init(&finished, nil)
         for _ in 1..<self.threads {
             var thread = pthread_t()
             let me = Unmanaged.passRetained(self).toOpaque()
@@ -59,19 +65,22 @@ public final class ThreadPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { escapable in
             var current = Job(body: escapable)
             withUnsafePointer(to: &current) { pointer in
-                pthread_mutex_lock(&mutex)
                 job = UnsafeRawPointer(pointer)
                 count = n
-                next = 0
-                done = 0
-                generation &+= 1
+                next.store(0, ordering: .relaxed)
+                done.store(0, ordering: .relaxed)
+                // Publishing the new generation releases job/count to the workers.
+                pthread_mutex_lock(&mutex)
+                generation.add(1, ordering: .releasing)
                 pthread_cond_broadcast(&wake)
                 pthread_mutex_unlock(&mutex)
                 drain(pointer)
-                pthread_mutex_lock(&mutex)
-                while done < threads - 1 { pthread_cond_wait(&finished, &mutex) }
+                var spin = 0
+                while done.load(ordering: .acquiring) < threads - 1 {
+                    spin += 1
+                    if spin > Self.spins { sched_yield() }
+                }
                 job = nil
-                pthread_mutex_unlock(&mutex)
             }
         }
     }
@@ -84,21 +93,13 @@ public final class ThreadPool: @unchecked Sendable {
         parallelFor(parts) { p in body((total * p / parts)..<(total * (p + 1) / parts)) }
     }
 
-    private func claim() -> Int {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        let i = next
-        next += 1
-        return i
-    }
-
     private struct Job {
         let body: (Int) -> Void
     }
 
     private func drain(_ job: UnsafePointer<Job>) {
         while true {
-            let i = claim()
+            let i = next.add(1, ordering: .relaxed).oldValue
             if i >= count { return }
             job.pointee.body(i)
         }
@@ -107,16 +108,16 @@ public final class ThreadPool: @unchecked Sendable {
     private func workerLoop() {
         var seen = 0
         while true {
-            pthread_mutex_lock(&mutex)
-            while generation == seen { pthread_cond_wait(&wake, &mutex) }
-            seen = generation
-            let current = job
-            pthread_mutex_unlock(&mutex)
-            if let current { drain(current.assumingMemoryBound(to: Job.self)) }
-            pthread_mutex_lock(&mutex)
-            done += 1
-            if done == threads - 1 { pthread_cond_signal(&finished) }
-            pthread_mutex_unlock(&mutex)
+            var spin = 0
+            while generation.load(ordering: .acquiring) == seen, spin < Self.spins { spin += 1 }
+            if generation.load(ordering: .acquiring) == seen {
+                pthread_mutex_lock(&mutex)
+                while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(&wake, &mutex) }
+                pthread_mutex_unlock(&mutex)
+            }
+            seen = generation.load(ordering: .acquiring)
+            if let current = job { drain(current.assumingMemoryBound(to: Job.self)) }
+            done.add(1, ordering: .releasing)
         }
     }
 }
