@@ -1,0 +1,49 @@
+import Glibc
+
+/// Batched matrix product over the last two axes: (…, M, K) · (…, K, N) → (…, M, N),
+/// `torch.matmul` for equal batch shapes. Batches are spread across the pool.
+public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+    let (m, k) = (a.dim(-2), a.dim(-1))
+    let n = transposeB ? b.dim(-2) : b.dim(-1)
+    precondition((transposeB ? b.dim(-1) : b.dim(-2)) == k, "matmul: \(a.shape) · \(b.shape)")
+    let batch = a.count / (m * k)
+    precondition(b.count / (k * n) == batch, "matmul: batch sizes differ, \(a.shape) · \(b.shape)")
+    var shape = a.shape
+    shape[shape.count - 1] = n
+    let y = arena.tensor(shape)   // (…, M, N)
+    pool.parallelRanges(batch) { range in
+        for i in range {
+            BLAS.sgemm(transB: transposeB, m: m, n: n, k: k, a: a.data + i * m * k, lda: k,
+                       b: b.data + i * k * n, ldb: transposeB ? k : n, c: y.data + i * m * n, ldc: n)
+        }
+    }
+    return y
+}
+
+/// softmax(Q·Kᵀ / √d) · V for many small windows at once: q (B, Lq, d), k (B, Lk, d),
+/// v (B, Lk, dv) → (B, Lq, dv), B being batch × heads × windows. Windows are gathered
+/// into dense tensors by index beforehand (SwiftVR's mask-free shifted windows), so no
+/// mask is needed here.
+public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+    let (lq, d) = (q.dim(-2), q.dim(-1))
+    let (lk, dv) = (k.dim(-2), v.dim(-1))
+    let batch = q.count / (lq * d)
+    precondition(k.count == batch * lk * d && v.count == batch * lk * dv, "sdpa: \(q.shape) \(k.shape) \(v.shape)")
+    var shape = q.shape
+    shape[shape.count - 1] = dv
+    let y = arena.tensor(shape)                                 // (…, Lq, dv)
+    let scores = arena.scratch(pool.threads * lq * lk)          // one (Lq, Lk) block per worker
+    let scale = 1 / sqrtf(Float(d))
+    let parts = max(1, min(pool.threads, batch))
+    pool.parallelFor(parts) { part in
+        let s = scores + part * lq * lk
+        for b in (batch * part / parts)..<(batch * (part + 1) / parts) {
+            BLAS.sgemm(transB: true, m: lq, n: lk, k: d, alpha: scale, a: q.data + b * lq * d, lda: d,
+                       b: k.data + b * lk * d, ldb: d, c: s, ldc: lk)
+            for r in 0..<lq { softmaxRow(s + r * lk, lk) }
+            BLAS.sgemm(m: lq, n: dv, k: lk, a: s, lda: lk, b: v.data + b * lk * dv, ldb: dv,
+                       c: y.data + b * lq * dv, ldc: dv)
+        }
+    }
+    return y
+}
