@@ -60,10 +60,11 @@ let package = Package(
                           path: "Sources/swiftvr-bench"),
 
         // MARK: - Tests
-        .testTarget(name: "SwiftVRTensorTests", dependencies: ["SwiftVRTensor"]),
-        .testTarget(name: "SwiftVRModelsTests", dependencies: ["SwiftVRModels", "SwiftVRTensor"]),
-        .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor"]),
-        .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "SwiftVRPipeline", "SwiftVRTensor", "CGStreamer", "CGstCheck"]),
-        .testTarget(name: "PipelineTests", dependencies: []),
+        .target(name: "SwiftVRTestSupport", dependencies: ["SwiftVRTensor"], path: "Tests/SwiftVRTestSupport"),
+        .testTarget(name: "SwiftVRTensorTests", dependencies: ["SwiftVRTensor", "SwiftVRTestSupport"]),
+        .testTarget(name: "SwiftVRModelsTests", dependencies: ["SwiftVRModels", "SwiftVRTensor", "SwiftVRTestSupport"]),
+        .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor", "SwiftVRTestSupport"]),
+        .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "SwiftVRPipeline", "SwiftVRTensor", "CGStreamer", "CGstCheck", "SwiftVRTestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["SwiftVRTestSupport"]),
     ]
 )

@@ -1,11 +1,11 @@
 import Foundation
+import SwiftVRTestSupport
 import XCTest
 
 /// Runs GStreamer's own tools and the examples in fresh processes against the built
 /// plugin: the way users load it, with no Swift runtime in the host.
 enum GstProcess {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = URL(fileURLWithPath: TestPaths.repo)
 
     /// Where libgstswiftvr.so is: $SWIFTVR_PLUGIN_DIR (scripts/test.sh sets it) or .build/release.
     static var pluginDir: String {

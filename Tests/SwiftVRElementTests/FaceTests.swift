@@ -3,6 +3,7 @@ import CGstCheck
 import Foundation
 import SwiftVRPipeline
 import SwiftVRTensor
+import SwiftVRTestSupport
 import XCTest
 @testable import SwiftVRElement
 
@@ -20,11 +21,7 @@ final class FaceTests: XCTestCase {
         return (rgb, Array(boxes.buffer.prefix(4)))
     }
 
-    static let fixtureDirectory: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(2)
-        return parts.joined(separator: "/") + "/Fixtures"
-    }()
+    static let fixtureDirectory = TestPaths.fixtures
 
     private func push(_ rgb: [UInt8], into h: Harness, pts: GstClockTime) {
         let b = h.frame(pts: pts)

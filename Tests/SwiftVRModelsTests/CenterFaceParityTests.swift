@@ -1,16 +1,9 @@
 import SwiftVRModels
 import SwiftVRTensor
+import SwiftVRTestSupport
 import XCTest
 
-enum Paths {
-    static let repo: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
-    static let centerface = repo + "/models/centerface.safetensors"
-    static let fixtures = repo + "/Tests/Fixtures"
-}
+typealias Paths = TestPaths
 
 /// The Swift CenterFace against the original ONNX model in onnxruntime, on the held-out
 /// portraits and composites of them (rotated, small, cut by the frame edge).
@@ -78,13 +71,4 @@ final class CenterFaceParityTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("not a CenterFace model"), "\(e)")
         }
     }
-}
-
-func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
-    var num: Float = 0, den: Float = 0
-    for i in 0..<min(a.count, b.count) {
-        num = max(num, abs(a.data[i] - b.data[i]))
-        den = max(den, abs(b.data[i]))
-    }
-    return num / max(den, 1e-12)
 }

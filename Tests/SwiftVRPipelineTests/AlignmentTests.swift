@@ -1,6 +1,7 @@
 import SwiftVRModels
 import SwiftVRPipeline
 import SwiftVRTensor
+import SwiftVRTestSupport
 import XCTest
 
 /// Alignment and paste-back: with an identity restorer the round trip changes the face
@@ -8,11 +9,7 @@ import XCTest
 /// The face is the astronaut portrait from Tests/Fixtures/centerface.safetensors
 /// (training/fixtures/make_centerface_fixtures.py), with the reference landmarks.
 final class AlignmentTests: XCTestCase {
-    static let fixtures: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(2)
-        return parts.joined(separator: "/") + "/Fixtures/centerface.safetensors"
-    }()
+    static let fixtures = TestPaths.fixtures + "/centerface.safetensors"
 
     /// 256×256 packed RGB astronaut and her detected face.
     static func astronaut() throws -> ([UInt8], FaceDetection) {

@@ -1,13 +1,10 @@
 import SwiftVRTensor
+import SwiftVRTestSupport
 import XCTest
 
 /// Fixture files under Tests/Fixtures, made by the scripts under training/fixtures/.
 enum Fixtures {
-    static let directory: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(2)
-        return parts.joined(separator: "/") + "/Fixtures"
-    }()
+    static let directory = TestPaths.fixtures
 
     static func open(_ name: String) throws -> SafetensorsFile {
         try SafetensorsFile(path: directory + "/" + name)
@@ -22,20 +19,4 @@ enum Fixtures {
         }
         return out
     }
-}
-
-/// ‖a − b‖∞ / max(‖b‖∞, 1e-12): the error measure of every parity test.
-func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
-    var num: Float = 0, den: Float = 0
-    for i in 0..<min(a.count, b.count) {
-        num = max(num, abs(a.data[i] - b.data[i]))
-        den = max(den, abs(b.data[i]))
-    }
-    return num / max(den, 1e-12)
-}
-
-func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.shape, b.shape, "\(what): shape", file: file, line: line)
-    let e = relativeError(a, b)
-    XCTAssertLessThanOrEqual(e, tolerance, "\(what): relative error \(e)", file: file, line: line)
 }

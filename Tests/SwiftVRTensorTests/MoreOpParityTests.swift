@@ -1,4 +1,5 @@
 import SwiftVRTensor
+import SwiftVRTestSupport
 import XCTest
 
 /// The engine's remaining ops against onnxruntime or float64 numpy.

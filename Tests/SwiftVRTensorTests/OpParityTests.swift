@@ -1,4 +1,5 @@
 import SwiftVRTensor
+import SwiftVRTestSupport
 import XCTest
 
 /// Each engine op against onnxruntime (or float64 numpy for activations).

@@ -1,0 +1,31 @@
+import SwiftVRTensor
+import XCTest
+
+/// Paths every test target needs: the repository, its fixtures and its models.
+public enum TestPaths {
+    public static let repo: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)  // Tests/SwiftVRTestSupport/TestSupport.swift
+        return parts.joined(separator: "/")
+    }()
+    /// Made by the scripts under training/fixtures/.
+    public static let fixtures = repo + "/Tests/Fixtures"
+    public static let centerface = repo + "/models/centerface.safetensors"
+}
+
+/// ‖a − b‖∞ / max(‖b‖∞, 1e-12): the error measure of every parity test.
+public func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
+    var num: Float = 0, den: Float = 0
+    for i in 0..<min(a.count, b.count) {
+        num = max(num, abs(a.data[i] - b.data[i]))
+        den = max(den, abs(b.data[i]))
+    }
+    return num / max(den, 1e-12)
+}
+
+public func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float, _ what: String,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.shape, b.shape, "\(what): shape", file: file, line: line)
+    let e = relativeError(a, b)
+    XCTAssertLessThanOrEqual(e, tolerance, "\(what): relative error \(e)", file: file, line: line)
+}
