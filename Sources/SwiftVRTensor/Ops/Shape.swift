@@ -37,3 +37,58 @@ public enum ShapeOps {
         return y
     }
 }
+
+extension ShapeOps {
+    /// `F.pixel_unshuffle(x, r)`: (N, C, H, W) → (N, C·r², H/r, W/r).
+    public static func pixelUnshuffle(_ x: Tensor, _ r: Int, arena: Arena) -> Tensor {
+        let (n, c, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
+        let (oh, ow) = (h / r, w / r)
+        let y = arena.tensor([n, c * r * r, oh, ow])
+        for b in 0..<n { for ch in 0..<c { for i in 0..<r { for j in 0..<r {
+            let dst = y.data + ((b * c + ch) * r * r + i * r + j) * oh * ow
+            let src = x.data + (b * c + ch) * h * w
+            for oy in 0..<oh { for ox in 0..<ow { dst[oy * ow + ox] = src[(oy * r + i) * w + ox * r + j] } }
+        } } } }
+        return y
+    }
+
+    /// `F.pixel_shuffle(x, r)`: (N, C·r², H, W) → (N, C, H·r, W·r).
+    public static func pixelShuffle(_ x: Tensor, _ r: Int, arena: Arena) -> Tensor {
+        let (n, cr, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
+        let c = cr / (r * r)
+        let y = arena.tensor([n, c, h * r, w * r])
+        for b in 0..<n { for ch in 0..<c { for i in 0..<r { for j in 0..<r {
+            let src = x.data + ((b * c + ch) * r * r + i * r + j) * h * w
+            let dst = y.data + (b * c + ch) * h * r * w * r
+            for iy in 0..<h { for ix in 0..<w { dst[(iy * r + i) * w * r + ix * r + j] = src[iy * w + ix] } }
+        } } } }
+        return y
+    }
+
+    /// Swaps the first two axes of (A, B, C…): (B, A, C…).
+    public static func swapFirstAxes(_ x: Tensor, arena: Arena) -> Tensor {
+        let (a, b) = (x.dim(0), x.dim(1))
+        let inner = x.count / (a * b)
+        var shape = x.shape
+        shape.swapAt(0, 1)
+        let y = arena.tensor(shape)
+        for i in 0..<a { for j in 0..<b { (y.data + (j * a + i) * inner).update(from: x.data + (i * b + j) * inner, count: inner) } }
+        return y
+    }
+}
+
+extension ShapeOps {
+    /// Swaps the last two axes of (…, A, B): (…, B, A).
+    public static func swapLastAxes(_ x: Tensor, arena: Arena) -> Tensor {
+        let (a, b) = (x.dim(-2), x.dim(-1))
+        let batch = x.count / (a * b)
+        var shape = x.shape
+        shape.swapAt(shape.count - 1, shape.count - 2)
+        let y = arena.tensor(shape)
+        for n in 0..<batch {
+            let src = x.data + n * a * b, dst = y.data + n * a * b
+            for i in 0..<a { for j in 0..<b { dst[j * a + i] = src[i * b + j] } }
+        }
+        return y
+    }
+}

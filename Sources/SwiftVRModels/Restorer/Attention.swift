@@ -1,0 +1,130 @@
+import SwiftVRTensor
+
+/// Position and window layout shared by every attention call on one token grid.
+public struct AttentionLayout {
+    public let groups: [(count: Int, length: Int, indices: [Int])]
+    public let cos: [Float], sin: [Float]   // (N, headDim/2)
+}
+
+/// Multi-head attention inside index groups (windows) with rotary positions; queries and
+/// keys/values may come from different inputs. model.py `Attention`.
+struct WindowAttention {
+    let heads: Int
+    let qkv: Linear?          // self-attention: (D → 3D)
+    let q: Linear?, kv: Linear?  // cross-attention: (D → D), (D → 2D)
+    let proj: Linear
+
+    init(_ vb: VarBuilder, dim: Int, heads: Int, cross: Bool = false) throws(TensorError) {
+        self.heads = heads
+        if cross {
+            q = try Linear(vb.pp("q"), in: dim, out: dim)
+            kv = try Linear(vb.pp("kv"), in: dim, out: 2 * dim)
+            qkv = nil
+        } else {
+            qkv = try Linear(vb.pp("qkv"), in: dim, out: 3 * dim)
+            q = nil
+            kv = nil
+        }
+        proj = try Linear(vb.pp("proj"), in: dim, out: dim)
+    }
+
+    /// x (B, N, D) [context (B, N, D)] → (B, N, D)
+    func callAsFunction(_ x: Tensor, layout: AttentionLayout, context: Tensor? = nil, arena: Arena) -> Tensor {
+        let (b, n, d) = (x.dim(0), x.dim(1), x.dim(2))
+        let hd = d / heads
+        // Packed projections: q, k, v each read with a row stride of `stride` floats.
+        let qSrc: Tensor, kvSrc: Tensor, qOff: Int, kOff: Int, vOff: Int, qStride: Int, kvStride: Int
+        if let qkv {
+            let t = qkv(x, arena: arena)                      // (B, N, 3D)
+            (qSrc, kvSrc, qOff, kOff, vOff, qStride, kvStride) = (t, t, 0, d, 2 * d, 3 * d, 3 * d)
+        } else {
+            let tq = q!(x, arena: arena)                      // (B, N, D)
+            let tkv = kv!(context!, arena: arena)             // (B, N, 2D)
+            (qSrc, kvSrc, qOff, kOff, vOff, qStride, kvStride) = (tq, tkv, 0, 0, d, d, 2 * d)
+        }
+        let out = arena.tensor([b, n, d])
+        for g in layout.groups {
+            let l = g.length
+            let batch = b * g.count * heads
+            let qg = arena.tensor([batch, l, hd]), kg = arena.tensor([batch, l, hd]), vg = arena.tensor([batch, l, hd])
+            // Gather (B, windows, heads, L, hd), rotating q and k by their token's position.
+            for bi in 0..<b {
+                for wi in 0..<g.count {
+                    for h in 0..<heads {
+                        let slot = (bi * g.count + wi) * heads + h
+                        for li in 0..<l {
+                            let token = g.indices[wi * l + li]
+                            let row = bi * n + token
+                            let dst = slot * l * hd + li * hd
+                            let qp = qSrc.data + row * qStride + qOff + h * hd
+                            let kp = kvSrc.data + row * kvStride + kOff + h * hd
+                            let vp = kvSrc.data + row * kvStride + vOff + h * hd
+                            rotate(qp, into: qg.data + dst, hd, layout, token)
+                            rotate(kp, into: kg.data + dst, hd, layout, token)
+                            (vg.data + dst).update(from: vp, count: hd)
+                        }
+                    }
+                }
+            }
+            let o = scaledDotProductAttention(qg, kg, vg, arena: arena)   // (batch, L, hd)
+            for bi in 0..<b {
+                for wi in 0..<g.count {
+                    for h in 0..<heads {
+                        let slot = (bi * g.count + wi) * heads + h
+                        for li in 0..<l {
+                            let token = g.indices[wi * l + li]
+                            (out.data + (bi * n + token) * d + h * hd).update(from: o.data + slot * l * hd + li * hd, count: hd)
+                        }
+                    }
+                }
+            }
+        }
+        return proj(out, arena: arena)
+    }
+
+    /// Rotary embedding of one head vector: pairs (2i, 2i+1) turned by angle i of `token`.
+    @inline(__always)
+    private func rotate(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ hd: Int,
+                        _ layout: AttentionLayout, _ token: Int) {
+        let half = hd / 2
+        let base = token * half
+        for i in 0..<half {
+            let (c, s) = (layout.cos[base + i], layout.sin[base + i])
+            let (a, b) = (src[2 * i], src[2 * i + 1])
+            dst[2 * i] = a * c - b * s
+            dst[2 * i + 1] = a * s + b * c
+        }
+    }
+}
+
+/// Pre-norm transformer layer: x + Attn(LN(x)), then x + MLP(LN(x)). model.py `TransformerLayer`.
+struct TransformerLayer {
+    let norm1: LayerNorm, attn: WindowAttention, norm2: LayerNorm
+    let fc1: Linear, fc2: Linear
+
+    init(_ vb: VarBuilder, dim: Int, heads: Int, mlpRatio: Int) throws(TensorError) {
+        norm1 = try LayerNorm(vb.pp("norm1"), dim: dim)
+        attn = try WindowAttention(vb.pp("attn"), dim: dim, heads: heads)
+        norm2 = try LayerNorm(vb.pp("norm2"), dim: dim)
+        fc1 = try Linear(vb.pp("mlp.fc1"), in: dim, out: dim * mlpRatio)
+        fc2 = try Linear(vb.pp("mlp.fc2"), in: dim * mlpRatio, out: dim)
+    }
+
+    /// x (B, N, D) → (B, N, D), a new tensor.
+    func callAsFunction(_ x: Tensor, layout: AttentionLayout, arena: Arena) -> Tensor {
+        let h = copy(x, arena: arena)
+        norm1(h)
+        let y = copy(x, arena: arena)
+        addInPlace(y, attn(h, layout: layout, arena: arena))
+        let h2 = copy(y, arena: arena)
+        norm2(h2)
+        addInPlace(y, fc2(fc1(h2, activation: .gelu, arena: arena), arena: arena))
+        return y
+    }
+}
+
+func copy(_ x: Tensor, arena: Arena) -> Tensor {
+    let y = arena.tensor(x.shape)
+    y.data.update(from: x.data, count: x.count)
+    return y
+}

@@ -1,0 +1,125 @@
+import SwiftVRTensor
+
+/// One restoration block: asymmetric fusion of the priors, then window attention and an
+/// MLP (model.py `FusionBlock`):
+///   x̃ = (1 + γ)·x + β;  Δx = Attn(Q = W_q f_t, K = W_k f_s, V = W_v f_s);  x' = x̃ + Proj(Δx)
+struct FusionBlock {
+    let fuse: WindowAttention
+    let layer: TransformerLayer
+
+    init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
+        fuse = try WindowAttention(vb.pp("fuse"), dim: c.dim, heads: c.heads, cross: true)
+        layer = try TransformerLayer(vb.pp("layer"), dim: c.dim, heads: c.heads, mlpRatio: c.mlpRatio)
+    }
+
+    func callAsFunction(_ x: Tensor, fs: Tensor, ft: Tensor, gamma: Tensor, beta: Tensor,
+                        layout: AttentionLayout, arena: Arena) -> Tensor {
+        let (t, n, d) = (x.dim(0), x.dim(1), x.dim(2))
+        for f in 0..<t {
+            let (g, b) = (gamma.data + f * d, beta.data + f * d)
+            for i in 0..<n {
+                let p = x.data + (f * n + i) * d
+                for k in 0..<d { p[k] = (1 + g[k]) * p[k] + b[k] }
+            }
+        }
+        addInPlace(x, fuse(ft, layout: layout, context: fs, arena: arena))
+        return layer(x, layout: layout, arena: arena)
+    }
+}
+
+/// The restoration model (training/swiftvr_train/model.py `Restorer`): encode a window of
+/// T aligned crops, predict spatial and temporal codebook priors, run the fusion blocks
+/// once, step z_hq = z_lq − t*·v, decode. Built from the configuration in the weights
+/// file's metadata.
+public final class Restorer: @unchecked Sendable {
+    public let config: RestorerConfig
+    let encoder: Encoder, decoder: Decoder
+    let inProj: Linear
+    let spatial: SpatialPrior, temporal: TemporalPrior
+    let modulation0: Linear, modulation2: Linear
+    let taskEmbed: Linear
+    let stepEmbed: Tensor              // (D)
+    let blocks: [FusionBlock]
+    let outNorm: LayerNorm, outProj: Linear
+    let arena = Arena()
+
+    /// Every stage's output of the last call, for tests and diagnostics.
+    public struct Trace {
+        public var z: Tensor, tokens: Tensor, zHQ: Tensor
+        public var spatialLogits: Tensor, spatialIndices: [Int32]
+        public var temporalLogits: Tensor, temporalIndices: [Int32]
+    }
+    public private(set) var trace: Trace?
+
+    public convenience init(path: String) throws(TensorError) {
+        let store = try WeightStore(path: path)
+        guard store.metadata["architecture"] == "swiftvr-restorer" else {
+            throw .badMetadata("'\(path)' is not a swiftvr restoration model (architecture: \(store.metadata["architecture"] ?? "none"))")
+        }
+        guard let json = store.metadata["config"] else { throw .badMetadata("'\(path)' has no config in its metadata") }
+        try self.init(store.root, config: try RestorerConfig(json: json))
+        try store.finish()
+    }
+
+    public init(_ vb: VarBuilder, config c: RestorerConfig) throws(TensorError) {
+        config = c
+        encoder = try Encoder(vb.pp("encoder"), c)
+        decoder = try Decoder(vb.pp("decoder"), c)
+        inProj = try Linear(vb.pp("in_proj"), in: c.latent, out: c.dim)
+        spatial = try SpatialPrior(vb.pp("spatial"), c)
+        temporal = try TemporalPrior(vb.pp("temporal"), c)
+        modulation0 = try Linear(vb.pp("modulation.0"), in: c.dim, out: c.dim)
+        modulation2 = try Linear(vb.pp("modulation.2"), in: c.dim, out: 2 * c.dim)
+        taskEmbed = try Linear(vb.pp("task_embed"), in: 3, out: c.dim)
+        stepEmbed = try vb.get("step_embed", shape: [c.dim])
+        var blocks: [FusionBlock] = []
+        for i in 0..<c.blocks { blocks.append(try FusionBlock(vb.pp("blocks.\(i)"), c)) }
+        self.blocks = blocks
+        outNorm = try LayerNorm(vb.pp("out_norm"), dim: c.dim)
+        outProj = try Linear(vb.pp("out_proj"), in: c.dim, out: c.latent)
+    }
+
+    /// frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks: restore,
+    /// colorize, inpaint flags. Returns (T, 3, R, R), valid until the next call. R must be
+    /// a multiple of 8.
+    public func callAsFunction(frames: Tensor, mask: Tensor, tasks: [Float]) -> Tensor {
+        arena.reset()
+        let c = config
+        let (t, r) = (frames.dim(0), frames.dim(2))
+        let input = ShapeOps.concat([frames, mask], axis: 1, arena: arena)        // (T, 4, R, R)
+        let z = encoder(input, arena: arena)                                       // (T, L, h, w)
+        let (h, w) = (r / 8, r / 8)
+        let n = h * w
+        let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
+        let rope = Windows.rope(positions: Windows.gridPositions(h: h, w: w), headDim: c.headDim)
+        let plain = AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: 0), cos: rope.cos, sin: rope.sin)
+        let shifted = AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: c.window / 2), cos: rope.cos, sin: rope.sin)
+        let (fs, idxS, logitsS) = spatial(tokens, layout: plain, arena: arena)
+        let (ft, idxT, logitsT) = temporal(tokens, arena: arena)
+        // (γ, β) = MLP(Pool(f_t)), one pair per frame, shared by every block.
+        let pooled = arena.tensor([t, c.dim])
+        for f in 0..<t {
+            let dst = pooled.data + f * c.dim
+            dst.initialize(repeating: 0, count: c.dim)
+            for i in 0..<n { for k in 0..<c.dim { dst[k] += ft.data[(f * n + i) * c.dim + k] } }
+            for k in 0..<c.dim { dst[k] /= Float(n) }
+        }
+        let mod = modulation2(modulation0(pooled, activation: .silu, arena: arena), arena: arena)   // (T, 2D)
+        let gamma = ShapeOps.narrow(mod, axis: 1, range: 0..<c.dim, arena: arena)
+        let beta = ShapeOps.narrow(mod, axis: 1, range: c.dim..<(2 * c.dim), arena: arena)
+        let taskTensor = Tensor(shape: [1, 3], values: tasks)
+        let task = taskEmbed(taskTensor, arena: arena)                             // (1, D)
+        var x = copy(tokens, arena: arena)
+        for i in 0..<(t * n) { for k in 0..<c.dim { x.data[i * c.dim + k] += task.data[k] + stepEmbed.data[k] } }
+        for (i, block) in blocks.enumerated() {
+            x = block(x, fs: fs, ft: ft, gamma: gamma, beta: beta, layout: i % 2 == 1 ? shifted : plain, arena: arena)
+        }
+        outNorm(x)
+        let v = ShapeOps.swapLastAxes(outProj(x, arena: arena), arena: arena)     // (T, L, N)
+        let zHQ = arena.tensor([t, c.latent, h, w])
+        for i in 0..<zHQ.count { zHQ.data[i] = z.data[i] - c.tStar * v.data[i] }   // the one step
+        trace = Trace(z: z, tokens: tokens, zHQ: zHQ, spatialLogits: logitsS, spatialIndices: idxS,
+                      temporalLogits: logitsT, temporalIndices: idxT)
+        return decoder(zHQ, arena: arena)
+    }
+}

@@ -1,0 +1,44 @@
+import SwiftVRTensor
+
+/// The restoration model's architecture, read from the `config` JSON in the weights
+/// file's metadata (training/swiftvr_train/model.py DEFAULT_CONFIG), so weights trained
+/// with other sizes load without code changes.
+public struct RestorerConfig: Sendable, Equatable {
+    public var inChannels = 4
+    public var channels = [32, 48, 64]
+    public var latent = 16
+    public var dim = 64, heads = 2, window = 8, mlpRatio = 2
+    public var blocks = 4
+    public var spatialCodes = 256, temporalCodes = 64
+    public var tStar: Float = 1
+
+    public init() {}
+
+    public init(json text: String) throws(TensorError) {
+        guard let o = try JSON.parse(text).objectValue else { throw .badMetadata("config is not a JSON object") }
+        func int(_ k: String) throws(TensorError) -> Int {
+            guard let v = o[k]?.indexValue else { throw .badMetadata("config.\(k) is missing or not a whole number") }
+            return v
+        }
+        inChannels = try int("in_channels")
+        guard let ch = o["channels"]?.arrayValue?.compactMap(\.indexValue), ch.count == 3 else {
+            throw .badMetadata("config.channels must be three whole numbers")
+        }
+        channels = ch
+        latent = try int("latent")
+        dim = try int("dim")
+        heads = try int("heads")
+        window = try int("window")
+        mlpRatio = try int("mlp_ratio")
+        blocks = try int("blocks")
+        spatialCodes = try int("spatial_codes")
+        temporalCodes = try int("temporal_codes")
+        guard case .number(let t)? = o["t_star"] else { throw .badMetadata("config.t_star is missing") }
+        tStar = Float(t)
+        guard heads > 0, dim % heads == 0, (dim / heads) % 4 == 0, window > 1 else {
+            throw .badMetadata("config: dim \(dim) must split into \(heads) heads of a multiple of 4 channels")
+        }
+    }
+
+    public var headDim: Int { dim / heads }
+}

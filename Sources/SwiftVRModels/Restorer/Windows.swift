@@ -1,0 +1,54 @@
+import Glibc
+import SwiftVRTensor
+
+/// Token indices of attention windows over an h×w grid, grouped by window size, and
+/// rotary position tables. Mirrors `window_groups` / `rope_tables` in model.py.
+public enum Windows {
+    /// Window borders sit at shift, shift+window, …; border windows shrink instead of
+    /// wrapping or being masked, so each group is a dense (windows × L) index list.
+    public static func groups(h: Int, w: Int, window: Int, shift: Int) -> [(count: Int, length: Int, indices: [Int])] {
+        func cuts(_ n: Int) -> [(Int, Int)] {
+            var edges = [0]
+            var e = shift > 0 ? shift : window
+            while e < n { edges.append(e); e += window }
+            edges.append(n)
+            return zip(edges, edges.dropFirst()).filter { $0.1 > $0.0 }.map { ($0.0, $0.1) }
+        }
+        var bySize: [Int: (count: Int, length: Int, indices: [Int])] = [:]
+        for (y0, y1) in cuts(h) {
+            for (x0, x1) in cuts(w) {
+                let key = (y1 - y0) * 10_000 + (x1 - x0)
+                var g = bySize[key] ?? (0, (y1 - y0) * (x1 - x0), [])
+                for y in y0..<y1 { for x in x0..<x1 { g.indices.append(y * w + x) } }
+                g.count += 1
+                bySize[key] = g
+            }
+        }
+        return bySize.keys.sorted().map { bySize[$0]! }
+    }
+
+    /// cos and sin (N, d/2) for `positions` (N points of `axes` coordinates each); the
+    /// d/2 rotation pairs are split evenly across the axes.
+    public static func rope(positions: [[Int]], headDim d: Int) -> (cos: [Float], sin: [Float]) {
+        let axes = positions.first?.count ?? 1
+        let per = d / axes
+        let freqs = stride(from: 0, to: per, by: 2).map { 1 / powf(10000, Float($0) / Float(per)) }
+        var c: [Float] = [], s: [Float] = []
+        c.reserveCapacity(positions.count * d / 2)
+        s.reserveCapacity(positions.count * d / 2)
+        for p in positions {
+            for a in 0..<axes {
+                for f in freqs {
+                    let angle = Float(p[a]) * f
+                    c.append(cosf(angle))
+                    s.append(sinf(angle))
+                }
+            }
+        }
+        return (c, s)
+    }
+
+    public static func gridPositions(h: Int, w: Int) -> [[Int]] {
+        (0..<(h * w)).map { [$0 / w, $0 % w] }
+    }
+}

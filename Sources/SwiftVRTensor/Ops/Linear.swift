@@ -1,0 +1,61 @@
+/// `nn.Linear`: y (…, out) = x (…, in) · Wᵀ + b, W (out, in). Rows split across the pool.
+public struct Linear: Sendable {
+    public let weight: Tensor   // (out, in)
+    public let bias: Tensor?    // (out)
+    public var inFeatures: Int { weight.dim(1) }
+    public var outFeatures: Int { weight.dim(0) }
+
+    public init(weight: Tensor, bias: Tensor?) { (self.weight, self.bias) = (weight, bias) }
+
+    public init(_ vb: VarBuilder, in i: Int, out o: Int, bias: Bool = true) throws(TensorError) {
+        self.init(weight: try vb.get("weight", shape: [o, i]), bias: bias ? try vb.get("bias", shape: [o]) : nil)
+    }
+
+    public func callAsFunction(_ x: Tensor, activation: Activation = .none, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+        let (i, o) = (inFeatures, outFeatures)
+        precondition(x.dim(-1) == i, "linear: input \(x.shape), layer \(i) → \(o)")
+        let rows = x.count / i
+        var shape = x.shape
+        shape[shape.count - 1] = o
+        let y = arena.tensor(shape)
+        pool.parallelRanges(rows, minimum: 16) { r in
+            let out = y.data + r.lowerBound * o
+            for row in 0..<r.count { (out + row * o).initialize(repeating: 0, count: o) }
+            if let bias { for row in 0..<r.count { (out + row * o).update(from: bias.data, count: o) } }
+            BLAS.sgemm(transB: true, m: r.count, n: o, k: i, a: x.data + r.lowerBound * i, lda: i,
+                       b: weight.data, ldb: i, beta: 1, c: out, ldc: o)
+            activation.apply(out, r.count * o)
+        }
+        return y
+    }
+}
+
+/// `nn.Embedding`: rows of a table by index.
+public struct Embedding: Sendable {
+    public let weight: Tensor   // (count, dim)
+
+    public init(_ vb: VarBuilder, count: Int, dim: Int) throws(TensorError) {
+        weight = try vb.get("weight", shape: [count, dim])
+    }
+
+    /// indices (…) → (…, dim)
+    public func callAsFunction(_ indices: [Int32], shape: [Int], arena: Arena) -> Tensor {
+        let d = weight.dim(1)
+        let y = arena.tensor(shape + [d])
+        for (i, k) in indices.enumerated() { (y.data + i * d).update(from: weight.data + Int(k) * d, count: d) }
+        return y
+    }
+}
+
+/// Index of the largest value along the last axis, per row (ties: the first).
+public func argmaxLastAxis(_ x: Tensor) -> [Int32] {
+    let d = x.dim(-1), rows = x.count / d
+    var out = [Int32](repeating: 0, count: rows)
+    for r in 0..<rows {
+        let p = x.data + r * d
+        var best = 0
+        for i in 1..<d where p[i] > p[best] { best = i }
+        out[r] = Int32(best)
+    }
+    return out
+}

@@ -1,0 +1,40 @@
+import SwiftVRModels
+import SwiftVRTensor
+import SwiftVRTestSupport
+import XCTest
+
+/// The Swift restoration model against its PyTorch twin, stage by stage, on a window of
+/// three 96×96 crops with random weights (every path active, both window layouts with
+/// border windows). Fixtures: Tests/Fixtures/restorer*.safetensors, made by
+/// training/fixtures/make_restorer_fixtures.py.
+final class RestorerParityTests: XCTestCase {
+    func testEveryStageMatchesPyTorch() throws {
+        let model = try Restorer(path: TestPaths.fixtures + "/restorer.safetensors")
+        let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
+        let out = model(frames: try io.tensor("frames"), mask: try io.tensor("mask"), tasks: try io.tensor("tasks").array)
+        let trace = try XCTUnwrap(model.trace)
+        for (name, t) in [("z", trace.z), ("tokens", trace.tokens), ("spatial_logits", trace.spatialLogits),
+                          ("temporal_logits", trace.temporalLogits), ("z_hq", trace.zHQ), ("output", out)] {
+            let e = relativeError(t, try io.tensor(name))
+            print("restorer parity \(name): relative error \(e)")
+            assertClose(t, try io.tensor(name), tolerance: 1e-4, name)
+        }
+        XCTAssertEqual(trace.spatialIndices.map(Float.init), try io.tensor("spatial_indices").array, "spatial code indices")
+        XCTAssertEqual(trace.temporalIndices.map(Float.init), try io.tensor("temporal_indices").array, "temporal code indices")
+    }
+
+    func testWindowGroupsCoverEveryTokenOnce() {
+        for (h, w, shift) in [(12, 12, 0), (12, 12, 4), (32, 32, 4), (5, 9, 0), (5, 9, 4)] {
+            let groups = Windows.groups(h: h, w: w, window: 8, shift: shift)
+            let all = groups.flatMap(\.indices).sorted()
+            XCTAssertEqual(all, Array(0..<(h * w)), "\(h)x\(w) shift \(shift)")
+            for g in groups { XCTAssertEqual(g.indices.count, g.count * g.length) }
+        }
+    }
+
+    func testRejectsDetectorWeights() {
+        XCTAssertThrowsError(try Restorer(path: TestPaths.centerface)) { e in
+            XCTAssertTrue("\(e)".contains("not a swiftvr restoration model"))
+        }
+    }
+}

@@ -1,0 +1,292 @@
+"""The restoration model: a light restoration-aware autoencoder, spatial and temporal
+codebook priors, asymmetric fusion in every block, and one-step restoration in latent
+space with mask-free shifted-window attention (DVFace + SVFR + SeedVR/SwiftVR, sized
+for two CPU cores).
+
+This file is the PyTorch twin of Sources/SwiftVRModels/Restorer/: module and parameter
+names match the Swift code, which loads the state dict exported by export.py.
+
+Shapes: a window of T aligned face crops is a batch of T; R is the crop size, h = w = R/8
+the latent grid, N = h·w tokens, D = config.dim.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DEFAULT_CONFIG = dict(
+    in_channels=4,          # RGB + missing-pixel mask
+    channels=[32, 48, 64],  # encoder widths at R/2, R/4, R/8
+    latent=16,              # latent channels (8x spatial compression)
+    dim=64, heads=2, window=8, mlp_ratio=2,
+    blocks=4,               # restoration blocks; odd ones use shifted windows
+    spatial_codes=256, temporal_codes=64,
+    t_star=1.0,             # the one step: z_hq = z_lq - t* v
+)
+TASKS = ("restore", "colorize", "inpaint")  # SVFR's task ids 0, 1, 2
+
+
+# MARK: - Windows and positions
+
+def window_groups(h, w, window, shift):
+    """Token indices of the attention windows of an h×w grid, grouped by window size.
+
+    Window borders sit at shift, shift+window, …; windows at the image border are
+    smaller instead of wrapping round or being masked (SwiftVR's mask-free shifted
+    windows), so each group is a dense (windows, L) index tensor for plain attention.
+    """
+    def cuts(n):
+        edges = [0] + [e for e in range(shift if shift else window, n, window)] + [n]
+        return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+    groups = {}
+    for y0, y1 in cuts(h):
+        for x0, x1 in cuts(w):
+            idx = [y * w + x for y in range(y0, y1) for x in range(x0, x1)]
+            groups.setdefault((y1 - y0, x1 - x0), []).append(idx)
+    return [torch.tensor(v, dtype=torch.long) for _, v in sorted(groups.items())]
+
+
+def rope_tables(positions, dim):
+    """cos/sin tables for rotary embeddings: positions (N, A) of A axes, dim split evenly
+    across axes (each axis gets dim/A channels, rotated in pairs)."""
+    n, axes = positions.shape
+    per = dim // axes
+    freqs = 1.0 / (10000 ** (torch.arange(0, per, 2, dtype=torch.float32) / per))  # (per/2)
+    angles = torch.cat([positions[:, a:a + 1].float() * freqs for a in range(axes)], dim=1)  # (N, dim/2)
+    return torch.cos(angles), torch.sin(angles)
+
+
+def apply_rope(x, cos, sin):
+    """x (..., N, d) with pairs (x[2i], x[2i+1]) rotated by the angle of i."""
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+
+def grid_positions(h, w):
+    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    return torch.stack([ys.flatten(), xs.flatten()], dim=1)  # (N, 2)
+
+
+# MARK: - Attention
+
+class Attention(nn.Module):
+    """Multi-head attention inside index groups (windows), with rotary positions.
+    Queries and keys/values may come from different inputs (cross-attention)."""
+
+    def __init__(self, dim, heads, cross=False):
+        super().__init__()
+        self.heads, self.cross = heads, cross
+        if cross:
+            self.q = nn.Linear(dim, dim)
+            self.kv = nn.Linear(dim, 2 * dim)
+        else:
+            self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, groups, cos, sin, context=None):
+        b, n, d = x.shape                                               # (B, N, D)
+        hd = d // self.heads
+        if self.cross:
+            q = self.q(x)
+            k, v = self.kv(context).chunk(2, dim=-1)
+        else:
+            q, k, v = self.qkv(x).chunk(3, dim=-1)                      # 3 × (B, N, D)
+        q, k, v = (t.reshape(b, n, self.heads, hd).transpose(1, 2) for t in (q, k, v))  # (B, H, N, hd)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        out = torch.zeros_like(q)
+        for idx in groups:                                              # idx (W, L)
+            qg, kg, vg = q[:, :, idx], k[:, :, idx], v[:, :, idx]       # (B, H, W, L, hd)
+            out[:, :, idx] = F.scaled_dot_product_attention(qg, kg, vg)
+        out = out.transpose(1, 2).reshape(b, n, d)                      # (B, N, D)
+        return self.proj(out)
+
+
+class TransformerLayer(nn.Module):
+    def __init__(self, dim, heads, mlp_ratio):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = MLP(dim, mlp_ratio)
+
+    def forward(self, x, groups, cos, sin):
+        x = x + self.attn(self.norm1(x), groups, cos, sin)
+        return x + self.mlp(self.norm2(x))
+
+
+class MLP(nn.Module):
+    def __init__(self, dim, ratio):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, dim * ratio)
+        self.fc2 = nn.Linear(dim * ratio, dim)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+# MARK: - Autoencoder
+
+class ResBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv2(F.silu(self.conv1(F.silu(x))))
+
+
+class Encoder(nn.Module):
+    """(B, 4, R, R) in [0, 1] → (B, latent, R/8, R/8). Space-to-depth first, so no
+    convolution runs at full resolution."""
+
+    def __init__(self, c):
+        super().__init__()
+        ch = c["channels"]
+        self.conv_in = nn.Conv2d(4 * c["in_channels"], ch[0], 3, padding=1)     # at R/2
+        self.down1 = nn.Conv2d(ch[0], ch[1], 3, stride=2, padding=1)            # → R/4
+        self.down2 = nn.Conv2d(ch[1], ch[2], 3, stride=2, padding=1)            # → R/8
+        self.res = ResBlock(ch[2])
+        self.conv_out = nn.Conv2d(ch[2], c["latent"], 1)
+
+    def forward(self, x):
+        x = F.pixel_unshuffle(x, 2)                  # (B, 16, R/2, R/2)
+        x = F.silu(self.conv_in(x))                  # (B, c0, R/2, R/2)
+        x = F.silu(self.down1(x))                    # (B, c1, R/4, R/4)
+        x = F.silu(self.down2(x))                    # (B, c2, R/8, R/8)
+        return self.conv_out(self.res(x))            # (B, latent, R/8, R/8)
+
+
+class Decoder(nn.Module):
+    """(B, latent, R/8, R/8) → (B, 3, R, R); trained for restoration, not only
+    reconstruction. Depth-to-space last, so no convolution runs at full resolution."""
+
+    def __init__(self, c):
+        super().__init__()
+        ch = c["channels"]
+        self.conv_in = nn.Conv2d(c["latent"], ch[2], 3, padding=1)
+        self.res = ResBlock(ch[2])
+        self.up1 = nn.Conv2d(ch[2], ch[1], 3, padding=1)     # at R/4
+        self.up2 = nn.Conv2d(ch[1], ch[0], 3, padding=1)     # at R/2
+        self.conv_out = nn.Conv2d(ch[0], 12, 3, padding=1)   # 3 × 2² for depth-to-space
+
+    def forward(self, z):
+        x = self.res(self.conv_in(z))                                    # (B, c2, R/8, R/8)
+        x = F.silu(self.up1(F.interpolate(x, scale_factor=2, mode="nearest")))  # (B, c1, R/4, R/4)
+        x = F.silu(self.up2(F.interpolate(x, scale_factor=2, mode="nearest")))  # (B, c0, R/2, R/2)
+        return F.pixel_shuffle(self.conv_out(x), 2)                      # (B, 3, R, R)
+
+
+# MARK: - Priors
+
+class SpatialPrior(nn.Module):
+    """Tokens → code indices of a learned spatial codebook → f_s (facial structure)."""
+
+    def __init__(self, c):
+        super().__init__()
+        d = c["dim"]
+        self.layer = TransformerLayer(d, c["heads"], c["mlp_ratio"])
+        self.norm = nn.LayerNorm(d)
+        self.logits = nn.Linear(d, c["spatial_codes"])
+        self.codebook = nn.Embedding(c["spatial_codes"], d)
+
+    def forward(self, x, groups, cos, sin):
+        x = self.layer(x, groups, cos, sin)                  # (T, N, D)
+        logits = self.logits(self.norm(x))                   # (T, N, Ks)
+        idx = logits.argmax(-1)                              # (T, N)
+        return self.codebook(idx), idx, logits
+
+
+class TemporalPrior(nn.Module):
+    """Self-attention along the window at each latent location, plus the difference to
+    the previous frame → code indices of a learned temporal codebook → f_t (motion)."""
+
+    def __init__(self, c):
+        super().__init__()
+        d = c["dim"]
+        self.diff = nn.Linear(2 * d, d)
+        self.norm1 = nn.LayerNorm(d)
+        self.attn = Attention(d, c["heads"])
+        self.norm = nn.LayerNorm(d)
+        self.logits = nn.Linear(d, c["temporal_codes"])
+        self.codebook = nn.Embedding(c["temporal_codes"], d)
+
+    def forward(self, x):
+        t, n, d = x.shape                                    # (T, N, D)
+        prev = torch.cat([x[:1], x[:-1]], dim=0)             # frame t−1 (frame 0 repeats)
+        h = self.diff(torch.cat([x, x - prev], dim=-1))      # (T, N, D)
+        h = h.transpose(0, 1)                                # (N, T, D): attend along time
+        cos, sin = rope_tables(torch.arange(t)[:, None], d // self.attn.heads)
+        h = h + self.attn(self.norm1(h), [torch.arange(t)[None]], cos, sin)
+        h = h.transpose(0, 1)                                # (T, N, D)
+        logits = self.logits(self.norm(h))                   # (T, N, Kt)
+        idx = logits.argmax(-1)
+        return self.codebook(idx), idx, logits
+
+
+# MARK: - Restoration
+
+class FusionBlock(nn.Module):
+    """One restoration block: asymmetric fusion of the priors, then shifted-window
+    self-attention and an MLP.
+        x̃  = (1 + γ)·x + β                     (γ, β shared across blocks, from Pool(f_t))
+        Δx = Attn(Q = W_q f_t, K = W_k f_s, V = W_v f_s)
+        x' = x̃ + Proj(Δx)                       (Proj zero-initialised)"""
+
+    def __init__(self, c):
+        super().__init__()
+        d = c["dim"]
+        self.fuse = Attention(d, c["heads"], cross=True)
+        nn.init.zeros_(self.fuse.proj.weight)
+        nn.init.zeros_(self.fuse.proj.bias)
+        self.layer = TransformerLayer(d, c["heads"], c["mlp_ratio"])
+
+    def forward(self, x, f_s, f_t, gamma, beta, groups, cos, sin):
+        x = (1 + gamma) * x + beta
+        x = x + self.fuse(f_t, groups, cos, sin, context=f_s)
+        return self.layer(x, groups, cos, sin)
+
+
+class Restorer(nn.Module):
+    def __init__(self, config=None):
+        super().__init__()
+        c = dict(DEFAULT_CONFIG, **(config or {}))
+        self.config = c
+        d = c["dim"]
+        self.encoder = Encoder(c)
+        self.decoder = Decoder(c)
+        self.in_proj = nn.Linear(c["latent"], d)
+        self.spatial = SpatialPrior(c)
+        self.temporal = TemporalPrior(c)
+        self.modulation = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, 2 * d))
+        nn.init.zeros_(self.modulation[2].weight)
+        nn.init.zeros_(self.modulation[2].bias)
+        self.task_embed = nn.Linear(len(TASKS), d)
+        self.step_embed = nn.Parameter(torch.zeros(d))
+        self.blocks = nn.ModuleList([FusionBlock(c) for _ in range(c["blocks"])])
+        self.out_norm = nn.LayerNorm(d)
+        self.out_proj = nn.Linear(d, c["latent"])
+
+    def forward(self, frames, mask, tasks):
+        """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags.
+        Returns the restored frames (T, 3, R, R) and the code logits (for training)."""
+        c = self.config
+        z = self.encoder(torch.cat([frames, mask], dim=1))               # (T, L, h, w)
+        t, latent, h, w = z.shape
+        tokens = z.flatten(2).transpose(1, 2)                             # (T, N, L)
+        x0 = self.in_proj(tokens)                                         # (T, N, D)
+        hd = c["dim"] // c["heads"]
+        cos, sin = rope_tables(grid_positions(h, w), hd)
+        plain = window_groups(h, w, c["window"], 0)
+        shifted = window_groups(h, w, c["window"], c["window"] // 2)
+        f_s, idx_s, logits_s = self.spatial(x0, plain, cos, sin)          # (T, N, D)
+        f_t, idx_t, logits_t = self.temporal(x0)                          # (T, N, D)
+        gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (T, 1, D) each
+        x = x0 + self.task_embed(tasks)[None, None] + self.step_embed
+        for i, block in enumerate(self.blocks):
+            x = block(x, f_s, f_t, gamma, beta, shifted if i % 2 else plain, cos, sin)
+        v = self.out_proj(self.out_norm(x))                               # (T, N, L)
+        v = v.transpose(1, 2).reshape(t, latent, h, w)
+        z_hq = z - c["t_star"] * v                                        # one step
+        return self.decoder(z_hq), (z, z_hq, idx_s, logits_s, idx_t, logits_t)
