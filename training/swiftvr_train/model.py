@@ -180,6 +180,17 @@ class Decoder(nn.Module):
 
 # MARK: - Priors
 
+def lookup(codebook, logits):
+    """The codebook entry of the best code. In training the gradient also reaches the
+    logits through the softmax-weighted entries (straight-through); the value is the
+    hard entry either way, so inference and training see the same features."""
+    hard = codebook(logits.argmax(-1))
+    if not torch.is_grad_enabled():
+        return hard
+    soft = torch.softmax(logits, dim=-1) @ codebook.weight
+    return hard + soft - soft.detach()
+
+
 class SpatialPrior(nn.Module):
     """Tokens → code indices of a learned spatial codebook → f_s (facial structure)."""
 
@@ -191,11 +202,13 @@ class SpatialPrior(nn.Module):
         self.logits = nn.Linear(d, c["spatial_codes"])
         self.codebook = nn.Embedding(c["spatial_codes"], d)
 
+    def features(self, x, groups, cos, sin):
+        return self.norm(self.layer(x, groups, cos, sin))    # (T, N, D)
+
     def forward(self, x, groups, cos, sin):
-        x = self.layer(x, groups, cos, sin)                  # (T, N, D)
-        logits = self.logits(self.norm(x))                   # (T, N, Ks)
-        idx = logits.argmax(-1)                              # (T, N)
-        return self.codebook(idx), idx, logits
+        feats = self.features(x, groups, cos, sin)
+        logits = self.logits(feats)                          # (T, N, Ks)
+        return lookup(self.codebook, logits), logits.argmax(-1), logits, feats
 
 
 class TemporalPrior(nn.Module):
@@ -212,17 +225,19 @@ class TemporalPrior(nn.Module):
         self.logits = nn.Linear(d, c["temporal_codes"])
         self.codebook = nn.Embedding(c["temporal_codes"], d)
 
-    def forward(self, x):
+    def features(self, x):
         t, n, d = x.shape                                    # (T, N, D)
         prev = torch.cat([x[:1], x[:-1]], dim=0)             # frame t−1 (frame 0 repeats)
         h = self.diff(torch.cat([x, x - prev], dim=-1))      # (T, N, D)
         h = h.transpose(0, 1)                                # (N, T, D): attend along time
         cos, sin = rope_tables(torch.arange(t)[:, None], d // self.attn.heads)
         h = h + self.attn(self.norm1(h), [torch.arange(t)[None]], cos, sin)
-        h = h.transpose(0, 1)                                # (T, N, D)
-        logits = self.logits(self.norm(h))                   # (T, N, Kt)
-        idx = logits.argmax(-1)
-        return self.codebook(idx), idx, logits
+        return self.norm(h.transpose(0, 1))                  # (T, N, D)
+
+    def forward(self, x):
+        feats = self.features(x)
+        logits = self.logits(feats)                          # (T, N, Kt)
+        return lookup(self.codebook, logits), logits.argmax(-1), logits, feats
 
 
 # MARK: - Restoration
@@ -280,8 +295,8 @@ class Restorer(nn.Module):
         cos, sin = rope_tables(grid_positions(h, w), hd)
         plain = window_groups(h, w, c["window"], 0)
         shifted = window_groups(h, w, c["window"], c["window"] // 2)
-        f_s, idx_s, logits_s = self.spatial(x0, plain, cos, sin)          # (T, N, D)
-        f_t, idx_t, logits_t = self.temporal(x0)                          # (T, N, D)
+        f_s, idx_s, logits_s, feats_s = self.spatial(x0, plain, cos, sin)  # (T, N, D)
+        f_t, idx_t, logits_t, feats_t = self.temporal(x0)                  # (T, N, D)
         gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (T, 1, D) each
         x = x0 + self.task_embed(tasks)[None, None] + self.step_embed
         for i, block in enumerate(self.blocks):
@@ -290,3 +305,18 @@ class Restorer(nn.Module):
         v = v.transpose(1, 2).reshape(t, latent, h, w)
         z_hq = z - c["t_star"] * v                                        # one step
         return self.decoder(z_hq), (z, z_hq, idx_s, logits_s, idx_t, logits_t)
+
+    def prior_targets(self, hq, mask, tasks):
+        """Code indices the priors should predict: the nearest codebook entries to the
+        prior features of the clean frames (VQ), and those features (for the codebook loss)."""
+        c = self.config
+        z = self.encoder(torch.cat([hq, torch.zeros_like(mask)], dim=1))
+        t, latent, h, w = z.shape
+        x0 = self.in_proj(z.flatten(2).transpose(1, 2))
+        cos, sin = rope_tables(grid_positions(h, w), c["dim"] // c["heads"])
+        fs = self.spatial.features(x0, window_groups(h, w, c["window"], 0), cos, sin)
+        ft = self.temporal.features(x0)
+        def nearest(f, book):
+            d = (f.pow(2).sum(-1, keepdim=True) - 2 * f @ book.weight.t() + book.weight.pow(2).sum(-1))
+            return d.argmin(-1)
+        return nearest(fs, self.spatial.codebook), fs, nearest(ft, self.temporal.codebook), ft

@@ -1,0 +1,144 @@
+"""Synthetic training video for the restorer, made from still photographs that ship in
+installed packages (training/DATA.md lists every source and licence).
+
+A clip is T crops of one photo under smooth random similarity motion, so the motion
+between frames is known exactly (the temporal loss warps with it). Each clip draws
+one degradation: blur, down/up-sampling, noise, JPEG, and — for the colorize and
+inpaint tasks — gray conversion and random masks and scratches. A share of clips is
+left clean, so the model learns to leave sharp faces alone.
+
+The evaluation images (astronaut.png, grace_hopper.jpg) are refused here by name.
+"""
+import glob
+import math
+import os
+
+import cv2
+import numpy as np
+import torch
+
+RESERVED = ("astronaut", "grace_hopper")
+
+SKIMAGE_PHOTOS = ["camera.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png",
+                  "motorcycle_right.png", "brick.png", "grass.png", "gravel.png", "hubble_deep_field.jpg",
+                  "color.png", "retina.jpg", "horse.png"]
+
+
+def source_paths():
+    import skimage
+    sk = os.path.join(os.path.dirname(skimage.__file__), "data")
+    paths = [os.path.join(sk, f) for f in SKIMAGE_PHOTOS if os.path.exists(os.path.join(sk, f))]
+    for pattern in ["/usr/share/backgrounds/mate/nature/*.jpg", "/usr/share/backgrounds/mate/abstract/*.jpg",
+                    "/usr/share/backgrounds/gnome/*.webp", "/usr/share/backgrounds/gnome/*.jpg",
+                    "/usr/share/backgrounds/gnome/*.png"]:
+        paths += sorted(glob.glob(pattern))
+    for p in paths:
+        assert not any(r in os.path.basename(p) for r in RESERVED), f"evaluation image in the training set: {p}"
+    return paths
+
+
+def load_images(max_side=1400):
+    images = []
+    for p in source_paths():
+        img = cv2.imread(p, cv2.IMREAD_COLOR)
+        if img is None or min(img.shape[:2]) < 200:
+            continue
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        s = max_side / max(img.shape[:2])
+        if s < 1:
+            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        images.append(img)
+    return images
+
+
+def similarity(angle, scale, tx, ty, cx, cy):
+    """2×3 matrix: rotate by angle and scale about (cx, cy), then translate."""
+    a, b = scale * math.cos(angle), scale * math.sin(angle)
+    return np.array([[a, -b, cx - a * cx + b * cy + tx], [b, a, cy - b * cx - a * cy + ty]], np.float32)
+
+
+def make_clip(img, rng, frames, size):
+    """T HQ crops (T, size, size, 3) uint8 and the 2×3 crop→source matrices."""
+    h, w = img.shape[:2]
+    s0 = rng.uniform(0.35, 1.0) * min(h, w) / size          # source pixels per crop pixel
+    cx, cy = rng.uniform(size * s0 / 2, w - size * s0 / 2), rng.uniform(size * s0 / 2, h - size * s0 / 2)
+    v = rng.normal(0, 1.5, 2) * s0                          # drift, source px per frame
+    da, ds = rng.normal(0, 0.01), rng.normal(0, 0.01)       # rotation and zoom per frame
+    clip, mats = [], []
+    for t in range(frames):
+        ang, sc = da * t, s0 * (1 + ds * t)
+        a, b = sc * math.cos(ang), sc * math.sin(ang)
+        # crop (u, v) ↦ source: centre + R·(u − size/2, v − size/2)
+        m = np.array([[a, -b, cx + v[0] * t - a * size / 2 + b * size / 2],
+                      [b, a, cy + v[1] * t - b * size / 2 - a * size / 2]], np.float32)
+        mats.append(m)
+        clip.append(cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_REFLECT))
+    return np.stack(clip), np.stack(mats)
+
+
+def degrade(clip, rng):
+    """Returns (lq uint8 (T, S, S, 3), mask float (T, S, S) 1 = missing, tasks (3,))."""
+    t, s = clip.shape[0], clip.shape[1]
+    tasks = np.array([1.0, 0.0, 0.0], np.float32)
+    lq = clip.astype(np.float32)
+    if rng.random() > 0.12:  # the rest stay clean
+        sigma = rng.uniform(0.2, 2.5) if rng.random() < 0.8 else 0
+        factor = rng.choice([1, 1, 2, 3, 4])
+        noise = rng.uniform(0, 12) if rng.random() < 0.7 else 0
+        quality = int(rng.uniform(25, 90)) if rng.random() < 0.7 else 0
+        out = []
+        for f in lq:
+            if sigma:
+                f = cv2.GaussianBlur(f, (0, 0), sigma)
+            if factor > 1:
+                small = cv2.resize(f, (s // factor, s // factor), interpolation=cv2.INTER_AREA)
+                f = cv2.resize(small, (s, s), interpolation=cv2.INTER_CUBIC)
+            if noise:
+                f = f + rng.normal(0, noise, f.shape).astype(np.float32)
+            f = np.clip(f, 0, 255)
+            if quality:
+                ok, enc = cv2.imencode(".jpg", cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2BGR),
+                                       [cv2.IMWRITE_JPEG_QUALITY, quality])
+                f = cv2.cvtColor(cv2.imdecode(enc, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32)
+            out.append(f)
+        lq = np.stack(out)
+    if rng.random() < 0.15:  # colorize
+        gray = lq @ np.array([0.299, 0.587, 0.114], np.float32)
+        lq = np.repeat(gray[..., None], 3, axis=-1)
+        tasks[1] = 1
+    mask = np.zeros((t, s, s), np.float32)
+    if rng.random() < 0.15:  # inpaint: one blob and a few scratches, fixed to the face across the clip
+        m = np.zeros((s, s), np.uint8)
+        cv2.circle(m, (int(rng.uniform(0, s)), int(rng.uniform(0, s))), int(rng.uniform(s * 0.05, s * 0.2)), 1, -1)
+        for _ in range(rng.integers(1, 4)):
+            p0 = tuple(int(v) for v in rng.uniform(0, s, 2))
+            p1 = tuple(int(v) for v in rng.uniform(0, s, 2))
+            cv2.line(m, p0, p1, 1, int(rng.uniform(1, 4)))
+        mask[:] = m
+        lq = lq * (1 - mask[..., None])
+        tasks[2] = 1
+    return np.clip(lq, 0, 255).astype(np.uint8), mask, tasks
+
+
+def relative_warps(mats):
+    """For t ≥ 1, the 2×3 map from crop t's pixel grid to crop t−1's (through the source)."""
+    out = []
+    for t in range(1, len(mats)):
+        a = np.vstack([mats[t], [0, 0, 1]])
+        b = np.vstack([mats[t - 1], [0, 0, 1]])
+        out.append((np.linalg.inv(b) @ a)[:2])
+    return np.stack(out).astype(np.float32)
+
+
+def batch(images, rng, clips, frames, size):
+    """Tensors: lq, hq (B, T, 3, S, S) in [0, 1]; mask (B, T, 1, S, S); tasks (B, 3); warps (B, T−1, 2, 3)."""
+    lqs, hqs, masks, tasks, warps = [], [], [], [], []
+    for _ in range(clips):
+        img = images[rng.integers(len(images))]
+        hq, mats = make_clip(img, rng, frames, size)
+        lq, mask, task = degrade(hq, rng)
+        lqs.append(lq); hqs.append(hq); masks.append(mask); tasks.append(task); warps.append(relative_warps(mats))
+    to = lambda a: torch.from_numpy(np.stack(a)).permute(0, 1, 4, 2, 3).float() / 255
+    return (to(lqs), to(hqs), torch.from_numpy(np.stack(masks))[:, :, None],
+            torch.from_numpy(np.stack(tasks)), torch.from_numpy(np.stack(warps)))

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Trains the restorer on synthetic clips (swiftvr_train/data.py), resuming from its last
+checkpoint after any interruption.
+
+    python3 training/train.py                 # train (or resume) with the defaults below
+    python3 training/train.py --fresh         # retrain from scratch
+    python3 -m swiftvr_train.export CKPT OUT  # export (run from training/)
+
+Losses, all on the restored window:
+  pixel:    L1, plus L1 on image gradients (edges) and on FFT amplitudes (texture) —
+            structure losses that need no downloaded network;
+  temporal: the exact motion of the synthetic clip warps frame t−1 onto frame t, and the
+            restored pair must differ the way the clean pair does (flicker costs);
+  priors:   cross-entropy of both code predictors against the codes of the clean
+            frames, and a codebook loss pulling those codes toward the clean features.
+Checkpoints go to ~/.cache/swiftvr/ (outside the repository), every --save-every steps.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from swiftvr_train import data  # noqa: E402
+from swiftvr_train.model import Restorer  # noqa: E402
+
+CACHE = os.path.expanduser("~/.cache/swiftvr")
+
+
+def gradient_l1(a, b):
+    dx = lambda x: x[..., :, 1:] - x[..., :, :-1]
+    dy = lambda x: x[..., 1:, :] - x[..., :-1, :]
+    return F.l1_loss(dx(a), dx(b)) + F.l1_loss(dy(a), dy(b))
+
+
+def fft_l1(a, b):
+    return F.l1_loss(torch.fft.rfft2(a, norm="ortho").abs(), torch.fft.rfft2(b, norm="ortho").abs())
+
+
+def warp(frames, mats):
+    """Samples frames t−1 (T−1, 3, S, S) onto the pixel grids of frames t, given the 2×3
+    maps m from a frame-t pixel index to a frame-(t−1) pixel index. With
+    align_corners=False a pixel index i sits at x = (2i + 1)/S − 1, so the map in
+    normalised coordinates is x' = A·x + A·1·(1 − 1/S) + (2c + 1)/S − 1."""
+    n, _, s, _ = frames.shape
+    a, c = mats[:, :, :2], mats[:, :, 2]
+    theta = torch.cat([a, (a.sum(2) * (1 - 1 / s) + (2 * c + 1) / s - 1)[..., None]], dim=2)
+    grid = F.affine_grid(theta, list(frames.shape), align_corners=False)
+    valid = F.grid_sample(torch.ones_like(frames[:, :1]), grid, align_corners=False, padding_mode="zeros") > 0.999
+    return F.grid_sample(frames, grid, align_corners=False, padding_mode="border"), valid
+
+
+def temporal_loss(out, hq, mats):
+    w_out, valid = warp(out[:-1], mats)
+    w_hq, _ = warp(hq[:-1], mats)
+    diff = (w_out - out[1:]) - (w_hq - hq[1:])
+    return (diff.abs() * valid).sum() / valid.sum().clamp(min=1) / 3
+
+
+def step_loss(model, lq, hq, mask, tasks, warps, weights):
+    total, parts = 0.0, {}
+    for b in range(lq.shape[0]):
+        out, (z, z_hq, idx_s, logits_s, idx_t, logits_t) = model(lq[b], mask[b], tasks[b])
+        with torch.no_grad():
+            tgt_s, feats_s, tgt_t, feats_t = model.prior_targets(hq[b], mask[b], tasks[b])
+        losses = {
+            "l1": F.l1_loss(out, hq[b]),
+            "grad": gradient_l1(out, hq[b]),
+            "fft": fft_l1(out, hq[b]),
+            "temporal": temporal_loss(out, hq[b], warps[b]),
+            "code": F.cross_entropy(logits_s.flatten(0, 1), tgt_s.flatten()) + F.cross_entropy(logits_t.flatten(0, 1), tgt_t.flatten()),
+            "book": F.mse_loss(model.spatial.codebook(tgt_s), feats_s) + F.mse_loss(model.temporal.codebook(tgt_t), feats_t),
+        }
+        for k, v in losses.items():
+            parts[k] = parts.get(k, 0.0) + v.item() / lq.shape[0]
+            total = total + weights[k] * v / lq.shape[0]
+    return total, parts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=200_000)
+    ap.add_argument("--clips", type=int, default=4, help="clips per step")
+    ap.add_argument("--frames", type=int, default=4, help="window length T")
+    ap.add_argument("--size", type=int, default=96, help="crop size (multiple of 8)")
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save-every", type=int, default=200)
+    ap.add_argument("--ckpt", default=os.path.join(CACHE, "restorer.pt"))
+    ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    os.makedirs(os.path.dirname(args.ckpt), exist_ok=True)
+    weights = dict(l1=1.0, grad=0.5, fft=0.1, temporal=0.5, code=0.05, book=0.1)
+
+    model = Restorer()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    step = 0
+    if os.path.exists(args.ckpt) and not args.fresh:
+        state = torch.load(args.ckpt, map_location="cpu")
+        model = Restorer(state["config"])
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        step = state["step"]
+        print(f"resumed from {args.ckpt} at step {step}", flush=True)
+    images = data.load_images()
+    rng = np.random.default_rng(args.seed + step)
+    model.train()
+    log = open(os.path.join(os.path.dirname(args.ckpt), "train.log"), "a")
+    t0 = time.time()
+    while step < args.steps:
+        lq, hq, mask, tasks, warps = data.batch(images, rng, args.clips, args.frames, args.size)
+        loss, parts = step_loss(model, lq, hq, mask, tasks, warps, weights)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % 20 == 0:
+            line = json.dumps(dict(step=step, loss=round(float(loss), 5), s_per_step=round((time.time() - t0) / 20, 3),
+                                   **{k: round(v, 5) for k, v in parts.items()}))
+            print(line, flush=True)
+            log.write(line + "\n")
+            log.flush()
+            t0 = time.time()
+        if step % args.save_every == 0 or step == args.steps:
+            tmp = args.ckpt + ".tmp"
+            torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), step=step, config=model.config), tmp)
+            os.replace(tmp, args.ckpt)
+
+
+if __name__ == "__main__":
+    main()
