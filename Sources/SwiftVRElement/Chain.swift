@@ -98,7 +98,10 @@ extension SwiftVR {
     /// Maps the window (writable when the processor writes) and runs the processor.
     private func process(_ frames: inout [BufferRef], format: StreamFormat, settings: Settings,
                          processor: WindowProcessor) throws(ElementError) -> [FrameReport] {
-        (processor as? FaceWindowProcessor)?.settings = settings.pipeline
+        if let faces = processor as? FaceWindowProcessor {
+            faces.settings = settings.pipeline
+            (faces.restorer as? ModelRestorer)?.tasks = settings.tasks
+        }
         let strength = Float(settings.strength)
         let writes = processor.writesPixels(strength: strength)
         if writes {

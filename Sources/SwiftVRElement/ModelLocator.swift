@@ -7,7 +7,15 @@ import Glibc
 enum ModelLocator {
     static let detectorFile = "centerface.safetensors"
 
+    static let restorerFile = "swiftvr-restorer.safetensors"
+
     static func detectorPath() -> String { locate(detectorFile) }
+
+    /// The shipped restoration model, if one is installed (none ships yet: issue #4).
+    static func restorerPath() -> String? {
+        let p = locate(restorerFile)
+        return access(p, R_OK) == 0 ? p : nil
+    }
 
     static func locate(_ file: String) -> String {
         var candidates: [String] = []

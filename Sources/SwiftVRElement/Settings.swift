@@ -14,8 +14,11 @@ struct Settings {
     var postMessages = true
     var drawFaces = false
     var faceResolution = 256
+    var tasks: RestorationTasks = [.restore]
     /// nil: the shipped model found beside the plugin (see ModelLocator).
     var detectorModel: String?
+    /// nil: the shipped restoration model if one is installed, else no restoration.
+    var restorationModel: String?
 
     /// The face pipeline's view of these settings.
     var pipeline: FaceWindowProcessor.Settings {
@@ -34,8 +37,18 @@ struct Settings {
 /// GObject property ids (0 is reserved by GObject), in gst-inspect order.
 enum PropertyID: guint, CaseIterable {
     case window = 1, strength, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
-    case postMessages, drawFaces, faceResolution, detectorModel
+    case postMessages, drawFaces, faceResolution, tasks, detectorModel, restorationModel
 }
+
+/// The GFlags type of the `tasks` property (gst-inspect lists its values).
+let tasksFlagsType: GType = {
+    let values = UnsafeMutablePointer<GFlagsValue>.allocate(capacity: 4)
+    values[0] = GFlagsValue(value: RestorationTasks.restore.rawValue, value_name: cString("Blind face restoration"), value_nick: cString("restore"))
+    values[1] = GFlagsValue(value: RestorationTasks.colorize.rawValue, value_name: cString("Colorize gray faces"), value_nick: cString("colorize"))
+    values[2] = GFlagsValue(value: RestorationTasks.inpaint.rawValue, value_name: cString("Inpaint missing face regions"), value_nick: cString("inpaint"))
+    values[3] = GFlagsValue(value: 0, value_name: nil, value_nick: nil)
+    return g_flags_register_static(cString("GstSwiftVRTasks"), values)
+}()
 
 enum Properties {
     /// Installs every property on the class. Blurbs are what gst-inspect-1.0 shows.
@@ -74,6 +87,12 @@ enum Properties {
         add(.faceResolution, g_param_spec_uint(cString("face-resolution"), cString("Face resolution"),
             cString("Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment)"),
             64, 512, guint(d.faceResolution), playing))
+        add(.tasks, g_param_spec_flags(cString("tasks"), cString("Tasks"),
+            cString("Restoration tasks run together in one pass: restore, colorize (gray faces), inpaint (masked regions); e.g. tasks=restore+inpaint"),
+            tasksFlagsType, d.tasks.rawValue, playing))
+        add(.restorationModel, g_param_spec_string(cString("model"), cString("Restoration model"),
+            cString("Path of the restoration model's safetensors file; unset uses the shipped model installed beside the plugin, and restores nothing if none is installed"),
+            nil, ready))
         add(.detectorModel, g_param_spec_string(cString("detector-model"), cString("Detector model"),
             cString("Path of the face detector's safetensors file; unset uses the shipped CenterFace model installed beside the plugin"),
             nil, ready))
@@ -99,7 +118,9 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
         case .postMessages: s.postMessages = g_value_get_boolean(value) != 0
         case .drawFaces: s.drawFaces = g_value_get_boolean(value) != 0
         case .faceResolution: s.faceResolution = Int(g_value_get_uint(value))
+        case .tasks: s.tasks = RestorationTasks(rawValue: g_value_get_flags(value))
         case .detectorModel: s.detectorModel = g_value_get_string(value).map { String(cString: $0) }
+        case .restorationModel: s.restorationModel = g_value_get_string(value).map { String(cString: $0) }
         }
     }
 }
@@ -119,7 +140,9 @@ let getProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafeMu
     case .postMessages: g_value_set_boolean(value, s.postMessages ? 1 : 0)
     case .drawFaces: g_value_set_boolean(value, s.drawFaces ? 1 : 0)
     case .faceResolution: g_value_set_uint(value, guint(s.faceResolution))
+    case .tasks: g_value_set_flags(value, s.tasks.rawValue)
     case .detectorModel: g_value_set_string(value, s.detectorModel ?? ModelLocator.detectorPath())
+    case .restorationModel: g_value_set_string(value, s.restorationModel ?? ModelLocator.restorerPath())
     case nil: Debug.warning(nil, "invalid property id \(id)")
     }
 }

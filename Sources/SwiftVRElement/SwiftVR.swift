@@ -24,10 +24,21 @@ final class SwiftVR: @unchecked Sendable {
 
     static func defaultProcessor(_ s: Settings) throws(ElementError) -> WindowProcessor {
         let path = s.detectorModel ?? ModelLocator.detectorPath()
+        let detector: FaceDetector
         do {
-            return FaceWindowProcessor(detector: try FaceDetector(modelPath: path))
+            detector = try FaceDetector(modelPath: path)
         } catch {
             throw .modelLoad(path: path, reason: error.description)
+        }
+        // No restoration model installed and none asked for: faces are found and
+        // reported but left as they are (the identity stand-in of issue #4).
+        guard let restorerPath = s.restorationModel ?? ModelLocator.restorerPath() else {
+            return FaceWindowProcessor(detector: detector)
+        }
+        do {
+            return FaceWindowProcessor(detector: detector, restorer: try ModelRestorer(path: restorerPath))
+        } catch {
+            throw .modelLoad(path: restorerPath, reason: error.description)
         }
     }
 

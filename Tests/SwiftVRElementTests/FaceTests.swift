@@ -203,3 +203,71 @@ final class PasteBackElementTests: XCTestCase {
         }
     }
 }
+
+/// The restoration model inside the element (with the random-weight fixture model, so
+/// the restored pixels are arbitrary): faces change, nothing away from them does,
+/// strength 0 changes nothing, and a bad `model` fails the state change with an ERROR.
+final class RestorationElementTests: XCTestCase {
+    static let model = TestPaths.fixtures + "/restorer.safetensors"
+
+    private func run(strength: String) throws -> (out: [[UInt8]], input: [UInt8], box: [Float]) {
+        let (rgb, box) = try FaceTests.astronaut()
+        let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1",
+                        properties: ["window": "2", "max-faces": "8", "face-resolution": "96", "strength": strength])
+        // The harness started the element with the default (no restoration model); restart it with one.
+        _ = gst_element_set_state(h.element, GST_STATE_NULL)
+        h.set("model", Self.model)
+        h.set("tasks", "restore+inpaint")
+        XCTAssertEqual(gst_element_set_state(h.element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS)
+        h.setCaps("video/x-raw,format=RGB,width=256,height=256,framerate=25/1")
+        for i in 0..<2 {
+            let b = h.frame(pts: GstClockTime(i) * 40_000_000)
+            var map = GstMapInfo()
+            gst_buffer_map(b, &map, GST_MAP_WRITE)
+            rgb.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: rgb.count) }
+            gst_buffer_unmap(b, &map)
+            XCTAssertEqual(h.push(b), GST_FLOW_OK)
+        }
+        let out = h.pullAll()
+        defer { out.forEach { gst_buffer_unref($0) } }
+        return (out.map { bytes(of: $0) }, rgb, box)
+    }
+
+    func testFacesAreRestoredAndNothingElse() throws {
+        let (out, rgb, box) = try run(strength: "1")
+        XCTAssertEqual(out.count, 2)
+        let (cx, cy) = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        let reach = 1.6 * max(box[2] - box[0], box[3] - box[1])
+        for frame in out {
+            var inside = 0, far = 0
+            for y in 0..<256 {
+                for x in 0..<256 where frame[(y * 256 + x) * 3] != rgb[(y * 256 + x) * 3] {
+                    if max(abs(Float(x) - cx), abs(Float(y) - cy)) > reach { far += 1 } else { inside += 1 }
+                }
+            }
+            XCTAssertGreaterThan(inside, 500, "the face was replaced by the model's output")
+            XCTAssertEqual(far, 0, "pixels away from the face are untouched")
+        }
+    }
+
+    func testStrengthZeroLeavesFramesUntouched() throws {
+        let (out, rgb, _) = try run(strength: "0")
+        XCTAssertEqual(out, [rgb, rgb])
+    }
+
+    func testBadRestorationModelFailsTheStateChange() throws {
+        GstTestEnv.setUp()
+        let e = gst_element_factory_make("swiftvr", nil)!
+        let bus = gst_bus_new()!
+        gst_element_set_bus(e, bus)
+        defer { gst_element_set_state(e, GST_STATE_NULL); gst_object_unref(e); gst_object_unref(bus) }
+        gst_util_set_object_arg(UnsafeMutableRawPointer(e).assumingMemoryBound(to: GObject.self), "model", TestPaths.centerface)
+        XCTAssertEqual(gst_element_set_state(e, GST_STATE_READY), GST_STATE_CHANGE_FAILURE)
+        let msg = try XCTUnwrap(gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR))
+        var error: UnsafeMutablePointer<GError>?
+        gst_message_parse_error(msg, &error, nil)
+        XCTAssertTrue(String(cString: error!.pointee.message).contains("not a swiftvr restoration model"))
+        g_error_free(error)
+        gst_message_unref(msg)
+    }
+}

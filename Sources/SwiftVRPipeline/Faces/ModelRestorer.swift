@@ -1,0 +1,62 @@
+import SwiftVRModels
+import SwiftVRTensor
+
+/// Which restoration tasks to run, in one pass (SVFR's task ids 0, 1, 2).
+public struct RestorationTasks: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let restore = RestorationTasks(rawValue: 1)
+    public static let colorize = RestorationTasks(rawValue: 2)
+    public static let inpaint = RestorationTasks(rawValue: 4)
+
+    /// The model's task-conditioning input: one flag per task.
+    public var flags: [Float] { [contains(.restore) ? 1 : 0, contains(.colorize) ? 1 : 0, contains(.inpaint) ? 1 : 0] }
+}
+
+/// The restoration model as the face pipeline's `FaceRestorer`: a track's window of
+/// crops (0…255) goes through the model in one pass and is blended back with `strength`.
+public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
+    public let model: Restorer
+    public var tasks: RestorationTasks = [.restore]
+    private let arena = Arena()
+
+    public init(model: Restorer) { self.model = model }
+
+    public convenience init(path: String) throws(TensorError) {
+        self.init(model: try Restorer(path: path))
+    }
+
+    public func restore(_ crops: [Tensor], strength: Float) throws(PipelineError) {
+        guard let first = crops.first else { return }
+        let r = first.dim(-1)
+        guard r % 8 == 0 else { throw .processingFailed("face-resolution \(r) is not a multiple of 8") }
+        arena.reset()
+        let t = crops.count, plane = 3 * r * r
+        let frames = arena.tensor([t, 3, r, r])                  // (T, 3, R, R) in [0, 1]
+        for (i, c) in crops.enumerated() {
+            let dst = frames.data + i * plane
+            for k in 0..<plane { dst[k] = c.data[k] / 255 }
+        }
+        let mask = arena.tensor([t, 1, r, r])                    // nothing missing
+        mask.data.initialize(repeating: 0, count: mask.count)
+        if tasks.contains(.colorize) {                           // the model expects gray input
+            for i in 0..<t {
+                let p = frames.data + i * plane
+                for k in 0..<(r * r) {
+                    let y = 0.299 * p[k] + 0.587 * p[r * r + k] + 0.114 * p[2 * r * r + k]
+                    (p[k], p[r * r + k], p[2 * r * r + k]) = (y, y, y)
+                }
+            }
+        }
+        let out = model(frames: frames, mask: mask, tasks: tasks.flags)   // (T, 3, R, R)
+        for (i, c) in crops.enumerated() {
+            let src = out.data + i * plane
+            for k in 0..<plane {
+                let restored = min(max(src[k], 0), 1) * 255
+                c.data[k] += strength * (restored - c.data[k])
+            }
+        }
+    }
+
+    public func reset() {}
+}
