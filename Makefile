@@ -1,5 +1,5 @@
 # Conveniences; the README's two commands (scripts/demo.sh, scripts/test.sh) need no make.
-.PHONY: build test demo install bench-detect fixtures inspect
+.PHONY: build test demo install bench-detect bench-restore eval train export fixtures inspect
 build:
 	bash scripts/build.sh
 test:
@@ -10,6 +10,16 @@ install:
 	bash scripts/install.sh
 bench-detect:
 	bash scripts/bench-detect.sh
+bench-restore:
+	bash scripts/bench-restore.sh
+# The evaluation table (docs/EVAL.md); MODEL=path to score a restoration model other than the shipped one.
+eval: build
+	python3 training/evaluate.py $(if $(MODEL),--model $(MODEL))
+# Train (resumes from ~/.cache/swiftvr/restorer.pt) and export the checkpoint.
+train:
+	python3 training/train.py
+export:
+	cd training && python3 -m swiftvr_train.export $(HOME)/.cache/swiftvr/restorer.pt ../models/swiftvr-restorer.safetensors
 inspect: build
 	GST_PLUGIN_PATH=$(CURDIR)/.build/release gst-inspect-1.0 swiftvr
 # Regenerate the committed test fixtures and the converted detector (needs training/requirements.txt).
@@ -17,3 +27,4 @@ fixtures:
 	python3 training/convert_centerface.py
 	python3 training/fixtures/make_op_fixtures.py
 	python3 training/fixtures/make_centerface_fixtures.py
+	python3 training/fixtures/make_restorer_fixtures.py
