@@ -159,8 +159,9 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(B, latent, R/8, R/8) → (B, 3, R, R); trained for restoration, not only
-    reconstruction. Depth-to-space last, so no convolution runs at full resolution."""
+    """(B, latent, R/8, R/8) → (B, 3, R, R), the correction added to the input frames:
+    trained for restoration, not reconstruction. Depth-to-space last, so no convolution
+    runs at full resolution."""
 
     def __init__(self, c):
         super().__init__()
@@ -170,6 +171,8 @@ class Decoder(nn.Module):
         self.up1 = nn.Conv2d(ch[2], ch[1], 3, padding=1)     # at R/4
         self.up2 = nn.Conv2d(ch[1], ch[0], 3, padding=1)     # at R/2
         self.conv_out = nn.Conv2d(ch[0], 12, 3, padding=1)   # 3 × 2² for depth-to-space
+        nn.init.zeros_(self.conv_out.weight)                   # starts as "change nothing"
+        nn.init.zeros_(self.conv_out.bias)
 
     def forward(self, z):
         x = self.res(self.conv_in(z))                                    # (B, c2, R/8, R/8)
@@ -304,7 +307,9 @@ class Restorer(nn.Module):
         v = self.out_proj(self.out_norm(x))                               # (T, N, L)
         v = v.transpose(1, 2).reshape(t, latent, h, w)
         z_hq = z - c["t_star"] * v                                        # one step
-        return self.decoder(z_hq), (z, z_hq, idx_s, logits_s, idx_t, logits_t)
+        # The decoder predicts the correction to the input frames: an untrained or unsure
+        # model starts from (and a clean face stays at) the input.
+        return frames + self.decoder(z_hq), (z, z_hq, idx_s, logits_s, idx_t, logits_t)
 
     def prior_targets(self, hq, mask, tasks):
         """Code indices the priors should predict: the nearest codebook entries to the

@@ -40,7 +40,8 @@ struct Encoder {
     }
 }
 
-/// (B, latent, R/8, R/8) → (B, 3, R, R); depth-to-space last. model.py `Decoder`.
+/// (B, latent, R/8, R/8) → (B, 3, R, R), the correction to the input; depth-to-space last.
+/// model.py `Decoder`.
 struct Decoder {
     let convIn: Conv2d, res: ResBlock, up1: Conv2d, up2: Conv2d, convOut: Conv2d
 

@@ -29,8 +29,8 @@ struct FusionBlock {
 
 /// The restoration model (training/swiftvr_train/model.py `Restorer`): encode a window of
 /// T aligned crops, predict spatial and temporal codebook priors, run the fusion blocks
-/// once, step z_hq = z_lq − t*·v, decode. Built from the configuration in the weights
-/// file's metadata.
+/// once, step z_hq = z_lq − t*·v, decode the correction and add it to the input. Built
+/// from the configuration in the weights file's metadata.
 public final class Restorer: @unchecked Sendable {
     public let config: RestorerConfig
     let encoder: Encoder, decoder: Decoder
@@ -120,6 +120,9 @@ public final class Restorer: @unchecked Sendable {
         for i in 0..<zHQ.count { zHQ.data[i] = z.data[i] - c.tStar * v.data[i] }   // the one step
         trace = Trace(z: z, tokens: tokens, zHQ: zHQ, spatialLogits: logitsS, spatialIndices: idxS,
                       temporalLogits: logitsT, temporalIndices: idxT)
-        return decoder(zHQ, arena: arena)
+        // The decoder predicts the correction to the input frames (model.py).
+        let out = decoder(zHQ, arena: arena)                                       // (T, 3, R, R)
+        addInPlace(out, frames)
+        return out
     }
 }
