@@ -63,18 +63,21 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     private func restoreTracks(_ window: [FrameView], _ reports: [FrameReport], colorimetry: Colorimetry,
                                strength: Float, restorer: FaceRestorer) throws(PipelineError) {
         crops.reset()
-        var byTrack: [UInt32: [(frame: Int, crop: FaceCrop)]] = [:]
+        var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, mask: Tensor?)]] = [:]
         let r = settings.faceResolution
         for (i, report) in reports.enumerated() {
             for t in report.faces {
                 guard let crop = FaceCrop.extract(from: window[i], colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r])) else { continue }
-                byTrack[t.id, default: []].append((i, crop))
+                // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
+                let mask = window[i].format.hasAlpha ? crop.extractMissing(from: window[i], into: crops.tensor([1, r, r])) : nil
+                byTrack[t.id, default: []].append((i, crop, mask))
             }
         }
         for id in byTrack.keys.sorted() {
             let items = byTrack[id]!
-            try restorer.restore(items.map(\.crop.pixels), strength: strength)
+            let masks = items.allSatisfy { $0.mask != nil } ? items.map { $0.mask! } : nil
+            try restorer.restore(items.map(\.crop.pixels), masks: masks, strength: strength)
             for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry) }
         }
     }

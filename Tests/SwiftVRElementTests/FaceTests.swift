@@ -155,7 +155,7 @@ final class FaceTests: XCTestCase {
 final class PasteBackElementTests: XCTestCase {
     final class IdentityFaceRestorer: FaceRestorer {
         var windows: [Int] = []
-        func restore(_ crops: [Tensor], strength: Float) throws(PipelineError) { windows.append(crops.count) }
+        func restore(_ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) { windows.append(crops.count) }
         func reset() {}
     }
 
@@ -269,5 +269,49 @@ final class RestorationElementTests: XCTestCase {
         XCTAssertTrue(String(cString: error!.pointee.message).contains("not a swiftvr restoration model"))
         g_error_free(error)
         gst_message_unref(msg)
+    }
+}
+
+/// RGBA streams carry the inpainting mask in alpha: the restorer gets a mask crop with
+/// ones exactly where alpha was 0 on the face.
+final class AlphaMaskTests: XCTestCase {
+    final class MaskRecorder: FaceRestorer {
+        var masks: [Tensor] = []
+        func restore(_ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
+            self.masks += masks ?? []
+        }
+        func reset() {}
+    }
+
+    override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
+
+    func testAlphaZeroBecomesTheMissingMask() throws {
+        let recorder = MaskRecorder()
+        SwiftVR.makeProcessor = { _ throws(ElementError) in
+            do { return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: recorder) }
+            catch { throw .modelLoad(path: "", reason: "\(error)") }
+        }
+        let (rgb, box) = try FaceTests.astronaut()
+        let h = Harness(caps: "video/x-raw,format=RGBA,width=256,height=256,framerate=25/1",
+                        properties: ["window": "1", "max-faces": "8", "face-resolution": "64"])
+        let b = h.frame(pts: 0)
+        var map = GstMapInfo()
+        gst_buffer_map(b, &map, GST_MAP_WRITE)
+        // Opaque everywhere but a hole over the left half of the face box.
+        let holeX = Int(box[0])..<Int((box[0] + box[2]) / 2)
+        for i in 0..<(256 * 256) {
+            for c in 0..<3 { map.data[i * 4 + c] = rgb[i * 3 + c] }
+            let (x, y) = (i % 256, i / 256)
+            map.data[i * 4 + 3] = holeX.contains(x) && y >= Int(box[1]) && y < Int(box[3]) ? 0 : 255
+        }
+        gst_buffer_unmap(b, &map)
+        XCTAssertEqual(h.push(b), GST_FLOW_OK)
+        h.pullAll().forEach { gst_buffer_unref($0) }
+        let mask = try XCTUnwrap(recorder.masks.first)
+        let missing = mask.array.filter { $0 > 0.5 }.count
+        XCTAssertGreaterThan(missing, 64 * 64 / 10, "the hole shows in the mask")
+        XCTAssertLessThan(missing, 64 * 64 * 6 / 10, "only the hole")
+        // Columns right of the face centre are never missing.
+        for y in 0..<64 { XCTAssertEqual(mask.data[y * 64 + 50], 0) }
     }
 }

@@ -56,4 +56,19 @@ public struct FaceCrop {
     /// Samples per axis when one output pixel spans `scale` input pixels: cubic point
     /// sampling is sharp and alias-free up to 2×; beyond, average.
     static func taps(forScale scale: Float) -> Int { min(4, max(1, Int(ceilf(scale / 2 - 0.01)))) }
+
+    /// The missing-pixel mask of this crop from the frame's alpha channel (RGBA/BGRA):
+    /// 1 where alpha is below half, sampled with the crop's own alignment.
+    public func extractMissing(from frame: FrameView, into mask: Tensor) -> Tensor {
+        let toFrame = toCrop.inverse
+        let plane = frame.planes[0]
+        for v in 0..<size {
+            for u in 0..<size {
+                let p = toFrame.apply(Float(u) + 0.5, Float(v) + 0.5)
+                let x = min(max(Int(p.x), 0), frame.width - 1), y = min(max(Int(p.y), 0), frame.height - 1)
+                mask.data[v * size + u] = plane.row(y)[x * 4 + 3] < 128 ? 1 : 0
+            }
+        }
+        return mask
+    }
 }

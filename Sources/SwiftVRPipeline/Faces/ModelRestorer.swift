@@ -26,7 +26,7 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         self.init(model: try Restorer(path: path))
     }
 
-    public func restore(_ crops: [Tensor], strength: Float) throws(PipelineError) {
+    public func restore(_ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
         guard let first = crops.first else { return }
         let r = first.dim(-1)
         guard r % 8 == 0 else { throw .processingFailed("face-resolution \(r) is not a multiple of 8") }
@@ -37,8 +37,16 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
             let dst = frames.data + i * plane
             for k in 0..<plane { dst[k] = c.data[k] / 255 }
         }
-        let mask = arena.tensor([t, 1, r, r])                    // nothing missing
+        let mask = arena.tensor([t, 1, r, r])                    // 1 = missing (inpaint task only)
         mask.data.initialize(repeating: 0, count: mask.count)
+        if tasks.contains(.inpaint), let masks {
+            for (i, m) in masks.enumerated() {
+                (mask.data + i * r * r).update(from: m.data, count: r * r)
+                // Missing pixels reach the model as zeros, as in training.
+                let p = frames.data + i * plane
+                for k in 0..<(r * r) where m.data[k] > 0.5 { (p[k], p[r * r + k], p[2 * r * r + k]) = (0, 0, 0) }
+            }
+        }
         if tasks.contains(.colorize) {                           // the model expects gray input
             for i in 0..<t {
                 let p = frames.data + i * plane
