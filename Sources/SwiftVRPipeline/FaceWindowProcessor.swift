@@ -77,7 +77,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         for id in byTrack.keys.sorted() {
             let items = byTrack[id]!
             let masks = items.allSatisfy { $0.mask != nil } ? items.map { $0.mask! } : nil
-            try restorer.restore(items.map(\.crop.pixels), masks: masks, strength: strength)
+            try restorer.restore(track: id, items.map(\.crop.pixels), masks: masks, strength: strength)
             for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry) }
         }
     }

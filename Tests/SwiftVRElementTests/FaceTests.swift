@@ -155,7 +155,7 @@ final class FaceTests: XCTestCase {
 final class PasteBackElementTests: XCTestCase {
     final class IdentityFaceRestorer: FaceRestorer {
         var windows: [Int] = []
-        func restore(_ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) { windows.append(crops.count) }
+        func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) { windows.append(crops.count) }
         func reset() {}
     }
 
@@ -277,7 +277,7 @@ final class RestorationElementTests: XCTestCase {
 final class AlphaMaskTests: XCTestCase {
     final class MaskRecorder: FaceRestorer {
         var masks: [Tensor] = []
-        func restore(_ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
+        func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
             self.masks += masks ?? []
         }
         func reset() {}

@@ -21,6 +21,13 @@ final class RestorerParityTests: XCTestCase {
         }
         XCTAssertEqual(trace.spatialIndices.map(Float.init), try io.tensor("spatial_indices").array, "spatial code indices")
         XCTAssertEqual(trace.temporalIndices.map(Float.init), try io.tensor("temporal_indices").array, "temporal code indices")
+
+        // The next window of the same face attends to the cached first window.
+        let out2 = model(frames: try io.tensor("frames2"), mask: try io.tensor("mask2"), tasks: try io.tensor("tasks").array,
+                         cache: model.nextCache)
+        assertClose(try XCTUnwrap(model.trace).temporalLogits, try io.tensor("temporal_logits2"), tolerance: 1e-4, "temporal_logits2")
+        assertClose(out2, try io.tensor("output2"), tolerance: 1e-4, "output2")
+        print("restorer parity output2 (cached window): relative error \(relativeError(out2, try io.tensor("output2")))")
     }
 
     func testWindowGroupsCoverEveryTokenOnce() {

@@ -216,7 +216,12 @@ class SpatialPrior(nn.Module):
 
 class TemporalPrior(nn.Module):
     """Self-attention along the window at each latent location, plus the difference to
-    the previous frame → code indices of a learned temporal codebook → f_t (motion)."""
+    the previous frame → code indices of a learned temporal codebook → f_t (motion).
+
+    Causal chunk-wise streaming: with `cache` (from the previous window of the same
+    face), the first frame's difference is taken to the previous window's last frame,
+    and the window's queries also attend to the previous window's keys and values, so
+    window borders do not flicker. `forward` returns the cache for the next window."""
 
     def __init__(self, c):
         super().__init__()
@@ -228,19 +233,30 @@ class TemporalPrior(nn.Module):
         self.logits = nn.Linear(d, c["temporal_codes"])
         self.codebook = nn.Embedding(c["temporal_codes"], d)
 
-    def features(self, x):
+    def features(self, x, cache=None):
         t, n, d = x.shape                                    # (T, N, D)
-        prev = torch.cat([x[:1], x[:-1]], dim=0)             # frame t−1 (frame 0 repeats)
+        first = cache["last"][None] if cache is not None else x[:1]
+        prev = torch.cat([first, x[:-1]], dim=0)             # frame t−1
         h = self.diff(torch.cat([x, x - prev], dim=-1))      # (T, N, D)
         h = h.transpose(0, 1)                                # (N, T, D): attend along time
-        cos, sin = rope_tables(torch.arange(t)[:, None], d // self.attn.heads)
-        h = h + self.attn(self.norm1(h), [torch.arange(t)[None]], cos, sin)
-        return self.norm(h.transpose(0, 1))                  # (T, N, D)
+        q_in = self.norm1(h)
+        kv_in = torch.cat([cache["normed"], q_in], dim=1) if cache is not None else q_in   # (N, Tk, D)
+        tc = kv_in.shape[1] - t
+        heads, hd = self.attn.heads, d // self.attn.heads
+        q = self.attn.qkv(q_in)[..., :d]
+        k, v = self.attn.qkv(kv_in)[..., d:].chunk(2, dim=-1)
+        q, k, v = (a.reshape(n, a.shape[1], heads, hd).transpose(1, 2) for a in (q, k, v))  # (N, H, T|Tk, hd)
+        cq, sq = rope_tables(torch.arange(tc, tc + t)[:, None], hd)
+        ck, sk = rope_tables(torch.arange(tc + t)[:, None], hd)
+        o = F.scaled_dot_product_attention(apply_rope(q, cq, sq), apply_rope(k, ck, sk), v)
+        h = h + self.attn.proj(o.transpose(1, 2).reshape(n, t, d))
+        new_cache = {"last": x[-1].detach(), "normed": q_in.detach()}
+        return self.norm(h.transpose(0, 1)), new_cache       # (T, N, D)
 
-    def forward(self, x):
-        feats = self.features(x)
+    def forward(self, x, cache=None):
+        feats, new_cache = self.features(x, cache)
         logits = self.logits(feats)                          # (T, N, Kt)
-        return lookup(self.codebook, logits), logits.argmax(-1), logits, feats
+        return lookup(self.codebook, logits), logits.argmax(-1), logits, feats, new_cache
 
 
 # MARK: - Restoration
@@ -286,8 +302,9 @@ class Restorer(nn.Module):
         self.out_norm = nn.LayerNorm(d)
         self.out_proj = nn.Linear(d, c["latent"])
 
-    def forward(self, frames, mask, tasks):
-        """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags.
+    def forward(self, frames, mask, tasks, cache=None):
+        """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags;
+        cache: `next_cache` after the previous window of the same face (or None).
         Returns the restored frames (T, 3, R, R) and the code logits (for training)."""
         c = self.config
         z = self.encoder(torch.cat([frames, mask], dim=1))               # (T, L, h, w)
@@ -299,7 +316,7 @@ class Restorer(nn.Module):
         plain = window_groups(h, w, c["window"], 0)
         shifted = window_groups(h, w, c["window"], c["window"] // 2)
         f_s, idx_s, logits_s, feats_s = self.spatial(x0, plain, cos, sin)  # (T, N, D)
-        f_t, idx_t, logits_t, feats_t = self.temporal(x0)                  # (T, N, D)
+        f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0, cache)  # (T, N, D)
         gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (T, 1, D) each
         x = x0 + self.task_embed(tasks)[None, None] + self.step_embed
         for i, block in enumerate(self.blocks):
@@ -320,7 +337,7 @@ class Restorer(nn.Module):
         x0 = self.in_proj(z.flatten(2).transpose(1, 2))
         cos, sin = rope_tables(grid_positions(h, w), c["dim"] // c["heads"])
         fs = self.spatial.features(x0, window_groups(h, w, c["window"], 0), cos, sin)
-        ft = self.temporal.features(x0)
+        ft, _ = self.temporal.features(x0)
         def nearest(f, book):
             d = (f.pow(2).sum(-1, keepdim=True) - 2 * f @ book.weight.t() + book.weight.pow(2).sum(-1))
             return d.argmin(-1)

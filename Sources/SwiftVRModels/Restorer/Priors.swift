@@ -21,8 +21,16 @@ struct SpatialPrior {
     }
 }
 
+/// What a face's next window needs from its previous one (causal chunk-wise streaming).
+public struct TemporalCache: Sendable {
+    let last: Tensor     // (N, D) tokens of the previous window's last frame
+    let normed: Tensor   // (N, Tc, D) the previous window's normalised temporal features
+}
+
 /// Attention along the window at each latent location plus the difference to the
-/// previous frame → indices of a learned temporal codebook → f_t. model.py `TemporalPrior`.
+/// previous frame → indices of a learned temporal codebook → f_t. With a cache from the
+/// face's previous window, the first difference is taken to that window's last frame
+/// and queries also attend to its keys and values. model.py `TemporalPrior`.
 struct TemporalPrior {
     let diff: Linear, norm1: LayerNorm, attn: WindowAttention, norm: LayerNorm, logits: Linear, codebook: Embedding
     let heads: Int
@@ -37,29 +45,74 @@ struct TemporalPrior {
         heads = c.heads
     }
 
-    /// x (T, N, D) → f_t (T, N, D), indices (T·N), logits (T, N, Kt)
-    func callAsFunction(_ x: Tensor, arena: Arena) -> (Tensor, [Int32], Tensor) {
+    /// x (T, N, D) → f_t (T, N, D), indices (T·N), logits (T, N, Kt), the cache for the next window
+    func callAsFunction(_ x: Tensor, cache: TemporalCache?, arena: Arena) -> (Tensor, [Int32], Tensor, TemporalCache) {
         let (t, n, d) = (x.dim(0), x.dim(1), x.dim(2))
         let pair = arena.tensor([t, n, 2 * d])                       // [x_t, x_t − x_{t−1}]
         for f in 0..<t {
-            let prev = max(f - 1, 0)
             for i in 0..<n {
-                let src = x.data + (f * n + i) * d, before = x.data + (prev * n + i) * d
+                let src = x.data + (f * n + i) * d
+                let before = f > 0 ? x.data + ((f - 1) * n + i) * d : (cache.map { $0.last.data + i * d } ?? src)
                 let dst = pair.data + (f * n + i) * 2 * d
                 dst.update(from: src, count: d)
                 for k in 0..<d { dst[d + k] = src[k] - before[k] }
             }
         }
         let h = ShapeOps.swapFirstAxes(diff(pair, arena: arena), arena: arena)   // (N, T, D)
-        let rope = Windows.rope(positions: (0..<t).map { [$0] }, headDim: d / heads)
-        let layout = AttentionLayout(groups: [(1, t, Array(0..<t))], cos: rope.cos, sin: rope.sin)
-        let a = copy(h, arena: arena)
-        norm1(a)
-        addInPlace(h, attn(a, layout: layout, arena: arena))
+        let qIn = copy(h, arena: arena)
+        norm1(qIn)
+        let kvIn = cache.map { ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) } ?? qIn  // (N, Tk, D)
+        addInPlace(h, attendAlongTime(qIn, kvIn, arena: arena))
+        // Keep what the next window needs, outside the arena (it is reused every call).
+        let last = Tensor(shape: [n, d]), normed = Tensor(shape: [n, t, d])
+        last.data.update(from: x.data + (t - 1) * n * d, count: n * d)
+        normed.data.update(from: qIn.data, count: n * t * d)
         let back = ShapeOps.swapFirstAxes(h, arena: arena)                       // (T, N, D)
         norm(back)
         let l = logits(back, arena: arena)
         let idx = argmaxLastAxis(l)
-        return (codebook(idx, shape: [t, n], arena: arena), idx, l)
+        return (codebook(idx, shape: [t, n], arena: arena), idx, l, TemporalCache(last: last, normed: normed))
+    }
+
+    /// Queries from the window's frames (positions Tc…Tc+T−1), keys and values from the
+    /// cached and current frames (0…Tc+T−1), per location and head.
+    private func attendAlongTime(_ q: Tensor, _ kv: Tensor, arena: Arena) -> Tensor {
+        let (n, t, d) = (q.dim(0), q.dim(1), q.dim(2))
+        let tk = kv.dim(1), tc = tk - t
+        let hd = d / heads
+        let qp = attn.qkv!(q, arena: arena)                          // (N, T, 3D)
+        let kvp = attn.qkv!(kv, arena: arena)                        // (N, Tk, 3D)
+        let ropeQ = Windows.rope(positions: (tc..<tk).map { [$0] }, headDim: hd)
+        let ropeK = Windows.rope(positions: (0..<tk).map { [$0] }, headDim: hd)
+        let qs = arena.tensor([n * heads, t, hd]), ks = arena.tensor([n * heads, tk, hd]), vs = arena.tensor([n * heads, tk, hd])
+        for i in 0..<n {
+            for h in 0..<heads {
+                let slot = i * heads + h
+                for f in 0..<t {
+                    rotate(qp.data + (i * t + f) * 3 * d + h * hd, into: qs.data + (slot * t + f) * hd, hd, ropeQ, f)
+                }
+                for f in 0..<tk {
+                    rotate(kvp.data + (i * tk + f) * 3 * d + d + h * hd, into: ks.data + (slot * tk + f) * hd, hd, ropeK, f)
+                    (vs.data + (slot * tk + f) * hd).update(from: kvp.data + (i * tk + f) * 3 * d + 2 * d + h * hd, count: hd)
+                }
+            }
+        }
+        let o = scaledDotProductAttention(qs, ks, vs, arena: arena)  // (N·H, T, hd)
+        let merged = arena.tensor([n, t, d])
+        for i in 0..<n { for h in 0..<heads { for f in 0..<t {
+            (merged.data + (i * t + f) * d + h * hd).update(from: o.data + ((i * heads + h) * t + f) * hd, count: hd)
+        } } }
+        return attn.proj(merged, arena: arena)
+    }
+
+    private func rotate(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ hd: Int,
+                        _ rope: (cos: [Float], sin: [Float]), _ position: Int) {
+        let half = hd / 2
+        for i in 0..<half {
+            let (c, s) = (rope.cos[position * half + i], rope.sin[position * half + i])
+            let (a, b) = (src[2 * i], src[2 * i + 1])
+            dst[2 * i] = a * c - b * s
+            dst[2 * i + 1] = a * s + b * c
+        }
     }
 }

@@ -50,6 +50,8 @@ public final class Restorer: @unchecked Sendable {
         public var temporalLogits: Tensor, temporalIndices: [Int32]
     }
     public private(set) var trace: Trace?
+    /// What the same face's next window should pass as `cache` (causal streaming).
+    public private(set) var nextCache: TemporalCache?
 
     public convenience init(path: String) throws(TensorError) {
         let store = try WeightStore(path: path)
@@ -80,9 +82,9 @@ public final class Restorer: @unchecked Sendable {
     }
 
     /// frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks: restore,
-    /// colorize, inpaint flags. Returns (T, 3, R, R), valid until the next call. R must be
-    /// a multiple of 8.
-    public func callAsFunction(frames: Tensor, mask: Tensor, tasks: [Float]) -> Tensor {
+    /// colorize, inpaint flags; cache: `nextCache` after the same face's previous window.
+    /// Returns (T, 3, R, R), valid until the next call. R must be a multiple of 8.
+    public func callAsFunction(frames: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil) -> Tensor {
         arena.reset()
         let c = config
         let (t, r) = (frames.dim(0), frames.dim(2))
@@ -95,7 +97,8 @@ public final class Restorer: @unchecked Sendable {
         let plain = AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: 0), cos: rope.cos, sin: rope.sin)
         let shifted = AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: c.window / 2), cos: rope.cos, sin: rope.sin)
         let (fs, idxS, logitsS) = spatial(tokens, layout: plain, arena: arena)
-        let (ft, idxT, logitsT) = temporal(tokens, arena: arena)
+        let (ft, idxT, logitsT, next) = temporal(tokens, cache: cache, arena: arena)
+        nextCache = next
         // (γ, β) = MLP(Pool(f_t)), one pair per frame, shared by every block.
         let pooled = arena.tensor([t, c.dim])
         for f in 0..<t {

@@ -6,7 +6,8 @@ import SwiftVRTensor
 /// missing; `strength` in 0…1 blends the restoration with the input. `ModelRestorer`
 /// implements it with the restoration model.
 public protocol FaceRestorer: AnyObject {
-    func restore(_ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError)
+    /// `track` identifies the face, so a restorer may carry state from its previous window.
+    func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError)
     /// Forgets state carried between windows (a flush, a seek, a new stream).
     func reset()
 }

@@ -19,6 +19,8 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
     public let model: Restorer
     public var tasks: RestorationTasks = [.restore]
     private let arena = Arena()
+    private var caches: [UInt32: (size: Int, cache: TemporalCache, seen: Int)] = [:]
+    private var generation = 0
 
     public init(model: Restorer) { self.model = model }
 
@@ -26,7 +28,7 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         self.init(model: try Restorer(path: path))
     }
 
-    public func restore(_ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
+    public func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
         guard let first = crops.first else { return }
         let r = first.dim(-1)
         guard r % 8 == 0 else { throw .processingFailed("face-resolution \(r) is not a multiple of 8") }
@@ -56,7 +58,14 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
                 }
             }
         }
-        let out = model(frames: frames, mask: mask, tasks: tasks.flags)   // (T, 3, R, R)
+        // Each face's window attends to its previous window (causal chunk-wise streaming);
+        // a cache made at another crop size is not reused.
+        let cache = caches[track].flatMap { $0.size == r ? $0.cache : nil }
+        let out = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache)   // (T, 3, R, R)
+        if let next = model.nextCache { caches[track] = (r, next, generation) }
+        generation += 1
+        // Faces gone for a while take their caches with them.
+        caches = caches.filter { generation - $0.value.seen < 64 }
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
             for k in 0..<plane {
@@ -66,5 +75,5 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         }
     }
 
-    public func reset() {}
+    public func reset() { caches.removeAll() }
 }
