@@ -1,5 +1,5 @@
 # Conveniences; the README's two commands (scripts/demo.sh, scripts/test.sh) need no make.
-.PHONY: build test demo install bench-detect bench-restore eval train export fixtures inspect
+.PHONY: build test demo install bench bench-detect bench-restore eval train export fixtures inspect
 build:
 	bash scripts/build.sh
 test:
@@ -8,6 +8,10 @@ demo:
 	bash scripts/demo.sh
 install:
 	bash scripts/install.sh
+# The whole element in real pipelines (docs/BENCHMARKS.md, docs/bench-fps.png).
+bench: build
+	swift build -c release --product swiftvr-bench
+	python3 scripts/bench.py
 bench-detect:
 	bash scripts/bench-detect.sh
 bench-restore:

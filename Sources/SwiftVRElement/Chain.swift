@@ -110,7 +110,9 @@ extension SwiftVR {
         var mapped = try MappedWindow(buffers: frames, format: format, writable: writes)
         defer { mapped.unmap() }
         do {
-            return try processor.process(mapped.views, colorimetry: format.colorimetry, strength: strength)
+            let reports = try processor.process(mapped.views, colorimetry: format.colorimetry, strength: strength)
+            if let faces = processor as? FaceWindowProcessor { Debug.debug(element, faces.timings.description) }
+            return reports
         } catch {
             throw .pipeline(error)
         }

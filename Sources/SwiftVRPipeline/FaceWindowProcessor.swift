@@ -20,6 +20,9 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     }
 
     public var settings = Settings()
+    /// Where the last window's time went, in milliseconds (read by the element's debug log
+    /// and the benchmark).
+    public private(set) var timings = StageTimings()
     let detector: FaceDetector
     let tracker = FaceTracker()
     public let restorer: FaceRestorer?
@@ -36,12 +39,19 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     public func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
         // Detection and tracking see each frame as it came in, before anything is drawn or pasted.
         tracker.maxMissed = settings.maxMissed
+        timings = StageTimings()
+        timings.frames = window.count
         let reports = window.map { frame in
             let tracks: [FaceTrack]
             if settings.detector.maxFaces == 0 {
                 tracks = []
             } else if framesSinceDetection >= max(settings.detectEvery, 1) - 1 {
-                tracks = tracker.update(detector.detect(frame, colorimetry: colorimetry, settings: settings.detector))
+                let faces = detector.detect(frame, colorimetry: colorimetry, settings: settings.detector)
+                timings.colorConversion += detector.lastTimings.resample
+                timings.detection += detector.lastTimings.network
+                let t0 = Stopwatch.now()
+                tracks = tracker.update(faces)
+                timings.tracking += Stopwatch.now() - t0
                 framesSinceDetection = 0
             } else {
                 tracks = tracker.coast()
@@ -65,8 +75,10 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         crops.reset()
         var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, mask: Tensor?)]] = [:]
         let r = settings.faceResolution
+        let alignStart = Stopwatch.now()
         for (i, report) in reports.enumerated() {
             for t in report.faces {
+                timings.faces += 1
                 guard let crop = FaceCrop.extract(from: window[i], colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r])) else { continue }
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
@@ -74,11 +86,19 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 byTrack[t.id, default: []].append((i, crop, mask))
             }
         }
+        timings.alignment += Stopwatch.now() - alignStart
         for id in byTrack.keys.sorted() {
             let items = byTrack[id]!
             let masks = items.allSatisfy { $0.mask != nil } ? items.map { $0.mask! } : nil
             try restorer.restore(track: id, items.map(\.crop.pixels), masks: masks, strength: strength)
+            if let m = restorer as? ModelRestorer {
+                timings.priors += m.model.lastTimings.priors
+                timings.restoration += m.model.lastTimings.restoration
+                timings.decode += m.model.lastTimings.decode
+            }
+            let t0 = Stopwatch.now()
             for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry) }
+            timings.pasteBack += Stopwatch.now() - t0
         }
     }
 
@@ -86,5 +106,18 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         restorer?.reset()
         tracker.reset()
         framesSinceDetection = .max
+    }
+}
+
+/// Milliseconds spent per stage over one window (sum over its frames and faces).
+public struct StageTimings: Sendable, CustomStringConvertible {
+    public var frames = 0, faces = 0
+    public var colorConversion = 0.0, detection = 0.0, tracking = 0.0, alignment = 0.0
+    public var priors = 0.0, restoration = 0.0, decode = 0.0, pasteBack = 0.0
+
+    /// One line, `key=value` pairs, parsed by scripts/bench.py.
+    public var description: String {
+        func f(_ v: Double) -> String { "\((v * 1000).rounded() / 1000)" }
+        return "stage-ms frames=\(frames) faces=\(faces) convert=\(f(colorConversion)) detect=\(f(detection)) track=\(f(tracking)) align=\(f(alignment)) priors=\(f(priors)) restore=\(f(restoration)) decode=\(f(decode)) paste=\(f(pasteBack))"
     }
 }

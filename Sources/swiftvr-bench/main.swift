@@ -3,6 +3,7 @@ import Glibc
 // swiftvr-bench: measurements that print tables (never timed tests).
 //   swiftvr-bench detect [--model PATH] [--frames DIR] [--threads N] [--runs N]
 //   swiftvr-bench restore [--model PATH] [--runs N]
+//   swiftvr-bench sgemm [--runs N]
 let args = CommandLine.arguments
 func option(_ name: String) -> String? {
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
@@ -21,6 +22,8 @@ case "detect":
         printError("swiftvr-bench: \(error)")
         exit(1)
     }
+case "sgemm":
+    SgemmBench.run(runs: Int(option("--runs") ?? "") ?? 20)
 case "restore":
     do {
         try RestoreBench.run(modelPath: option("--model") ?? "Tests/Fixtures/restorer.safetensors",
@@ -30,6 +33,6 @@ case "restore":
         exit(1)
     }
 default:
-    printError("usage: swiftvr-bench detect|restore [--model PATH] [--frames DIR] [--threads N] [--runs N]")
+    printError("usage: swiftvr-bench detect|restore|sgemm [--model PATH] [--frames DIR] [--threads N] [--runs N]")
     exit(2)
 }

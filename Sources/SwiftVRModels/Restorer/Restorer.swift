@@ -52,6 +52,8 @@ public final class Restorer: @unchecked Sendable {
     public private(set) var trace: Trace?
     /// What the same face's next window should pass as `cache` (causal streaming).
     public private(set) var nextCache: TemporalCache?
+    /// Milliseconds of the last call: encoder + priors, restoration blocks, decoder.
+    public private(set) var lastTimings = (priors: 0.0, restoration: 0.0, decode: 0.0)
 
     public convenience init(path: String) throws(TensorError) {
         let store = try WeightStore(path: path)
@@ -86,6 +88,7 @@ public final class Restorer: @unchecked Sendable {
     /// Returns (T, 3, R, R), valid until the next call. R must be a multiple of 8.
     public func callAsFunction(frames: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil) -> Tensor {
         arena.reset()
+        let start = Stopwatch.now()
         let c = config
         let (t, r) = (frames.dim(0), frames.dim(2))
         let input = ShapeOps.concat([frames, mask], axis: 1, arena: arena)        // (T, 4, R, R)
@@ -112,6 +115,7 @@ public final class Restorer: @unchecked Sendable {
         let beta = ShapeOps.narrow(mod, axis: 1, range: c.dim..<(2 * c.dim), arena: arena)
         let taskTensor = Tensor(shape: [1, 3], values: tasks)
         let task = taskEmbed(taskTensor, arena: arena)                             // (1, D)
+        let afterPriors = Stopwatch.now()
         var x = copy(tokens, arena: arena)
         for i in 0..<(t * n) { for k in 0..<c.dim { x.data[i * c.dim + k] += task.data[k] + stepEmbed.data[k] } }
         for (i, block) in blocks.enumerated() {
@@ -123,9 +127,11 @@ public final class Restorer: @unchecked Sendable {
         for i in 0..<zHQ.count { zHQ.data[i] = z.data[i] - c.tStar * v.data[i] }   // the one step
         trace = Trace(z: z, tokens: tokens, zHQ: zHQ, spatialLogits: logitsS, spatialIndices: idxS,
                       temporalLogits: logitsT, temporalIndices: idxT)
+        let afterBlocks = Stopwatch.now()
         // The decoder predicts the correction to the input frames (model.py).
         let out = decoder(zHQ, arena: arena)                                       // (T, 3, R, R)
         addInPlace(out, frames)
+        lastTimings = (afterPriors - start, afterBlocks - afterPriors, Stopwatch.now() - afterBlocks)
         return out
     }
 }

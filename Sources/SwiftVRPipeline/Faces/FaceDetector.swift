@@ -19,6 +19,8 @@ public final class FaceDetector: @unchecked Sendable {
 
     public let model: CenterFace
     private var blob = Tensor(shape: [1, 3, 32, 32])
+    /// Milliseconds of the last call: scaling and colour conversion, then network + decoding.
+    public private(set) var lastTimings = (resample: 0.0, network: 0.0)
 
     public init(model: CenterFace) { self.model = model }
 
@@ -40,8 +42,11 @@ public final class FaceDetector: @unchecked Sendable {
         if blob.dim(2) != g.padded.h || blob.dim(3) != g.padded.w {
             blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
         }
+        let t0 = Stopwatch.now()
         resample(frame, colorimetry: colorimetry, into: blob, size: g.scaled)
+        let t1 = Stopwatch.now()
         var faces = model(blob).decode(threshold: settings.threshold)
+        lastTimings = (t1 - t0, Stopwatch.now() - t1)
         let (sx, sy) = (Float(frame.width) / Float(g.scaled.w), Float(frame.height) / Float(g.scaled.h))
         let (fw, fh) = (Float(frame.width), Float(frame.height))
         faces = faces.compactMap { f in

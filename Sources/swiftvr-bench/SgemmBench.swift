@@ -1,0 +1,32 @@
+import SwiftVRTensor
+
+/// `swiftvr-bench sgemm`: OpenBLAS SGEMM GFLOP/s at the shapes the models use, split
+/// across the engine's thread pool exactly as Conv2d splits them (by output columns).
+/// Prints `sgemm M N K gflops`.
+enum SgemmBench {
+    static let shapes: [(String, Int, Int, Int)] = [
+        ("CenterFace expand 16→96 @160×96", 96, 15360, 16),
+        ("CenterFace project 144→24 @160×96", 24, 15360, 144),
+        ("CenterFace expand 64→384 @40×24", 384, 960, 64),
+        ("Restorer qkv 64→192, 1024 tokens", 1024, 192, 64),
+        ("Restorer conv 48→32 3×3 @128²", 32, 16384, 432),
+        ("square 512", 512, 512, 512),
+    ]
+
+    static func run(runs: Int) {
+        let pool = ThreadPool.shared
+        for (name, m, n, k) in shapes {
+            let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
+            for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.1 }
+            for i in 0..<b.count { b.data[i] = Float(i % 5) * 0.1 }
+            let t = measure(runs: runs) {
+                pool.parallelRanges(n, minimum: 256) { cols in
+                    BLAS.sgemm(m: m, n: cols.count, k: k, a: a.data, lda: k, b: b.data + cols.lowerBound, ldb: n,
+                               c: c.data + cols.lowerBound, ldc: n)
+                }
+            }
+            let gflops = 2.0 * Double(m * n * k) / (t.median * 1e6)
+            print("sgemm \(m) \(n) \(k) \(fmt(gflops)) \(name)")
+        }
+    }
+}
