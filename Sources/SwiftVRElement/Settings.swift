@@ -29,7 +29,7 @@ struct Settings {
         p.detector.inputLongSide = detectionSize
         p.detectEvery = detectEvery
         p.drawFaces = drawFaces
-        p.faceResolution = faceResolution
+        p.faceResolution = max(64, faceResolution / 8 * 8)  // the restorer works on multiples of 8
         return p
     }
 }
@@ -85,7 +85,7 @@ enum Properties {
             cString("Draw each face's box, track id and landmarks into the frame (for debugging)"),
             d.drawFaces ? 1 : 0, playing))
         add(.faceResolution, g_param_spec_uint(cString("face-resolution"), cString("Face resolution"),
-            cString("Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment)"),
+            cString("Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment); rounded down to a multiple of 8"),
             64, 512, guint(d.faceResolution), playing))
         add(.tasks, g_param_spec_flags(cString("tasks"), cString("Tasks"),
             cString("Restoration tasks run together in one pass: restore, colorize (gray faces), inpaint (masked regions); e.g. tasks=restore+inpaint"),
