@@ -19,6 +19,8 @@ struct Settings {
     var detectorModel: String?
     /// nil: the shipped restoration model if one is installed, else no restoration.
     var restorationModel: String?
+    var inpaintMaskPath: String?
+    var inpaintMask: MissingMask?
 
     /// The face pipeline's view of these settings.
     var pipeline: FaceWindowProcessor.Settings {
@@ -30,6 +32,7 @@ struct Settings {
         p.detectEvery = detectEvery
         p.drawFaces = drawFaces
         p.faceResolution = max(64, faceResolution / 8 * 8)  // the restorer works on multiples of 8
+        p.inpaintMask = inpaintMask
         return p
     }
 }
@@ -37,7 +40,7 @@ struct Settings {
 /// GObject property ids (0 is reserved by GObject), in gst-inspect order.
 enum PropertyID: guint, CaseIterable {
     case window = 1, strength, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
-    case postMessages, drawFaces, faceResolution, tasks, detectorModel, restorationModel
+    case postMessages, drawFaces, faceResolution, tasks, inpaintMask, detectorModel, restorationModel
 }
 
 /// The GFlags type of the `tasks` property (gst-inspect lists its values).
@@ -90,6 +93,9 @@ enum Properties {
         add(.tasks, g_param_spec_flags(cString("tasks"), cString("Tasks"),
             cString("Restoration tasks run together in one pass: restore, colorize (gray faces), inpaint (masked regions); e.g. tasks=restore+inpaint"),
             tasksFlagsType, d.tasks.rawValue, playing))
+        add(.inpaintMask, g_param_spec_string(cString("inpaint-mask"), cString("Inpaint mask"),
+            cString("8-bit binary PGM (P5) image in frame coordinates whose dark pixels (below 128) are missing and get inpainted (with tasks including inpaint); stretched to the frame size. Unset: RGBA/BGRA streams use their alpha channel (alpha 0 = missing)"),
+            nil, playing))
         add(.restorationModel, g_param_spec_string(cString("model"), cString("Restoration model"),
             cString("Path of the restoration model's safetensors file; unset uses the shipped model installed beside the plugin, and restores nothing if none is installed"),
             nil, ready))
@@ -106,6 +112,18 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
     guard let object, let value, let impl = SwiftVR.from(object) else { return }
     guard let property = PropertyID(rawValue: id) else { return Debug.warning(nil, "invalid property id \(id)") }
     if property == .window { return impl.setWindow(Int(g_value_get_uint(value))) }
+    if property == .inpaintMask {
+        let path = g_value_get_string(value).map { String(cString: $0) }
+        var mask: MissingMask?
+        if let path {
+            do {
+                mask = try MissingMask.load(pgm: path)
+            } catch {
+                impl.postWarning("Could not read the inpaint mask '\(path)'", debug: "\(error)")
+            }
+        }
+        return impl.updateSettings { s in (s.inpaintMaskPath, s.inpaintMask) = (path, mask) }
+    }
     impl.updateSettings { s in
         switch property {
         case .window: break
@@ -121,6 +139,7 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
         case .tasks: s.tasks = RestorationTasks(rawValue: g_value_get_flags(value))
         case .detectorModel: s.detectorModel = g_value_get_string(value).map { String(cString: $0) }
         case .restorationModel: s.restorationModel = g_value_get_string(value).map { String(cString: $0) }
+        case .inpaintMask: break
         }
     }
 }
@@ -143,6 +162,7 @@ let getProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafeMu
     case .tasks: g_value_set_flags(value, s.tasks.rawValue)
     case .detectorModel: g_value_set_string(value, s.detectorModel ?? ModelLocator.detectorPath())
     case .restorationModel: g_value_set_string(value, s.restorationModel ?? ModelLocator.restorerPath())
+    case .inpaintMask: g_value_set_string(value, s.inpaintMaskPath)
     case nil: Debug.warning(nil, "invalid property id \(id)")
     }
 }

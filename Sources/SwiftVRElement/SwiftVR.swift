@@ -76,6 +76,13 @@ final class SwiftVR: @unchecked Sendable {
         settingsLock.withLock { change(&settings) }
     }
 
+    /// A WARNING on the bus: something the user asked for could not be done, the stream goes on.
+    func postWarning(_ text: String, debug: String) {
+        gst_element_message_full(element, GST_MESSAGE_WARNING, gst_resource_error_quark(),
+                                 gint(GST_RESOURCE_ERROR_OPEN_READ.rawValue), g_strdup(text), g_strdup(debug),
+                                 cString(#fileID), cString(#function), gint(#line))
+    }
+
     func setWindow(_ n: Int) {
         let changed = settingsLock.withLock { () -> Bool in
             defer { settings.window = n }

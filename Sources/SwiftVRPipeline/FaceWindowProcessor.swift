@@ -7,7 +7,7 @@ import SwiftVRTensor
 /// restorer (until the restoration model lands, issue #4) no crops are cut and face
 /// pixels stay as they are.
 public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
-    public struct Settings: Sendable, Equatable {
+    public struct Settings: Sendable {
         public var detector = FaceDetector.Settings()
         /// Run the detector on every n-th frame; the tracker carries faces in between.
         public var detectEvery = 1
@@ -16,6 +16,8 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         public var drawFaces = false
         /// Side of the aligned square crops handed to the restorer.
         public var faceResolution = 256
+        /// Missing pixels in frame coordinates (`inpaint-mask`); alpha is used when nil.
+        public var inpaintMask: MissingMask?
         public init() {}
     }
 
@@ -82,7 +84,13 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 guard let crop = FaceCrop.extract(from: window[i], colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r])) else { continue }
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
-                let mask = window[i].format.hasAlpha ? crop.extractMissing(from: window[i], into: crops.tensor([1, r, r])) : nil
+                let mask: Tensor?
+                if let missing = settings.inpaintMask {
+                    mask = crop.extractMissing(from: missing, frameWidth: window[i].width, frameHeight: window[i].height,
+                                               into: crops.tensor([1, r, r]))
+                } else {
+                    mask = window[i].format.hasAlpha ? crop.extractMissing(from: window[i], into: crops.tensor([1, r, r])) : nil
+                }
                 byTrack[t.id, default: []].append((i, crop, mask))
             }
         }

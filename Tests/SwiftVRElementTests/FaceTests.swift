@@ -314,4 +314,44 @@ final class AlphaMaskTests: XCTestCase {
         // Columns right of the face centre are never missing.
         for y in 0..<64 { XCTAssertEqual(mask.data[y * 64 + 50], 0) }
     }
+
+    func testInpaintMaskFileGivesTheMaskAndABadFileAWarning() throws {
+        let recorder = MaskRecorder()
+        SwiftVR.makeProcessor = { _ throws(ElementError) in
+            do { return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: recorder) }
+            catch { throw .modelLoad(path: "", reason: "\(error)") }
+        }
+        let (rgb, box) = try FaceTests.astronaut()
+        // A 128×128 PGM (stretched over the 256×256 frame): black over the face's top half.
+        var pgm = Array("P5\n# swiftvr test\n128 128\n255\n".utf8)
+        for y in 0..<128 {
+            for x in 0..<128 {
+                let (fx, fy) = (Float(x * 2), Float(y * 2))
+                pgm.append(fx >= box[0] && fx < box[2] && fy >= box[1] && fy < (box[1] + box[3]) / 2 ? 0 : 255)
+            }
+        }
+        let path = NSTemporaryDirectory() + "swiftvr-mask-\(getpid()).pgm"
+        FileManager.default.createFile(atPath: path, contents: Data(pgm))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1",
+                        properties: ["window": "1", "max-faces": "8", "face-resolution": "64", "inpaint-mask": path])
+        let b = h.frame(pts: 0)
+        var map = GstMapInfo()
+        gst_buffer_map(b, &map, GST_MAP_WRITE)
+        rgb.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: rgb.count) }
+        gst_buffer_unmap(b, &map)
+        XCTAssertEqual(h.push(b), GST_FLOW_OK)
+        h.pullAll().forEach { gst_buffer_unref($0) }
+        let mask = try XCTUnwrap(recorder.masks.first)
+        let missing = mask.array.filter { $0 > 0.5 }.count
+        XCTAssertGreaterThan(missing, 64 * 64 / 10)
+        for x in 0..<64 { XCTAssertEqual(mask.data[63 * 64 + x], 0, "the chin row is not missing") }
+
+        let bad = NSTemporaryDirectory() + "swiftvr-bad-\(getpid()).pgm"
+        FileManager.default.createFile(atPath: bad, contents: Data("P6\n1 1\n255\nabc".utf8))
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        h.set("inpaint-mask", bad)
+        let warning = try XCTUnwrap(h.popMessage(GST_MESSAGE_WARNING), "a bad mask file is reported")
+        gst_message_unref(warning)
+    }
 }

@@ -60,13 +60,24 @@ public struct FaceCrop {
     /// The missing-pixel mask of this crop from the frame's alpha channel (RGBA/BGRA):
     /// 1 where alpha is below half, sampled with the crop's own alignment.
     public func extractMissing(from frame: FrameView, into mask: Tensor) -> Tensor {
-        let toFrame = toCrop.inverse
         let plane = frame.planes[0]
+        return extractMissing(width: frame.width, height: frame.height, into: mask) { x, y in plane.row(y)[x * 4 + 3] < 128 }
+    }
+
+    /// The same from a mask image in frame coordinates (`inpaint-mask`).
+    public func extractMissing(from missing: MissingMask, frameWidth: Int, frameHeight: Int, into mask: Tensor) -> Tensor {
+        extractMissing(width: frameWidth, height: frameHeight, into: mask) {
+            missing.isMissing($0, $1, frameWidth: frameWidth, frameHeight: frameHeight)
+        }
+    }
+
+    private func extractMissing(width: Int, height: Int, into mask: Tensor, _ isMissing: (Int, Int) -> Bool) -> Tensor {
+        let toFrame = toCrop.inverse
         for v in 0..<size {
             for u in 0..<size {
                 let p = toFrame.apply(Float(u) + 0.5, Float(v) + 0.5)
-                let x = min(max(Int(p.x), 0), frame.width - 1), y = min(max(Int(p.y), 0), frame.height - 1)
-                mask.data[v * size + u] = plane.row(y)[x * 4 + 3] < 128 ? 1 : 0
+                let x = min(max(Int(p.x), 0), width - 1), y = min(max(Int(p.y), 0), height - 1)
+                mask.data[v * size + u] = isMissing(x, y) ? 1 : 0
             }
         }
         return mask
