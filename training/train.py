@@ -63,9 +63,18 @@ def temporal_loss(out, hq, mats):
 
 
 def step_loss(model, lq, hq, mask, tasks, warps, weights):
+    """Each clip is two consecutive windows of the same face: the second attends to the
+    first's cached temporal keys/values, as in streaming, and the temporal loss spans
+    the window border."""
     total, parts = 0.0, {}
+    half = lq.shape[1] // 2
     for b in range(lq.shape[0]):
-        out, (z, z_hq, idx_s, logits_s, idx_t, logits_t) = model(lq[b], mask[b], tasks[b])
+        out_a, aux_a = model(lq[b, :half], mask[b, :half], tasks[b])
+        cache = {k: v.detach() for k, v in model.next_cache.items()}
+        out_b, aux_b = model(lq[b, half:], mask[b, half:], tasks[b], cache=cache)
+        out = torch.cat([out_a, out_b])
+        logits_s = torch.cat([aux_a[3], aux_b[3]])
+        logits_t = torch.cat([aux_a[5], aux_b[5]])
         with torch.no_grad():
             tgt_s, feats_s, tgt_t, feats_t = model.prior_targets(hq[b], mask[b], tasks[b])
         losses = {
@@ -86,7 +95,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200_000)
     ap.add_argument("--clips", type=int, default=4, help="clips per step")
-    ap.add_argument("--frames", type=int, default=4, help="window length T")
+    ap.add_argument("--frames", type=int, default=6, help="frames per clip: two consecutive windows of half this")
     ap.add_argument("--size", type=int, default=96, help="crop size (multiple of 8)")
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--threads", type=int, default=2)

@@ -87,6 +87,7 @@ def degrade(clip, rng):
         factor = rng.choice([1, 1, 2, 3, 4])
         noise = rng.uniform(0, 12) if rng.random() < 0.7 else 0
         quality = int(rng.uniform(25, 90)) if rng.random() < 0.7 else 0
+        h264 = rng.random() < 0.15
         out = []
         for f in lq:
             if sigma:
@@ -103,6 +104,8 @@ def degrade(clip, rng):
                 f = cv2.cvtColor(cv2.imdecode(enc, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32)
             out.append(f)
         lq = np.stack(out)
+        if h264:  # the whole clip through x264 at a high CRF, as streamed video is
+            lq = h264_roundtrip(np.clip(lq, 0, 255).astype(np.uint8), int(rng.uniform(30, 45))).astype(np.float32)
     if rng.random() < 0.15:  # colorize
         gray = lq @ np.array([0.299, 0.587, 0.114], np.float32)
         lq = np.repeat(gray[..., None], 3, axis=-1)
@@ -119,6 +122,18 @@ def degrade(clip, rng):
         lq = lq * (1 - mask[..., None])
         tasks[2] = 1
     return np.clip(lq, 0, 255).astype(np.uint8), mask, tasks
+
+
+def h264_roundtrip(clip, crf):
+    import subprocess
+    t, s = clip.shape[0], clip.shape[1]
+    cmd = ["ffmpeg", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{s}x{s}", "-r", "25", "-i", "-",
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", "-f", "h264", "-"]
+    enc = subprocess.run(cmd, input=clip.tobytes(), capture_output=True, check=True).stdout
+    dec = subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "h264", "-i", "-", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         input=enc, capture_output=True, check=True).stdout
+    out = np.frombuffer(dec, np.uint8)
+    return out.reshape(-1, s, s, 3)[:t] if out.size >= clip.size else clip
 
 
 def relative_warps(mats):
