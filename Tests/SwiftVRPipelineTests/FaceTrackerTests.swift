@@ -74,4 +74,17 @@ final class FaceTrackerTests: XCTestCase {
         }
         XCTAssertEqual(Colorimetry.bt601.yuv([255, 255, 255]).x, 235, accuracy: 0.01)
     }
+
+    func testCoastingFollowsTheLastMotion() {
+        let t = FaceTracker()
+        t.update([face(100, 100)])
+        t.update([face(110, 100)])          // moving +10 px per frame (smoothing lags a little)
+        let v = t.tracks[0].velocity.x
+        XCTAssertGreaterThan(v, 5)
+        let before = t.tracks[0].face.x1
+        t.coast()
+        XCTAssertEqual(t.tracks[0].face.x1, before + v, accuracy: 1e-3, "no detection: the face moves on")
+        t.update([face(130, 100)])
+        XCTAssertEqual(t.tracks.count, 1, "and is found again where it went")
+    }
 }

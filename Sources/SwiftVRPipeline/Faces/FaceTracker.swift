@@ -8,6 +8,15 @@ public struct FaceTrack: Sendable {
     public var missed: Int
     /// Frames since the track started.
     public var age: Int
+    /// Per-frame motion of the box centre (pixels), from its last two detections.
+    public var velocity: (x: Float, y: Float) = (0, 0)
+    /// The face at its last detection, and frames since then.
+    var anchor: FaceDetection
+    var sinceUpdate = 0
+
+    init(id: UInt32, face: FaceDetection, missed: Int, age: Int, anchor: FaceDetection) {
+        (self.id, self.face, self.missed, self.age, self.anchor) = (id, face, missed, age, anchor)
+    }
 }
 
 /// Gives faces ids that persist across frames and smooths their landmarks so the
@@ -63,23 +72,39 @@ public final class FaceTracker: @unchecked Sendable {
         for p in pairs where !trackTaken.contains(p.t) && !detTaken.contains(p.d) {
             trackTaken.insert(p.t)
             detTaken.insert(p.d)
-            tracks[p.t].face = Self.smooth(tracks[p.t].face, toward: detections[p.d])
+            let new = Self.smooth(tracks[p.t].face, toward: detections[p.d])
+            // Frames since the last detection: the coasting ones plus this one.
+            let gap = Float(tracks[p.t].sinceUpdate + 1)
+            tracks[p.t].velocity = (((new.x1 + new.x2) - (tracks[p.t].anchor.x1 + tracks[p.t].anchor.x2)) / 2 / gap,
+                                    ((new.y1 + new.y2) - (tracks[p.t].anchor.y1 + tracks[p.t].anchor.y2)) / 2 / gap)
+            tracks[p.t].face = new
+            tracks[p.t].anchor = new
+            tracks[p.t].sinceUpdate = 0
             tracks[p.t].missed = 0
         }
         for ti in tracks.indices where !trackTaken.contains(ti) { tracks[ti].missed += 1 }
         tracks.removeAll { $0.missed > maxMissed }
         for (di, d) in detections.enumerated() where !detTaken.contains(di) {
-            tracks.append(FaceTrack(id: nextID, face: d, missed: 0, age: 0))
+            tracks.append(FaceTrack(id: nextID, face: d, missed: 0, age: 0, anchor: d))
             nextID &+= 1
         }
         for ti in tracks.indices { tracks[ti].age += 1 }
         return tracks
     }
 
-    /// A frame on which detection did not run: tracks keep their place.
+    /// A frame on which detection did not run (`detect-every`): each track moves on at
+    /// the velocity its last two detections showed.
     @discardableResult
     public func coast() -> [FaceTrack] {
-        for ti in tracks.indices { tracks[ti].age += 1 }
+        for ti in tracks.indices {
+            let v = tracks[ti].velocity
+            var f = tracks[ti].face
+            f.x1 += v.x; f.x2 += v.x; f.y1 += v.y; f.y2 += v.y
+            f.landmarks = f.landmarks.map { ($0.x + v.x, $0.y + v.y) }
+            tracks[ti].face = f
+            tracks[ti].sinceUpdate += 1
+            tracks[ti].age += 1
+        }
         return tracks
     }
 
