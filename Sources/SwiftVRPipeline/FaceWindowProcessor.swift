@@ -82,7 +82,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             for t in report.faces {
                 timings.faces += 1
                 guard let crop = FaceCrop.extract(from: window[i], colorimetry: colorimetry, face: t.face, size: r,
-                                                  into: crops.tensor([3, r, r])) else { continue }
+                                                  into: crops.tensor([3, r, r]), scratch: crops) else { continue }
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
                 let mask: Tensor?
                 if let missing = settings.inpaintMask {

@@ -42,6 +42,9 @@ public final class Restorer: @unchecked Sendable {
     let blocks: [FusionBlock]
     let outNorm: LayerNorm, outProj: Linear
     let arena = Arena()
+    /// The autoencoder runs one frame at a time in its own arena, reset per frame: its
+    /// full-resolution activations then stay in cache and are never held T times over.
+    let frameArena = Arena()
 
     /// Every stage's output of the last call, for tests and diagnostics.
     public struct Trace {
@@ -91,9 +94,16 @@ public final class Restorer: @unchecked Sendable {
         let start = Stopwatch.now()
         let c = config
         let (t, r) = (frames.dim(0), frames.dim(2))
-        let input = ShapeOps.concat([frames, mask], axis: 1, arena: arena)        // (T, 4, R, R)
-        let z = encoder(input, arena: arena)                                       // (T, L, h, w)
         let (h, w) = (r / 8, r / 8)
+        let z = arena.tensor([t, c.latent, h, w])                                  // (T, L, h, w)
+        for f in 0..<t {
+            frameArena.reset()
+            let one = ShapeOps.concat([ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: frameArena),
+                                       ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: frameArena)],
+                                      axis: 1, arena: frameArena)                  // (1, 4, R, R)
+            let zf = encoder(one, arena: frameArena)                               // (1, L, h, w)
+            (z.data + f * zf.count).update(from: zf.data, count: zf.count)
+        }
         let n = h * w
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
         let rope = Windows.rope(positions: Windows.gridPositions(h: h, w: w), headDim: c.headDim)
@@ -129,7 +139,12 @@ public final class Restorer: @unchecked Sendable {
                       temporalLogits: logitsT, temporalIndices: idxT)
         let afterBlocks = Stopwatch.now()
         // The decoder predicts the correction to the input frames (model.py).
-        let out = decoder(zHQ, arena: arena)                                       // (T, 3, R, R)
+        let out = arena.tensor([t, 3, r, r])                                       // (T, 3, R, R)
+        for f in 0..<t {
+            frameArena.reset()
+            let d = decoder(ShapeOps.narrow(zHQ, axis: 0, range: f..<(f + 1), arena: frameArena), arena: frameArena)
+            (out.data + f * d.count).update(from: d.data, count: d.count)
+        }
         addInPlace(out, frames)
         lastTimings = (afterPriors - start, afterBlocks - afterPriors, Stopwatch.now() - afterBlocks)
         return out

@@ -18,23 +18,52 @@ public struct FaceCrop {
     /// cubics. When a crop pixel spans more than two frame pixels (a face larger than
     /// the crop) each crop pixel averages n×n samples, so large faces are filtered,
     /// not aliased.
+    ///
+    /// The frame region the crop covers is converted to RGB once (`scratch`), then
+    /// sampled: a 256² crop takes 16 taps per pixel, and converting Y'CbCr at every tap
+    /// would cost ten times as much.
     public static func extract(from frame: FrameView, colorimetry: Colorimetry, face: FaceDetection, size: Int,
-                               into pixels: Tensor? = nil) -> FaceCrop? {
+                               into pixels: Tensor? = nil, scratch: Arena? = nil) -> FaceCrop? {
         guard let toCrop = FaceTemplate.alignment(for: face, size: size) else { return nil }
         let out = pixels ?? Tensor(shape: [3, size, size])
         let toFrame = toCrop.inverse
         let n = taps(forScale: toFrame.scale)
+        // Frame pixels the crop can reach, with two pixels of margin for the cubic taps.
+        let s = Float(size)
+        let corners = [toFrame.apply(0, 0), toFrame.apply(s, 0), toFrame.apply(0, s), toFrame.apply(s, s)]
+        let x0 = max(0, Int(floorf(corners.map(\.x).min()!)) - 3), y0 = max(0, Int(floorf(corners.map(\.y).min()!)) - 3)
+        let x1 = min(frame.width, Int(ceilf(corners.map(\.x).max()!)) + 3), y1 = min(frame.height, Int(ceilf(corners.map(\.y).max()!)) + 3)
+        guard x1 > x0, y1 > y0 else { return nil }
+        let (rw, rh) = (x1 - x0, y1 - y0)
+        let region = (scratch ?? Arena()).tensor([3, rh, rw])    // (3, h, w) RGB of the reachable frame region
         switch frame.reader(colorimetry) {
-        case .packed(let r): warp(r, frame, toFrame, n, out)
-        case .i420(let r): warp(r, frame, toFrame, n, out)
-        case .nv12(let r): warp(r, frame, toFrame, n, out)
+        case .packed(let r): convert(r, x0, y0, rw, rh, region)
+        case .i420(let r): convert(r, x0, y0, rw, rh, region)
+        case .nv12(let r): convert(r, x0, y0, rw, rh, region)
         }
+        warp(region, origin: (x0, y0), toFrame, n, out)
         return FaceCrop(pixels: out, toCrop: toCrop)
     }
 
-    private static func warp<R: PixelReader>(_ reader: R, _ frame: FrameView, _ toFrame: SimilarityTransform,
-                                             _ n: Int, _ out: Tensor) {
+    private static func convert<R: PixelReader>(_ reader: R, _ x0: Int, _ y0: Int, _ w: Int, _ h: Int, _ region: Tensor) {
+        let plane = w * h
+        for y in 0..<h {
+            for x in 0..<w {
+                let c = reader.rgb(x0 + x, y0 + y)
+                let o = y * w + x
+                (region.data[o], region.data[plane + o], region.data[2 * plane + o]) = (c.x, c.y, c.z)
+            }
+        }
+    }
+
+    /// Samples the region (its top-left at frame pixel `origin`). Taps beyond the region
+    /// clamp to its edge, which is the frame's edge wherever the region was clipped.
+    private static func warp(_ region: Tensor, origin: (x: Int, y: Int), _ toFrame: SimilarityTransform,
+                             _ n: Int, _ out: Tensor) {
         let size = out.dim(-1), plane = size * size
+        let (rh, rw) = (region.dim(1), region.dim(2))
+        let rplane = rh * rw
+        let p = region.data
         let inv = 1 / Float(n * n)
         for v in 0..<size {
             for u in 0..<size {
@@ -42,8 +71,11 @@ public struct FaceCrop {
                 for sy in 0..<n {
                     for sx in 0..<n {
                         let cu = Float(u) + (Float(sx) + 0.5) / Float(n), cv = Float(v) + (Float(sy) + 0.5) / Float(n)
-                        let p = toFrame.apply(cu, cv)
-                        acc += bicubic(width: frame.width, height: frame.height, p.x - 0.5, p.y - 0.5) { reader.rgb($0, $1) }
+                        let q = toFrame.apply(cu, cv)
+                        acc += bicubic(width: rw, height: rh, q.x - 0.5 - Float(origin.x), q.y - 0.5 - Float(origin.y)) { x, y in
+                            let o = y * rw + x
+                            return SIMD3(p[o], p[rplane + o], p[2 * rplane + o])
+                        }
                     }
                 }
                 acc *= inv
