@@ -85,6 +85,8 @@ def step_loss(model, lq, hq, mask, tasks, warps, weights):
             "code": F.cross_entropy(logits_s.flatten(0, 1), tgt_s.flatten()) + F.cross_entropy(logits_t.flatten(0, 1), tgt_t.flatten()),
             "book": F.mse_loss(model.spatial.codebook(tgt_s), feats_s) + F.mse_loss(model.temporal.codebook(tgt_t), feats_t),
         }
+        # The same L1 for the degraded input itself: the bar the model must get under.
+        parts["l1_input"] = parts.get("l1_input", 0.0) + F.l1_loss(lq[b], hq[b]).item() / lq.shape[0]
         for k, v in losses.items():
             parts[k] = parts.get(k, 0.0) + v.item() / lq.shape[0]
             total = total + weights[k] * v / lq.shape[0]
