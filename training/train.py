@@ -7,7 +7,7 @@ checkpoint after any interruption.
     python3 -m swiftvr_train.export CKPT OUT  # export (run from training/)
 
 Losses, all on the restored window:
-  pixel:    L1, plus L1 on image gradients (edges) and on FFT amplitudes (texture) —
+  pixel:    L1 and MSE, plus L1 on image gradients (edges) and on FFT amplitudes (texture) —
             structure losses that need no downloaded network;
   temporal: the exact motion of the synthetic clip warps frame t−1 onto frame t, and the
             restored pair must differ the way the clean pair does (flicker costs);
@@ -79,6 +79,7 @@ def step_loss(model, lq, hq, mask, tasks, warps, weights):
             tgt_s, feats_s, tgt_t, feats_t = model.prior_targets(hq[b], mask[b], tasks[b])
         losses = {
             "l1": F.l1_loss(out, hq[b]),
+            "mse": F.mse_loss(out, hq[b]),
             "grad": gradient_l1(out, hq[b]),
             "fft": fft_l1(out, hq[b]),
             "temporal": temporal_loss(out, hq[b], warps[b]),
@@ -99,7 +100,7 @@ def main():
     ap.add_argument("--clips", type=int, default=4, help="clips per step")
     ap.add_argument("--frames", type=int, default=6, help="frames per clip: two consecutive windows of half this")
     ap.add_argument("--size", type=int, default=96, help="crop size (multiple of 8)")
-    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--lr", type=float, default=6e-4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "restorer.pt"))
@@ -108,7 +109,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(os.path.dirname(args.ckpt), exist_ok=True)
-    weights = dict(l1=1.0, grad=0.5, fft=0.1, temporal=0.5, code=0.05, book=0.1)
+    weights = dict(l1=1.0, mse=5.0, grad=0.5, fft=0.1, temporal=0.5, code=0.05, book=0.1)
 
     model = Restorer()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -119,6 +120,8 @@ def main():
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
+        for group in opt.param_groups:  # the command line decides the rate, also on resume
+            group["lr"] = args.lr
         step = state["step"]
         print(f"resumed from {args.ckpt} at step {step}", flush=True)
     images = data.load_images()
