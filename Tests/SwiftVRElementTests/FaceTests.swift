@@ -163,11 +163,7 @@ final class PasteBackElementTests: XCTestCase {
 
     func testIdentityRestorerRoundTripThroughTheElement() throws {
         let restorer = IdentityFaceRestorer()
-        SwiftVR.makeProcessor = { s throws(ElementError) in
-            do {
-                return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: restorer)
-            } catch { throw .modelLoad(path: "", reason: "\(error)") }
-        }
+        useRestorer(restorer)
         let (rgb, box) = try FaceTests.astronaut()
         let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1",
                         properties: ["window": "3", "max-faces": "8", "face-resolution": "256"])
@@ -287,10 +283,7 @@ final class AlphaMaskTests: XCTestCase {
 
     func testAlphaZeroBecomesTheMissingMask() throws {
         let recorder = MaskRecorder()
-        SwiftVR.makeProcessor = { _ throws(ElementError) in
-            do { return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: recorder) }
-            catch { throw .modelLoad(path: "", reason: "\(error)") }
-        }
+        useRestorer(recorder)
         let (rgb, box) = try FaceTests.astronaut()
         let h = Harness(caps: "video/x-raw,format=RGBA,width=256,height=256,framerate=25/1",
                         properties: ["window": "1", "max-faces": "8", "face-resolution": "64"])
@@ -317,10 +310,7 @@ final class AlphaMaskTests: XCTestCase {
 
     func testInpaintMaskFileGivesTheMaskAndABadFileAWarning() throws {
         let recorder = MaskRecorder()
-        SwiftVR.makeProcessor = { _ throws(ElementError) in
-            do { return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: recorder) }
-            catch { throw .modelLoad(path: "", reason: "\(error)") }
-        }
+        useRestorer(recorder)
         let (rgb, box) = try FaceTests.astronaut()
         // A 128×128 PGM (stretched over the 256×256 frame): black over the face's top half.
         var pgm = Array("P5\n# swiftvr test\n128 128\n255\n".utf8)
@@ -353,5 +343,18 @@ final class AlphaMaskTests: XCTestCase {
         h.set("inpaint-mask", bad)
         let warning = try XCTUnwrap(h.popMessage(GST_MESSAGE_WARNING), "a bad mask file is reported")
         gst_message_unref(warning)
+    }
+}
+
+
+/// Makes the next elements run the real detector with `restorer` (tests reset
+/// `SwiftVR.makeProcessor` in tearDown).
+func useRestorer(_ restorer: FaceRestorer) {
+    SwiftVR.makeProcessor = { _ throws(ElementError) in
+        do {
+            return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: restorer)
+        } catch {
+            throw .modelLoad(path: ModelLocator.detectorPath(), reason: "\(error)")
+        }
     }
 }

@@ -59,8 +59,8 @@ struct WindowAttention {
                             let qp = qSrc.data + row * qStride + qOff + h * hd
                             let kp = kvSrc.data + row * kvStride + kOff + h * hd
                             let vp = kvSrc.data + row * kvStride + vOff + h * hd
-                            rotate(qp, into: qg.data + dst, hd, layout, token)
-                            rotate(kp, into: kg.data + dst, hd, layout, token)
+                            rotateHead(qp, into: qg.data + dst, hd, cos: layout.cos, sin: layout.sin, token)
+                            rotateHead(kp, into: kg.data + dst, hd, cos: layout.cos, sin: layout.sin, token)
                             (vg.data + dst).update(from: vp, count: hd)
                         }
                     }
@@ -80,20 +80,6 @@ struct WindowAttention {
             }
         }
         return proj(out, arena: arena)
-    }
-
-    /// Rotary embedding of one head vector: pairs (2i, 2i+1) turned by angle i of `token`.
-    @inline(__always)
-    private func rotate(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ hd: Int,
-                        _ layout: AttentionLayout, _ token: Int) {
-        let half = hd / 2
-        let base = token * half
-        for i in 0..<half {
-            let (c, s) = (layout.cos[base + i], layout.sin[base + i])
-            let (a, b) = (src[2 * i], src[2 * i + 1])
-            dst[2 * i] = a * c - b * s
-            dst[2 * i + 1] = a * s + b * c
-        }
     }
 }
 

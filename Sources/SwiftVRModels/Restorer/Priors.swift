@@ -89,10 +89,10 @@ struct TemporalPrior {
             for h in 0..<heads {
                 let slot = i * heads + h
                 for f in 0..<t {
-                    rotate(qp.data + (i * t + f) * 3 * d + h * hd, into: qs.data + (slot * t + f) * hd, hd, ropeQ, f)
+                    rotateHead(qp.data + (i * t + f) * 3 * d + h * hd, into: qs.data + (slot * t + f) * hd, hd, cos: ropeQ.cos, sin: ropeQ.sin, f)
                 }
                 for f in 0..<tk {
-                    rotate(kvp.data + (i * tk + f) * 3 * d + d + h * hd, into: ks.data + (slot * tk + f) * hd, hd, ropeK, f)
+                    rotateHead(kvp.data + (i * tk + f) * 3 * d + d + h * hd, into: ks.data + (slot * tk + f) * hd, hd, cos: ropeK.cos, sin: ropeK.sin, f)
                     (vs.data + (slot * tk + f) * hd).update(from: kvp.data + (i * tk + f) * 3 * d + 2 * d + h * hd, count: hd)
                 }
             }
@@ -103,16 +103,5 @@ struct TemporalPrior {
             (merged.data + (i * t + f) * d + h * hd).update(from: o.data + ((i * heads + h) * t + f) * hd, count: hd)
         } } }
         return attn.proj(merged, arena: arena)
-    }
-
-    private func rotate(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ hd: Int,
-                        _ rope: (cos: [Float], sin: [Float]), _ position: Int) {
-        let half = hd / 2
-        for i in 0..<half {
-            let (c, s) = (rope.cos[position * half + i], rope.sin[position * half + i])
-            let (a, b) = (src[2 * i], src[2 * i + 1])
-            dst[2 * i] = a * c - b * s
-            dst[2 * i + 1] = a * s + b * c
-        }
     }
 }

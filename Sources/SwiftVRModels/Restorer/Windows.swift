@@ -52,3 +52,18 @@ public enum Windows {
         (0..<(h * w)).map { [$0 / w, $0 % w] }
     }
 }
+
+/// Rotary embedding of one head vector: pairs (2i, 2i+1) turned by angle i of row
+/// `position` of the cos/sin tables (position × headDim/2).
+@inline(__always)
+func rotateHead(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ hd: Int,
+                cos: [Float], sin: [Float], _ position: Int) {
+    let half = hd / 2
+    let base = position * half
+    for i in 0..<half {
+        let (c, s) = (cos[base + i], sin[base + i])
+        let (a, b) = (src[2 * i], src[2 * i + 1])
+        dst[2 * i] = a * c - b * s
+        dst[2 * i + 1] = a * s + b * c
+    }
+}
