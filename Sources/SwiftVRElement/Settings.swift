@@ -14,6 +14,7 @@ struct Settings {
     var postMessages = true
     var drawFaces = false
     var faceResolution = 256
+    var adaptiveResolution = true
     var tasks: RestorationTasks = [.restore]
     /// nil: the shipped model found beside the plugin (see ModelLocator).
     var detectorModel: String?
@@ -33,6 +34,7 @@ struct Settings {
         p.drawFaces = drawFaces
         p.faceResolution = max(64, faceResolution / 8 * 8)  // the restorer works on multiples of 8
         p.inpaintMask = inpaintMask
+        p.adaptiveResolution = adaptiveResolution
         return p
     }
 }
@@ -40,7 +42,7 @@ struct Settings {
 /// GObject property ids (0 is reserved by GObject), in gst-inspect order.
 enum PropertyID: guint, CaseIterable {
     case window = 1, strength, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
-    case postMessages, drawFaces, faceResolution, tasks, inpaintMask, detectorModel, restorationModel
+    case postMessages, drawFaces, faceResolution, adaptiveResolution, tasks, inpaintMask, detectorModel, restorationModel
 }
 
 /// The GFlags type of the `tasks` property (gst-inspect lists its values).
@@ -90,6 +92,9 @@ enum Properties {
         add(.faceResolution, g_param_spec_uint(cString("face-resolution"), cString("Face resolution"),
             cString("Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment); rounded down to a multiple of 8"),
             64, 512, guint(d.faceResolution), playing))
+        add(.adaptiveResolution, g_param_spec_boolean(cString("adaptive-resolution"), cString("Adaptive resolution"),
+            cString("Size each face's crops to what the face needs (three times its box side, at least 64, at most face-resolution), so small faces cost less"),
+            d.adaptiveResolution ? 1 : 0, playing))
         add(.tasks, g_param_spec_flags(cString("tasks"), cString("Tasks"),
             cString("Restoration tasks run together in one pass: restore, colorize (gray faces), inpaint (masked regions); e.g. tasks=restore+inpaint"),
             tasksFlagsType, d.tasks.rawValue, playing))
@@ -136,6 +141,7 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
         case .postMessages: s.postMessages = g_value_get_boolean(value) != 0
         case .drawFaces: s.drawFaces = g_value_get_boolean(value) != 0
         case .faceResolution: s.faceResolution = Int(g_value_get_uint(value))
+        case .adaptiveResolution: s.adaptiveResolution = g_value_get_boolean(value) != 0
         case .tasks: s.tasks = RestorationTasks(rawValue: g_value_get_flags(value))
         case .detectorModel: s.detectorModel = g_value_get_string(value).map { String(cString: $0) }
         case .restorationModel: s.restorationModel = g_value_get_string(value).map { String(cString: $0) }
@@ -159,6 +165,7 @@ let getProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafeMu
     case .postMessages: g_value_set_boolean(value, s.postMessages ? 1 : 0)
     case .drawFaces: g_value_set_boolean(value, s.drawFaces ? 1 : 0)
     case .faceResolution: g_value_set_uint(value, guint(s.faceResolution))
+    case .adaptiveResolution: g_value_set_boolean(value, s.adaptiveResolution ? 1 : 0)
     case .tasks: g_value_set_flags(value, s.tasks.rawValue)
     case .detectorModel: g_value_set_string(value, s.detectorModel ?? ModelLocator.detectorPath())
     case .restorationModel: g_value_set_string(value, s.restorationModel ?? ModelLocator.restorerPath())

@@ -14,8 +14,14 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         /// Frames a track survives without a matching detection.
         public var maxMissed = 5
         public var drawFaces = false
-        /// Side of the aligned square crops handed to the restorer.
+        /// Side of the aligned square crops handed to the restorer (the largest, with
+        /// `adaptiveResolution`).
         public var faceResolution = 256
+        /// Crops only as large as the face needs, so small faces cost less: three times
+        /// its box side (the FFHQ template's face fills about half the crop, so the crop
+        /// samples the face 1.5× denser than the frame — enough that a crop that comes
+        /// back unchanged changes the frame by under a grey level).
+        public var adaptiveResolution = true
         /// Missing pixels in frame coordinates (`inpaint-mask`); alpha is used when nil.
         public var inpaintMask: MissingMask?
         public init() {}
@@ -76,11 +82,18 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                                strength: Float, restorer: FaceRestorer) throws(PipelineError) {
         crops.reset()
         var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, mask: Tensor?)]] = [:]
-        let r = settings.faceResolution
+        // One crop size per track and window: the restorer takes a track's window at once.
+        var sizes: [UInt32: Int] = [:]
+        for report in reports {
+            for t in report.faces {
+                sizes[t.id] = max(sizes[t.id] ?? 0, Self.cropSize(for: t.face, settings: settings))
+            }
+        }
         let alignStart = Stopwatch.now()
         for (i, report) in reports.enumerated() {
             for t in report.faces {
                 timings.faces += 1
+                let r = sizes[t.id] ?? settings.faceResolution
                 guard let crop = FaceCrop.extract(from: window[i], colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r]), scratch: crops) else { continue }
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
@@ -108,6 +121,15 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry) }
             timings.pasteBack += Stopwatch.now() - t0
         }
+    }
+
+    /// The crop side for a face: `faceResolution`, or with `adaptiveResolution` three times
+    /// the face box's longer side rounded up to a multiple of 8, between 64 and `faceResolution`.
+    public static func cropSize(for face: FaceDetection, settings: Settings) -> Int {
+        let most = max(64, settings.faceResolution / 8 * 8)
+        guard settings.adaptiveResolution else { return most }
+        let need = Int((3 * max(face.width, face.height)).rounded(.up))
+        return min(most, max(64, (need + 7) / 8 * 8))
     }
 
     public func reset() {

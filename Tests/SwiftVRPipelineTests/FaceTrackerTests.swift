@@ -87,4 +87,14 @@ final class FaceTrackerTests: XCTestCase {
         t.update([face(130, 100)])
         XCTAssertEqual(t.tracks.count, 1, "and is found again where it went")
     }
+
+    func testCropSizeFollowsTheFaceWithinBounds() {
+        var s = FaceWindowProcessor.Settings()
+        XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 30), settings: s), 96)
+        XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 10), settings: s), 64, "never below 64")
+        XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 300), settings: s), 256, "never above face-resolution")
+        XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 41), settings: s) % 8, 0)
+        s.adaptiveResolution = false
+        XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 30), settings: s), 256)
+    }
 }
