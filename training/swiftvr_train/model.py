@@ -152,16 +152,18 @@ class Encoder(nn.Module):
 
     def forward(self, x):
         x = F.pixel_unshuffle(x, 2)                  # (B, 16, R/2, R/2)
-        x = F.silu(self.conv_in(x))                  # (B, c0, R/2, R/2)
-        x = F.silu(self.down1(x))                    # (B, c1, R/4, R/4)
-        x = F.silu(self.down2(x))                    # (B, c2, R/8, R/8)
-        return self.conv_out(self.res(x))            # (B, latent, R/8, R/8)
+        s0 = F.silu(self.conv_in(x))                 # (B, c0, R/2, R/2)
+        s1 = F.silu(self.down1(s0))                  # (B, c1, R/4, R/4)
+        x = F.silu(self.down2(s1))                   # (B, c2, R/8, R/8)
+        return self.conv_out(self.res(x)), (s0, s1)  # (B, latent, R/8, R/8), skips
 
 
 class Decoder(nn.Module):
     """(B, latent, R/8, R/8) → (B, 3, R, R), the correction added to the input frames:
-    trained for restoration, not reconstruction. Depth-to-space last, so no convolution
-    runs at full resolution."""
+    trained for restoration, not reconstruction. The encoder's R/4 and R/2 features are
+    added back on the way up (restoration-aware: noise and blocking live at full
+    resolution, which an 8× latent alone cannot see). Depth-to-space last, so no
+    convolution runs at full resolution."""
 
     def __init__(self, c):
         super().__init__()
@@ -174,10 +176,11 @@ class Decoder(nn.Module):
         nn.init.zeros_(self.conv_out.weight)                   # starts as "change nothing"
         nn.init.zeros_(self.conv_out.bias)
 
-    def forward(self, z):
+    def forward(self, z, skips):
+        s0, s1 = skips
         x = self.res(self.conv_in(z))                                    # (B, c2, R/8, R/8)
-        x = F.silu(self.up1(F.interpolate(x, scale_factor=2, mode="nearest")))  # (B, c1, R/4, R/4)
-        x = F.silu(self.up2(F.interpolate(x, scale_factor=2, mode="nearest")))  # (B, c0, R/2, R/2)
+        x = F.silu(self.up1(F.interpolate(x, scale_factor=2, mode="nearest"))) + s1  # (B, c1, R/4, R/4)
+        x = F.silu(self.up2(F.interpolate(x, scale_factor=2, mode="nearest"))) + s0  # (B, c0, R/2, R/2)
         return F.pixel_shuffle(self.conv_out(x), 2)                      # (B, 3, R, R)
 
 
@@ -307,7 +310,7 @@ class Restorer(nn.Module):
         cache: `next_cache` after the previous window of the same face (or None).
         Returns the restored frames (T, 3, R, R) and the code logits (for training)."""
         c = self.config
-        z = self.encoder(torch.cat([frames, mask], dim=1))               # (T, L, h, w)
+        z, skips = self.encoder(torch.cat([frames, mask], dim=1))        # (T, L, h, w)
         t, latent, h, w = z.shape
         tokens = z.flatten(2).transpose(1, 2)                             # (T, N, L)
         x0 = self.in_proj(tokens)                                         # (T, N, D)
@@ -326,13 +329,13 @@ class Restorer(nn.Module):
         z_hq = z - c["t_star"] * v                                        # one step
         # The decoder predicts the correction to the input frames: an untrained or unsure
         # model starts from (and a clean face stays at) the input.
-        return frames + self.decoder(z_hq), (z, z_hq, idx_s, logits_s, idx_t, logits_t)
+        return frames + self.decoder(z_hq, skips), (z, z_hq, idx_s, logits_s, idx_t, logits_t)
 
     def prior_targets(self, hq, mask, tasks):
         """Code indices the priors should predict: the nearest codebook entries to the
         prior features of the clean frames (VQ), and those features (for the codebook loss)."""
         c = self.config
-        z = self.encoder(torch.cat([hq, torch.zeros_like(mask)], dim=1))
+        z, _ = self.encoder(torch.cat([hq, torch.zeros_like(mask)], dim=1))
         t, latent, h, w = z.shape
         x0 = self.in_proj(z.flatten(2).transpose(1, 2))
         cos, sin = rope_tables(grid_positions(h, w), c["dim"] // c["heads"])

@@ -96,13 +96,17 @@ public final class Restorer: @unchecked Sendable {
         let (t, r) = (frames.dim(0), frames.dim(2))
         let (h, w) = (r / 8, r / 8)
         let z = arena.tensor([t, c.latent, h, w])                                  // (T, L, h, w)
+        let skip0 = arena.tensor([t, c.channels[0], r / 2, r / 2])                 // kept for the decoder
+        let skip1 = arena.tensor([t, c.channels[1], r / 4, r / 4])
         for f in 0..<t {
             frameArena.reset()
             let one = ShapeOps.concat([ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: frameArena),
                                        ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: frameArena)],
                                       axis: 1, arena: frameArena)                  // (1, 4, R, R)
-            let zf = encoder(one, arena: frameArena)                               // (1, L, h, w)
+            let (zf, (s0, s1)) = encoder(one, arena: frameArena)                   // (1, L, h, w)
             (z.data + f * zf.count).update(from: zf.data, count: zf.count)
+            (skip0.data + f * s0.count).update(from: s0.data, count: s0.count)
+            (skip1.data + f * s1.count).update(from: s1.data, count: s1.count)
         }
         let n = h * w
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
@@ -142,7 +146,9 @@ public final class Restorer: @unchecked Sendable {
         let out = arena.tensor([t, 3, r, r])                                       // (T, 3, R, R)
         for f in 0..<t {
             frameArena.reset()
-            let d = decoder(ShapeOps.narrow(zHQ, axis: 0, range: f..<(f + 1), arena: frameArena), arena: frameArena)
+            let skips = (ShapeOps.narrow(skip0, axis: 0, range: f..<(f + 1), arena: frameArena),
+                         ShapeOps.narrow(skip1, axis: 0, range: f..<(f + 1), arena: frameArena))
+            let d = decoder(ShapeOps.narrow(zHQ, axis: 0, range: f..<(f + 1), arena: frameArena), skips: skips, arena: frameArena)
             (out.data + f * d.count).update(from: d.data, count: d.count)
         }
         addInPlace(out, frames)
