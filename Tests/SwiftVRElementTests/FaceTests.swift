@@ -78,6 +78,37 @@ final class FaceTests: XCTestCase {
         XCTAssertEqual(messages, 2, "one message per frame")
     }
 
+    func testManyFacesAtTheirReferenceBoxes() throws {
+        // The composite with four small faces, one rotated, one on a portrait cut by the
+        // top edge (CenterFace fixtures): four metas, four tracks, at the reference boxes.
+        let fx = try SafetensorsFile(path: Self.fixtureDirectory + "/centerface.safetensors")
+        let blob = try fx.tensor("composite_small_faces.input")
+        let (w, hgt) = (320, 192)
+        var rgb = [UInt8](repeating: 0, count: w * hgt * 3)
+        for i in 0..<(w * hgt) { for c in 0..<3 { rgb[i * 3 + c] = UInt8(blob.data[c * w * hgt + i]) } }
+        let h = Harness(caps: "video/x-raw,format=RGB,width=\(w),height=\(hgt),framerate=25/1",
+                        properties: ["window": "1", "max-faces": "8", "min-face-size": "0"])
+        push(rgb, into: h, pts: 0)
+        let out = h.pullAll()
+        defer { out.forEach { gst_buffer_unref($0) } }
+        var state: gpointer?
+        var ids: Set<gint> = []
+        var rois: [GstVideoRegionOfInterestMeta] = []
+        while let m = gst_buffer_iterate_meta_filtered(out[0], &state, gst_video_region_of_interest_meta_api_get_type()) {
+            let roi = UnsafeMutableRawPointer(m).assumingMemoryBound(to: GstVideoRegionOfInterestMeta.self).pointee
+            ids.insert(roi.id)
+            rois.append(roi)
+        }
+        XCTAssertEqual(ids.count, 4, "four faces, four tracks")
+        let boxes = try fx.tensor("composite_small_faces.boxes")
+        for i in 0..<boxes.dim(0) {
+            let b = boxes.data + 5 * i
+            XCTAssertTrue(rois.contains { abs(Float($0.x) - b[0]) <= 2 && abs(Float($0.y) - b[1]) <= 2
+                                          && abs(Float($0.x + $0.w) - b[2]) <= 2 && abs(Float($0.y + $0.h) - b[3]) <= 2 },
+                          "reference face \(i) at (\(b[0]), \(b[1]))–(\(b[2]), \(b[3])) has its meta")
+        }
+    }
+
     func testNoFaceMeansNoMetaButStillAMessage() {
         let h = Harness(caps: "video/x-raw,format=I420,width=64,height=48,framerate=25/1",
                         properties: ["window": "1", "max-faces": "8"])
