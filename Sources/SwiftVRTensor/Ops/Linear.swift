@@ -20,8 +20,10 @@ public struct Linear: Sendable {
         let y = arena.tensor(shape)
         pool.parallelRanges(rows, minimum: 16) { r in
             let out = y.data + r.lowerBound * o
-            for row in 0..<r.count { (out + row * o).initialize(repeating: 0, count: o) }
-            if let bias { for row in 0..<r.count { (out + row * o).update(from: bias.data, count: o) } }
+            // Rows start as the bias; the product accumulates onto it (beta = 1).
+            for row in 0..<r.count {
+                if let bias { (out + row * o).update(from: bias.data, count: o) } else { (out + row * o).initialize(repeating: 0, count: o) }
+            }
             BLAS.sgemm(transB: true, m: r.count, n: o, k: i, a: x.data + r.lowerBound * i, lda: i,
                        b: weight.data, ldb: i, beta: 1, c: out, ldc: o)
             activation.apply(out, r.count * o)
