@@ -1,0 +1,36 @@
+import Foundation
+import SwiftVRPipeline
+import XCTest
+
+/// The `inpaint-mask` reader: binary PGM with comments and any maxval, stretched over the frame.
+final class MissingMaskTests: XCTestCase {
+    private func write(_ bytes: [UInt8]) -> String {
+        let path = NSTemporaryDirectory() + "swiftvr-mask-\(UUID().uuidString).pgm"
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    func testReadsCommentsAndScalesMaxval() throws {
+        // 2×2, maxval 15: 0 and 7 are dark (< half), 8 and 15 are not.
+        let m = try MissingMask.load(pgm: write(Array("P5 # a comment\n2 # width\n2\n15\n".utf8) + [0, 15, 7, 8]))
+        XCTAssertEqual(m.width, 2)
+        XCTAssertEqual(m.height, 2)
+        XCTAssertTrue(m.isMissing(0, 0, frameWidth: 2, frameHeight: 2))
+        XCTAssertFalse(m.isMissing(1, 0, frameWidth: 2, frameHeight: 2))
+        XCTAssertTrue(m.isMissing(0, 1, frameWidth: 2, frameHeight: 2))
+        XCTAssertFalse(m.isMissing(1, 1, frameWidth: 2, frameHeight: 2))
+        // Stretched over a 100×100 frame: the top-left quarter is missing.
+        XCTAssertTrue(m.isMissing(49, 10, frameWidth: 100, frameHeight: 100))
+        XCTAssertFalse(m.isMissing(50, 10, frameWidth: 100, frameHeight: 100))
+    }
+
+    func testRejectsOtherFormatsAndShortFiles() {
+        XCTAssertThrowsError(try MissingMask.load(pgm: write(Array("P6\n1 1\n255\n".utf8) + [1, 2, 3])))
+        XCTAssertThrowsError(try MissingMask.load(pgm: write(Array("P5\n4 4\n255\n".utf8) + [1, 2, 3]))) { e in
+            XCTAssertTrue("\(e)".contains("4x4"))
+        }
+        XCTAssertThrowsError(try MissingMask.load(pgm: write(Array("P5\n2 2\n65535\n".utf8) + [UInt8](repeating: 0, count: 8))))
+        XCTAssertThrowsError(try MissingMask.load(pgm: "/nonexistent.pgm"))
+    }
+}
