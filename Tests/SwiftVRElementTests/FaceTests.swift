@@ -24,12 +24,7 @@ final class FaceTests: XCTestCase {
     static let fixtureDirectory = TestPaths.fixtures
 
     private func push(_ rgb: [UInt8], into h: Harness, pts: GstClockTime) {
-        let b = h.frame(pts: pts)
-        var map = GstMapInfo()
-        gst_buffer_map(b, &map, GST_MAP_WRITE)
-        rgb.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: rgb.count) }
-        gst_buffer_unmap(b, &map)
-        XCTAssertEqual(h.push(b), GST_FLOW_OK)
+        XCTAssertEqual(h.push(pixels: rgb, pts: pts), GST_FLOW_OK)
     }
 
     func testFaceGetsRegionOfInterestMetaAndMessage() throws {
@@ -184,28 +179,15 @@ final class FaceTests: XCTestCase {
 /// them to a restorer, paste them back — with a restorer that changes nothing: the
 /// face comes out within a grey level RMS and everything away from it bit-exact.
 final class PasteBackElementTests: XCTestCase {
-    final class IdentityFaceRestorer: FaceRestorer {
-        var windows: [Int] = []
-        func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) { windows.append(crops.count) }
-        func reset() {}
-    }
-
     override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
 
     func testIdentityRestorerRoundTripThroughTheElement() throws {
-        let restorer = IdentityFaceRestorer()
+        let restorer = RecordingRestorer()
         useRestorer(restorer)
         let (rgb, box) = try FaceTests.astronaut()
         let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1",
                         properties: ["window": "3", "max-faces": "8", "face-resolution": "256"])
-        for i in 0..<3 {
-            let b = h.frame(pts: GstClockTime(i) * 40_000_000)
-            var map = GstMapInfo()
-            gst_buffer_map(b, &map, GST_MAP_WRITE)
-            rgb.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: rgb.count) }
-            gst_buffer_unmap(b, &map)
-            h.push(b)
-        }
+        for i in 0..<3 { h.push(pixels: rgb, pts: GstClockTime(i) * 40_000_000) }
         let out = h.pullAll()
         XCTAssertEqual(out.count, 3)
         XCTAssertEqual(restorer.windows, [3], "one track, its three crops restored together")
@@ -247,14 +229,7 @@ final class RestorationElementTests: XCTestCase {
         h.set("tasks", "restore+inpaint")
         XCTAssertEqual(gst_element_set_state(h.element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS)
         h.setCaps("video/x-raw,format=RGB,width=256,height=256,framerate=25/1")
-        for i in 0..<2 {
-            let b = h.frame(pts: GstClockTime(i) * 40_000_000)
-            var map = GstMapInfo()
-            gst_buffer_map(b, &map, GST_MAP_WRITE)
-            rgb.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: rgb.count) }
-            gst_buffer_unmap(b, &map)
-            XCTAssertEqual(h.push(b), GST_FLOW_OK)
-        }
+        for i in 0..<2 { XCTAssertEqual(h.push(pixels: rgb, pts: GstClockTime(i) * 40_000_000), GST_FLOW_OK) }
         let out = h.pullAll()
         defer { out.forEach { gst_buffer_unref($0) } }
         return (out.map { bytes(of: $0) }, rgb, box)
@@ -302,18 +277,10 @@ final class RestorationElementTests: XCTestCase {
 /// RGBA streams carry the inpainting mask in alpha: the restorer gets a mask crop with
 /// ones exactly where alpha was 0 on the face.
 final class AlphaMaskTests: XCTestCase {
-    final class MaskRecorder: FaceRestorer {
-        var masks: [Tensor] = []
-        func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
-            self.masks += masks ?? []
-        }
-        func reset() {}
-    }
-
     override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
 
     func testAlphaZeroBecomesTheMissingMask() throws {
-        let recorder = MaskRecorder()
+        let recorder = RecordingRestorer()
         useRestorer(recorder)
         let (rgb, box) = try FaceTests.astronaut()
         let h = Harness(caps: "video/x-raw,format=RGBA,width=256,height=256,framerate=25/1",
@@ -340,7 +307,7 @@ final class AlphaMaskTests: XCTestCase {
     }
 
     func testInpaintMaskFileGivesTheMaskAndABadFileAWarning() throws {
-        let recorder = MaskRecorder()
+        let recorder = RecordingRestorer()
         useRestorer(recorder)
         let (rgb, box) = try FaceTests.astronaut()
         // A 128×128 PGM (stretched over the 256×256 frame): black over the face's top half.
@@ -356,12 +323,7 @@ final class AlphaMaskTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1",
                         properties: ["window": "1", "max-faces": "8", "face-resolution": "64", "inpaint-mask": path])
-        let b = h.frame(pts: 0)
-        var map = GstMapInfo()
-        gst_buffer_map(b, &map, GST_MAP_WRITE)
-        rgb.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: rgb.count) }
-        gst_buffer_unmap(b, &map)
-        XCTAssertEqual(h.push(b), GST_FLOW_OK)
+        XCTAssertEqual(h.push(pixels: rgb, pts: 0), GST_FLOW_OK)
         h.pullAll().forEach { gst_buffer_unref($0) }
         let mask = try XCTUnwrap(recorder.masks.first)
         let missing = mask.array.filter { $0 > 0.5 }.count
@@ -388,4 +350,15 @@ func useRestorer(_ restorer: FaceRestorer) {
             throw .modelLoad(path: ModelLocator.detectorPath(), reason: "\(error)")
         }
     }
+}
+
+/// A restorer that changes nothing and records what it was given.
+final class RecordingRestorer: FaceRestorer {
+    var windows: [Int] = []
+    var masks: [Tensor] = []
+    func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
+        windows.append(crops.count)
+        self.masks += masks ?? []
+    }
+    func reset() {}
 }

@@ -72,6 +72,17 @@ final class Harness {
     @discardableResult
     func push(_ b: UnsafeMutablePointer<GstBuffer>) -> GstFlowReturn { gst_harness_push(h, b) }
 
+    /// Pushes a frame holding exactly `pixels` (tightly packed, the current caps' layout).
+    @discardableResult
+    func push(pixels: [UInt8], pts: GstClockTime) -> GstFlowReturn {
+        let b = frame(pts: pts)
+        var map = GstMapInfo()
+        gst_buffer_map(b, &map, GST_MAP_WRITE)
+        pixels.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: min(pixels.count, Int(map.size))) }
+        gst_buffer_unmap(b, &map)
+        return push(b)
+    }
+
     /// Pushes frames with PTS 0, 1/30 s, … starting at index `from`; returns their PTS.
     @discardableResult
     func pushFrames(_ n: Int, from: Int = 0) -> [GstClockTime] {

@@ -47,36 +47,33 @@ struct WindowAttention {
             let l = g.length
             let batch = b * g.count * heads
             let qg = arena.tensor([batch, l, hd]), kg = arena.tensor([batch, l, hd]), vg = arena.tensor([batch, l, hd])
-            // Gather (B, windows, heads, L, hd), rotating q and k by their token's position.
-            for bi in 0..<b {
-                for wi in 0..<g.count {
-                    for h in 0..<heads {
-                        let slot = (bi * g.count + wi) * heads + h
-                        for li in 0..<l {
-                            let token = g.indices[wi * l + li]
-                            let row = bi * n + token
-                            let dst = slot * l * hd + li * hd
-                            let qp = qSrc.data + row * qStride + qOff + h * hd
-                            let kp = kvSrc.data + row * kvStride + kOff + h * hd
-                            let vp = kvSrc.data + row * kvStride + vOff + h * hd
-                            rotateHead(qp, into: qg.data + dst, hd, cos: layout.cos, sin: layout.sin, token)
-                            rotateHead(kp, into: kg.data + dst, hd, cos: layout.cos, sin: layout.sin, token)
-                            (vg.data + dst).update(from: vp, count: hd)
+            /// Visits every (batch, window, head, position): the row of the token in the
+            /// (B·N) token rows, the token index, the head, and the offset in (batch, L, hd).
+            func forEachSlot(_ body: (_ row: Int, _ token: Int, _ head: Int, _ offset: Int) -> Void) {
+                for bi in 0..<b {
+                    for wi in 0..<g.count {
+                        for h in 0..<heads {
+                            let slot = (bi * g.count + wi) * heads + h
+                            for li in 0..<l {
+                                let token = g.indices[wi * l + li]
+                                body(bi * n + token, token, h, (slot * l + li) * hd)
+                            }
                         }
                     }
                 }
             }
+            // Gather (B, windows, heads, L, hd), rotating q and k by their token's position.
+            forEachSlot { row, token, h, dst in
+                let qp = qSrc.data + row * qStride + qOff + h * hd
+                let kp = kvSrc.data + row * kvStride + kOff + h * hd
+                let vp = kvSrc.data + row * kvStride + vOff + h * hd
+                rotateHead(qp, into: qg.data + dst, hd, cos: layout.cos, sin: layout.sin, token)
+                rotateHead(kp, into: kg.data + dst, hd, cos: layout.cos, sin: layout.sin, token)
+                (vg.data + dst).update(from: vp, count: hd)
+            }
             let o = scaledDotProductAttention(qg, kg, vg, arena: arena)   // (batch, L, hd)
-            for bi in 0..<b {
-                for wi in 0..<g.count {
-                    for h in 0..<heads {
-                        let slot = (bi * g.count + wi) * heads + h
-                        for li in 0..<l {
-                            let token = g.indices[wi * l + li]
-                            (out.data + (bi * n + token) * d + h * hd).update(from: o.data + slot * l * hd + li * hd, count: hd)
-                        }
-                    }
-                }
+            forEachSlot { row, _, h, src in
+                (out.data + row * d + h * hd).update(from: o.data + src, count: hd)
             }
         }
         return proj(out, arena: arena)
