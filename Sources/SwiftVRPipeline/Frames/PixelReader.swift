@@ -3,6 +3,10 @@
 /// switching per pixel.
 public protocol PixelReader {
     func rgb(_ x: Int, _ y: Int) -> SIMD3<Float>
+    /// The stored samples (R'G'B' or Y'CbCr) — linear in the pixel, so interpolating them
+    /// and converting once (`toRGB`) equals converting each tap.
+    func raw(_ x: Int, _ y: Int) -> SIMD3<Float>
+    func toRGB(_ raw: SIMD3<Float>) -> SIMD3<Float>
 }
 
 public struct PackedReader: PixelReader {
@@ -14,6 +18,9 @@ public struct PackedReader: PixelReader {
         let p = plane.row(y) + x * bpp
         return SIMD3(Float(p[r]), Float(p[g]), Float(p[b]))
     }
+
+    @inline(__always) public func raw(_ x: Int, _ y: Int) -> SIMD3<Float> { rgb(x, y) }
+    @inline(__always) public func toRGB(_ raw: SIMD3<Float>) -> SIMD3<Float> { raw }
 }
 
 public struct I420Reader: PixelReader {
@@ -21,9 +28,15 @@ public struct I420Reader: PixelReader {
     let colorimetry: Colorimetry
 
     @inline(__always)
-    public func rgb(_ x: Int, _ yy: Int) -> SIMD3<Float> {
-        colorimetry.rgb(y: Float(y.row(yy)[x]), u: Float(u.row(yy >> 1)[x >> 1]), v: Float(v.row(yy >> 1)[x >> 1]))
+    public func rgb(_ x: Int, _ yy: Int) -> SIMD3<Float> { toRGB(raw(x, yy)) }
+
+    @inline(__always)
+    public func raw(_ x: Int, _ yy: Int) -> SIMD3<Float> {
+        SIMD3(Float(y.row(yy)[x]), Float(u.row(yy >> 1)[x >> 1]), Float(v.row(yy >> 1)[x >> 1]))
     }
+
+    @inline(__always)
+    public func toRGB(_ s: SIMD3<Float>) -> SIMD3<Float> { colorimetry.rgb(y: s.x, u: s.y, v: s.z) }
 }
 
 public struct NV12Reader: PixelReader {
@@ -31,10 +44,16 @@ public struct NV12Reader: PixelReader {
     let colorimetry: Colorimetry
 
     @inline(__always)
-    public func rgb(_ x: Int, _ yy: Int) -> SIMD3<Float> {
+    public func rgb(_ x: Int, _ yy: Int) -> SIMD3<Float> { toRGB(raw(x, yy)) }
+
+    @inline(__always)
+    public func raw(_ x: Int, _ yy: Int) -> SIMD3<Float> {
         let c = uv.row(yy >> 1) + (x >> 1) * 2
-        return colorimetry.rgb(y: Float(y.row(yy)[x]), u: Float(c[0]), v: Float(c[1]))
+        return SIMD3(Float(y.row(yy)[x]), Float(c[0]), Float(c[1]))
     }
+
+    @inline(__always)
+    public func toRGB(_ s: SIMD3<Float>) -> SIMD3<Float> { colorimetry.rgb(y: s.x, u: s.y, v: s.z) }
 }
 
 /// The reader for a frame, as a closed set of concrete types: switching on it once

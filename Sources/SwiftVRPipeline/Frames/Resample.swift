@@ -35,9 +35,10 @@ private func fill<R: PixelReader>(_ reader: R, size: (w: Int, h: Int), sy: Float
         let y0 = min(Int(fy), frameHeight - 1), y1 = min(y0 + 1, frameHeight - 1)
         let wy = fy - Float(y0)
         for x in 0..<size.w {
-            let top = reader.rgb(x0[x], y0) * (1 - wx[x]) + reader.rgb(x1[x], y0) * wx[x]
-            let bottom = reader.rgb(x0[x], y1) * (1 - wx[x]) + reader.rgb(x1[x], y1) * wx[x]
-            let c = top * (1 - wy) + bottom * wy
+            // Interpolate the stored samples, convert once.
+            let top = reader.raw(x0[x], y0) * (1 - wx[x]) + reader.raw(x1[x], y0) * wx[x]
+            let bottom = reader.raw(x0[x], y1) * (1 - wx[x]) + reader.raw(x1[x], y1) * wx[x]
+            let c = reader.toRGB(top * (1 - wy) + bottom * wy)
             let o = y * bw + x
             (r[o], g[o], b[o]) = (c.x, c.y, c.z)
         }
