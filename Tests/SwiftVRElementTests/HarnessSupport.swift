@@ -10,7 +10,10 @@ import XCTest
 enum GstTestEnv {
     private static let once: Void = {
         unsetenv("GST_PLUGIN_PATH")
-        setenv("GST_REGISTRY", "/tmp/swiftvr-element-tests-registry.bin", 1)
+        // No plugin directories at all: an installed copy of libgstswiftvr.so (in
+        // ~/.local/share/gstreamer-1.0/plugins) must not be loaded into this process.
+        setenv("GST_PLUGIN_SYSTEM_PATH_1_0", "", 1)
+        setenv("GST_REGISTRY", "/tmp/swiftvr-element-tests-registry-\(getpid()).bin", 1)
         gst_init(nil, nil)
         _ = PluginInfo.registerStatic()
     }()
