@@ -71,4 +71,17 @@ final class CenterFaceParityTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("not a CenterFace model"), "\(e)")
         }
     }
+
+    func testWildOutputsNeverBecomeNonFiniteFaces() {
+        // One confident cell whose size overflows exp() and whose landmarks are 0 (0·∞ = NaN):
+        // the face is dropped instead of reaching integer conversions downstream.
+        let heat = Tensor(shape: [1, 1, 2, 2], values: [0.9, 0, 0, 0])
+        let scale = Tensor(shape: [1, 2, 2, 2], values: [200, 0, 0, 0, 200, 0, 0, 0])
+        let offset = Tensor(shape: [1, 2, 2, 2])
+        let landmarks = Tensor(shape: [1, 10, 2, 2])
+        let out = CenterFace.Output(heatmap: heat, scale: scale, offset: offset, landmarks: landmarks)
+        XCTAssertEqual(out.decode(threshold: 0.5).count, 0)
+        XCTAssertTrue(FaceDetection(x1: 0, y1: 0, x2: 1, y2: 1, score: 1, landmarks: [(0, 0)]).isFinite)
+        XCTAssertFalse(FaceDetection(x1: 0, y1: 0, x2: .infinity, y2: 1, score: 1, landmarks: []).isFinite)
+    }
 }

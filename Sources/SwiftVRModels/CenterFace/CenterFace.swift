@@ -31,6 +31,10 @@ public final class CenterFace: @unchecked Sendable {
         public let scale: Tensor      // (1, 2, H/4, W/4) log box size / 4: (height, width)
         public let offset: Tensor     // (1, 2, H/4, W/4) sub-cell centre offset: (y, x)
         public let landmarks: Tensor  // (1, 10, H/4, W/4) five (y, x) pairs relative to the box
+
+        public init(heatmap: Tensor, scale: Tensor, offset: Tensor, landmarks: Tensor) {
+            (self.heatmap, self.scale, self.offset, self.landmarks) = (heatmap, scale, offset, landmarks)
+        }
     }
 
     public convenience init(path: String) throws(TensorError) {

@@ -25,8 +25,11 @@ extension CenterFace.Output {
                     points.append((landmarks.data[(2 * j + 1) * plane + i] * sw + x1,
                                    landmarks.data[(2 * j) * plane + i] * sh + y1))
                 }
-                faces.append(FaceDetection(x1: x1, y1: y1, x2: min(x1 + sw, inW), y2: min(y1 + sh, inH),
-                                           score: score, landmarks: points))
+                let face = FaceDetection(x1: x1, y1: y1, x2: min(x1 + sw, inW), y2: min(y1 + sh, inH),
+                                         score: score, landmarks: points)
+                // Overflowing sizes (exp of a wild scale) must not reach integer conversions.
+                guard face.isFinite else { continue }
+                faces.append(face)
             }
         }
         return nonMaximumSuppression(faces, threshold: nmsThreshold)

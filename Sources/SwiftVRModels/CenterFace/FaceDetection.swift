@@ -9,6 +9,11 @@ public struct FaceDetection: Sendable, Equatable {
         (self.x1, self.y1, self.x2, self.y2, self.score, self.landmarks) = (x1, y1, x2, y2, score, landmarks)
     }
 
+    /// Every coordinate and the score are finite numbers.
+    public var isFinite: Bool {
+        [x1, y1, x2, y2, score].allSatisfy(\.isFinite) && landmarks.allSatisfy { $0.x.isFinite && $0.y.isFinite }
+    }
+
     public var width: Float { x2 - x1 }
     public var height: Float { y2 - y1 }
     public var area: Float { max(0, width) * max(0, height) }

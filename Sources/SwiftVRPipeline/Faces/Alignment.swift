@@ -34,9 +34,11 @@ public struct SimilarityTransform: Sendable, Equatable {
             sb += px * qy - py * qx
             var2 += px * px + py * py
         }
-        guard var2 > 1e-6 else { return nil }
+        guard var2 > 1e-6, var2.isFinite else { return nil }
         let (a, b) = (sa / var2, sb / var2)
-        return SimilarityTransform(a: a, b: b, tx: mqx - (a * mpx - b * mpy), ty: mqy - (b * mpx + a * mpy))
+        let t = SimilarityTransform(a: a, b: b, tx: mqx - (a * mpx - b * mpy), ty: mqy - (b * mpx + a * mpy))
+        guard [t.a, t.b, t.tx, t.ty].allSatisfy(\.isFinite), t.scale > 1e-6 else { return nil }
+        return t
     }
 }
 

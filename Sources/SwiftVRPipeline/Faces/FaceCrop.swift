@@ -31,6 +31,8 @@ public struct FaceCrop {
         // Frame pixels the crop can reach, with two pixels of margin for the cubic taps.
         let s = Float(size)
         let corners = [toFrame.apply(0, 0), toFrame.apply(s, 0), toFrame.apply(0, s), toFrame.apply(s, s)]
+        // A face far outside the frame (or a degenerate transform) has nothing to crop.
+        guard corners.allSatisfy({ abs($0.x) < 1e7 && abs($0.y) < 1e7 }) else { return nil }
         let x0 = max(0, Int(floorf(corners.map(\.x).min()!)) - 3), y0 = max(0, Int(floorf(corners.map(\.y).min()!)) - 3)
         let x1 = min(frame.width, Int(ceilf(corners.map(\.x).max()!)) + 3), y1 = min(frame.height, Int(ceilf(corners.map(\.y).max()!)) + 3)
         guard x1 > x0, y1 > y0 else { return nil }

@@ -27,6 +27,7 @@ public enum PasteBack {
         let inv = crop.toCrop.inverse
         let s = Float(crop.size)
         let corners = [inv.apply(0, 0), inv.apply(s, 0), inv.apply(0, s), inv.apply(s, s)]
+        guard corners.allSatisfy({ abs($0.x) < 1e7 && abs($0.y) < 1e7 }) else { return (0, 0, 0, 0) }
         let x0 = max(0, Int(floorf(corners.map(\.x).min()!))), y0 = max(0, Int(floorf(corners.map(\.y).min()!)))
         let x1 = min(width, Int(ceilf(corners.map(\.x).max()!)) + 1), y1 = min(height, Int(ceilf(corners.map(\.y).max()!)) + 1)
         return (x0, y0, max(x0, x1), max(y0, y1))
