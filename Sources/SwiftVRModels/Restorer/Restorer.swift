@@ -46,6 +46,19 @@ public final class Restorer: @unchecked Sendable {
     /// full-resolution activations then stay in cache and are never held T times over.
     let frameArena = Arena()
 
+    /// Window groups and rotary tables depend only on the latent grid: built once per size.
+    private var layoutCache: [Int: (plain: AttentionLayout, shifted: AttentionLayout)] = [:]
+
+    private func layouts(h: Int, w: Int) -> (plain: AttentionLayout, shifted: AttentionLayout) {
+        if let cached = layoutCache[h * 100_000 + w] { return cached }
+        let c = config
+        let rope = Windows.rope(positions: Windows.gridPositions(h: h, w: w), headDim: c.headDim)
+        let made = (AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: 0), cos: rope.cos, sin: rope.sin),
+                    AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: c.window / 2), cos: rope.cos, sin: rope.sin))
+        layoutCache[h * 100_000 + w] = made
+        return made
+    }
+
     /// Every stage's output of the last call, for tests and diagnostics.
     public struct Trace {
         public var z: Tensor, tokens: Tensor, zHQ: Tensor
@@ -110,9 +123,7 @@ public final class Restorer: @unchecked Sendable {
         }
         let n = h * w
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
-        let rope = Windows.rope(positions: Windows.gridPositions(h: h, w: w), headDim: c.headDim)
-        let plain = AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: 0), cos: rope.cos, sin: rope.sin)
-        let shifted = AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: c.window / 2), cos: rope.cos, sin: rope.sin)
+        let (plain, shifted) = layouts(h: h, w: w)
         let (fs, idxS, logitsS) = spatial(tokens, layout: plain, arena: arena)
         let (ft, idxT, logitsT, next) = temporal(tokens, cache: cache, arena: arena)
         nextCache = next
