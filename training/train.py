@@ -13,7 +13,9 @@ Losses, all on the restored window:
             restored pair must differ the way the clean pair does (flicker costs);
   priors:   cross-entropy of both code predictors against the codes of the clean
             frames, and a codebook loss pulling those codes toward the clean features.
-Checkpoints go to ~/.cache/swiftvr/ (outside the repository), every --save-every steps.
+Checkpoints go to ~/.cache/swiftvr/ (outside the repository) every --save-every steps,
+after scoring a fixed validation set (swiftvr_train/validate.py); restorer-best.pt keeps
+the one with the best validation gain, which is the one to export.
 """
 import argparse
 import json
@@ -26,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from swiftvr_train import data  # noqa: E402
+from swiftvr_train import data, validate  # noqa: E402
 from swiftvr_train.model import Restorer  # noqa: E402
 
 CACHE = os.path.expanduser("~/.cache/swiftvr")
@@ -87,11 +89,21 @@ def step_loss(model, lq, hq, mask, tasks, warps, weights):
             "book": F.mse_loss(model.spatial.codebook(tgt_s), feats_s) + F.mse_loss(model.temporal.codebook(tgt_t), feats_t),
         }
         # The same L1 for the degraded input itself: the bar the model must get under.
-        parts["l1_input"] = parts.get("l1_input", 0.0) + F.l1_loss(lq[b], hq[b]).item() / lq.shape[0]
+        l1_input = F.l1_loss(lq[b], hq[b]).item()
+        parts["l1_input"] = parts.get("l1_input", 0.0) + l1_input / lq.shape[0]
+        # Each clip's image losses are scaled by how far its input is from the truth, so a
+        # gray or holed clip (errors several times a noisy one's) does not drown the
+        # others' gradients, and clean clips weigh most: leaving them alone matters most.
+        scale = 0.05 / (l1_input + 0.02)
         for k, v in losses.items():
             parts[k] = parts.get(k, 0.0) + v.item() / lq.shape[0]
-            total = total + weights[k] * v / lq.shape[0]
+            total = total + weights[k] * (1 if k in ("code", "book") else scale) * v / lq.shape[0]
     return total, parts
+
+
+def save(obj, path):
+    torch.save(obj, path + ".tmp")
+    os.replace(path + ".tmp", path)
 
 
 def main():
@@ -100,20 +112,20 @@ def main():
     ap.add_argument("--clips", type=int, default=4, help="clips per step")
     ap.add_argument("--frames", type=int, default=6, help="frames per clip: two consecutive windows of half this")
     ap.add_argument("--size", type=int, default=96, help="crop size (multiple of 8)")
-    ap.add_argument("--lr", type=float, default=6e-4)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--save-every", type=int, default=200)
+    ap.add_argument("--save-every", type=int, default=200, help="steps between checkpoints and validation")
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "restorer.pt"))
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(os.path.dirname(args.ckpt), exist_ok=True)
-    weights = dict(l1=1.0, mse=5.0, grad=0.5, fft=0.1, temporal=0.5, code=0.05, book=0.1)
+    weights = dict(l1=1.0, mse=5.0, grad=0.5, fft=0.1, temporal=0.5, code=0.01, book=0.05)
 
     model = Restorer()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    step = 0
+    step, state = 0, {}
     if os.path.exists(args.ckpt) and not args.fresh:
         state = torch.load(args.ckpt, map_location="cpu")
         model = Restorer(state["config"])
@@ -125,6 +137,8 @@ def main():
         step = state["step"]
         print(f"resumed from {args.ckpt} at step {step}", flush=True)
     images = data.load_images()
+    val = validate.clips()
+    best = state.get("best_gain", -1e9) if step else -1e9
     rng = np.random.default_rng(args.seed + step)
     model.train()
     log = open(os.path.join(os.path.dirname(args.ckpt), "train.log"), "a")
@@ -138,16 +152,23 @@ def main():
         opt.step()
         step += 1
         if step % 20 == 0:
-            line = json.dumps(dict(step=step, loss=round(float(loss), 5), s_per_step=round((time.time() - t0) / 20, 3),
+            line = json.dumps(dict(step=step, loss=round(loss.item(), 5), s_per_step=round((time.time() - t0) / 20, 3),
                                    **{k: round(v, 5) for k, v in parts.items()}))
             print(line, flush=True)
             log.write(line + "\n")
             log.flush()
             t0 = time.time()
         if step % args.save_every == 0 or step == args.steps:
-            tmp = args.ckpt + ".tmp"
-            torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), step=step, config=model.config), tmp)
-            os.replace(tmp, args.ckpt)
+            p_in, p_out = validate.score(model, val)
+            line = json.dumps(dict(step=step, val_psnr_input=round(p_in, 3), val_psnr_output=round(p_out, 3)))
+            print(line, flush=True)
+            log.write(line + "\n")
+            best_now = p_out - p_in > best
+            best = max(best, p_out - p_in)
+            ckpt = dict(model=model.state_dict(), optimizer=opt.state_dict(), step=step, config=model.config, best_gain=best)
+            save(ckpt, args.ckpt)
+            if best_now:  # the checkpoint to export: the best validation gain so far
+                save(ckpt, args.ckpt.replace(".pt", "-best.pt"))
 
 
 if __name__ == "__main__":

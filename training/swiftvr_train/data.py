@@ -37,9 +37,13 @@ def source_paths():
     return paths
 
 
-def load_images(max_side=1400):
+def load_images(max_side=1400, split="train"):
+    """The training photographs, or with split="val" every tenth one, held out to watch
+    training (the evaluation proper uses the reserved portraits, evaluate.py)."""
     images = []
-    for p in source_paths():
+    for i, p in enumerate(source_paths()):
+        if (i % 10 == 9) != (split == "val"):
+            continue
         img = cv2.imread(p, cv2.IMREAD_COLOR)
         if img is None or min(img.shape[:2]) < 200:
             continue
@@ -60,7 +64,10 @@ def similarity(angle, scale, tx, ty, cx, cy):
 def make_clip(img, rng, frames, size):
     """T HQ crops (T, size, size, 3) uint8 and the 2×3 crop→source matrices."""
     h, w = img.shape[:2]
-    s0 = rng.uniform(0.35, 1.0) * min(h, w) / size          # source pixels per crop pixel
+    # Source pixels per crop pixel: near native scale, where photographs have the smooth
+    # regions and sparse edges of a face crop (whole landscapes squeezed into a crop are
+    # dense texture, where noise and detail cannot be told apart).
+    s0 = min(rng.uniform(0.7, 2.5), 0.9 * min(h, w) / size)
     cx, cy = rng.uniform(size * s0 / 2, w - size * s0 / 2), rng.uniform(size * s0 / 2, h - size * s0 / 2)
     v = rng.normal(0, 1.5, 2) * s0                          # drift, source px per frame
     da, ds = rng.normal(0, 0.01), rng.normal(0, 0.01)       # rotation and zoom per frame
@@ -82,7 +89,7 @@ def degrade(clip, rng):
     t, s = clip.shape[0], clip.shape[1]
     tasks = np.array([1.0, 0.0, 0.0], np.float32)
     lq = clip.astype(np.float32)
-    if rng.random() > 0.12:  # the rest stay clean
+    if rng.random() > 0.1:  # the rest stay clean
         sigma = rng.uniform(0.2, 2.5) if rng.random() < 0.8 else 0
         factor = rng.choice([1, 1, 2, 3, 4])
         noise = rng.uniform(0, 12) if rng.random() < 0.7 else 0
@@ -106,12 +113,12 @@ def degrade(clip, rng):
         lq = np.stack(out)
         if h264:  # the whole clip through x264 at a high CRF, as streamed video is
             lq = h264_roundtrip(np.clip(lq, 0, 255).astype(np.uint8), int(rng.uniform(30, 45))).astype(np.float32)
-    if rng.random() < 0.15:  # colorize
+    if rng.random() < 0.1:  # colorize
         gray = lq @ np.array([0.299, 0.587, 0.114], np.float32)
         lq = np.repeat(gray[..., None], 3, axis=-1)
         tasks[1] = 1
     mask = np.zeros((t, s, s), np.float32)
-    if rng.random() < 0.15:  # inpaint: one blob and a few scratches, fixed to the face across the clip
+    if rng.random() < 0.1:  # inpaint: one blob and a few scratches, fixed to the face across the clip
         m = np.zeros((s, s), np.uint8)
         cv2.circle(m, (int(rng.uniform(0, s)), int(rng.uniform(0, s))), int(rng.uniform(s * 0.05, s * 0.2)), 1, -1)
         for _ in range(rng.integers(1, 4)):
