@@ -103,36 +103,22 @@ public final class CenterFace: @unchecked Sendable {
     }
 }
 
-/// MobileNetV2's inverted residual: 1×1 expand (ReLU), 3×3 depthwise (ReLU), 1×1 project
-/// (linear), plus the input when shape allows. torchvision names: conv.0.0 / conv.1.0 / conv.2
-/// (without expansion: conv.0.0 / conv.1).
-struct InvertedResidual {
-    let expand: Conv2d?
-    let depthwise: Conv2d
-    let project: Conv2d
-    let residual: Bool
-
+/// MobileNetV2's inverted residual (the engine's banded block) with torchvision's names:
+/// conv.0.0 / conv.1.0 / conv.2 (without expansion: conv.0.0 / conv.1).
+extension InvertedResidual {
     init(_ vb: VarBuilder, inChannels: Int, outChannels: Int, stride: Int, expansion: Int) throws(TensorError) {
         let hidden = inChannels * expansion
         if expansion != 1 {
-            expand = try Conv2d(vb.pp("0.0"), inChannels: inChannels, outChannels: hidden, kernel: 1)
-            depthwise = try Conv2d(vb.pp("1.0"), inChannels: hidden, outChannels: hidden, kernel: 3, stride: stride, padding: 1, groups: hidden)
-            project = try Conv2d(vb.pp("2"), inChannels: hidden, outChannels: outChannels, kernel: 1)
+            self.init(expand: try Conv2d(vb.pp("0.0"), inChannels: inChannels, outChannels: hidden, kernel: 1),
+                      depthwise: try Conv2d(vb.pp("1.0"), inChannels: hidden, outChannels: hidden, kernel: 3,
+                                            stride: stride, padding: 1, groups: hidden),
+                      project: try Conv2d(vb.pp("2"), inChannels: hidden, outChannels: outChannels, kernel: 1))
         } else {
-            expand = nil
-            depthwise = try Conv2d(vb.pp("0.0"), inChannels: hidden, outChannels: hidden, kernel: 3, stride: stride, padding: 1, groups: hidden)
-            project = try Conv2d(vb.pp("1"), inChannels: hidden, outChannels: outChannels, kernel: 1)
+            self.init(expand: nil,
+                      depthwise: try Conv2d(vb.pp("0.0"), inChannels: hidden, outChannels: hidden, kernel: 3,
+                                            stride: stride, padding: 1, groups: hidden),
+                      project: try Conv2d(vb.pp("1"), inChannels: hidden, outChannels: outChannels, kernel: 1))
         }
-        residual = stride == 1 && inChannels == outChannels
-    }
-
-    func callAsFunction(_ x: Tensor, arena: Arena) -> Tensor {
-        var h = x
-        if let expand { h = expand(h, activation: .relu, arena: arena) }   // (1, hidden, H, W)
-        h = depthwise(h, activation: .relu, arena: arena)                  // (1, hidden, H/s, W/s)
-        let y = project(h, arena: arena)                                   // (1, out, H/s, W/s)
-        if residual { addInPlace(y, x) }
-        return y
     }
 }
 

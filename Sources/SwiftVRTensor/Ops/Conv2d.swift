@@ -80,7 +80,7 @@ public struct Conv2d: Sendable {
 
     /// Output columns `ox` whose input column `ox*stride + off` lies in 0..<w.
     @inline(__always)
-    private func validColumns(off: Int, w: Int, ow: Int) -> ClosedRange<Int>? {
+    func validColumns(off: Int, w: Int, ow: Int) -> ClosedRange<Int>? {
         let lo = max(0, (-off + stride - 1) / stride)
         let hi = off > w - 1 ? -1 : min(ow - 1, (w - 1 - off) / stride)
         return lo <= hi ? lo...hi : nil
@@ -219,7 +219,7 @@ public struct Conv2d: Sendable {
 /// The 3×3 depthwise inner loop: all nine taps in one pass over the output row, so
 /// the row is loaded and stored once (this loop dominates MobileNet-style networks).
 @inline(__always)
-private func accumulate3x3(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
+func accumulate3x3(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
                            _ w: UnsafePointer<Float>, _ columns: Range<Int>) {
     let (r0, r1, r2, r3, r4, r5, r6, r7, r8) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
     let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
@@ -238,7 +238,7 @@ private func accumulate3x3(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<
 /// consecutive inputs and keeps the even ones. `r[t][2*ox]` is tap t's input for ox.
 /// Blocks start at most at `lastBlock`, so no load leaves the row; the rest is scalar.
 @inline(__always)
-private func accumulate3x3Stride2(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
+func accumulate3x3Stride2(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
                                   _ w: UnsafePointer<Float>, _ columns: Range<Int>, lastBlock: Int) {
     var ox = columns.lowerBound
     while ox + 4 <= columns.upperBound, ox <= lastBlock {

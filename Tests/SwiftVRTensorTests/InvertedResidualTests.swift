@@ -1,0 +1,47 @@
+import SwiftVRTensor
+import SwiftVRTestSupport
+import XCTest
+
+/// The banded inverted residual against the same three layers run one after another
+/// (themselves matched to PyTorch by the op fixtures), on odd sizes, both strides, with
+/// and without the residual, with bands of one row and of many, one thread and two.
+final class InvertedResidualTests: XCTestCase {
+    private var state: UInt64 = 0x9e37_79b9_7f4a_7c15
+    private func random(_ shape: [Int], scale: Float = 1) -> Tensor {
+        let t = Tensor(shape: shape)
+        for i in 0..<t.count {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            t.data[i] = (Float(state >> 40) / Float(1 << 24) - 0.5) * 2 * scale
+        }
+        return t
+    }
+
+    private func block(cin: Int, hidden: Int, cout: Int, stride: Int) -> InvertedResidual {
+        InvertedResidual(expand: Conv2d(weight: random([hidden, cin, 1, 1], scale: 0.5), bias: random([hidden], scale: 0.2)),
+                         depthwise: Conv2d(weight: random([hidden, 1, 3, 3], scale: 0.5), bias: random([hidden], scale: 0.2),
+                                           stride: stride, padding: 1, groups: hidden),
+                         project: Conv2d(weight: random([cout, hidden, 1, 1], scale: 0.3), bias: random([cout], scale: 0.2)))
+    }
+
+    func testBandsMatchLayerByLayer() {
+        let cases = [(cin: 8, hidden: 48, cout: 8, stride: 1, h: 13, w: 17),
+                     (cin: 8, hidden: 48, cout: 12, stride: 2, h: 13, w: 17),
+                     (cin: 6, hidden: 36, cout: 10, stride: 2, h: 32, w: 40),
+                     (cin: 16, hidden: 96, cout: 16, stride: 1, h: 24, w: 40),
+                     (cin: 4, hidden: 24, cout: 4, stride: 1, h: 1, w: 9),
+                     (cin: 4, hidden: 24, cout: 8, stride: 2, h: 2, w: 2)]
+        for pool in [ThreadPool(threads: 1), ThreadPool(threads: 2)] {
+            for c in cases {
+                var b = block(cin: c.cin, hidden: c.hidden, cout: c.cout, stride: c.stride)
+                XCTAssertEqual(b.residual, c.stride == 1 && c.cin == c.cout)
+                let x = random([2, c.cin, c.h, c.w])
+                let reference = b.layerByLayer(x, arena: Arena(), pool: pool)
+                for budget in [1, 4096, 1 << 20] {  // one row per band, a few, the whole map
+                    b.bandBudget = budget
+                    let y = b(x, arena: Arena(), pool: pool)
+                    assertClose(y, reference, tolerance: 1e-5, "\(c) budget \(budget) threads \(pool.threads)")
+                }
+            }
+        }
+    }
+}
