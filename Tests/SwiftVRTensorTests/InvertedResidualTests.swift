@@ -4,7 +4,7 @@ import XCTest
 
 /// The banded inverted residual against the same three layers run one after another
 /// (themselves matched to PyTorch by the op fixtures), on odd sizes, both strides, with
-/// and without the residual, with bands of one row and of many, one thread and two.
+/// and without the residual and the expansion, with bands of one row and of many, one thread and two.
 final class InvertedResidualTests: XCTestCase {
     private var state: UInt64 = 0x9e37_79b9_7f4a_7c15
     private func random(_ shape: [Int], scale: Float = 1) -> Tensor {
@@ -17,7 +17,7 @@ final class InvertedResidualTests: XCTestCase {
     }
 
     private func block(cin: Int, hidden: Int, cout: Int, stride: Int) -> InvertedResidual {
-        InvertedResidual(expand: Conv2d(weight: random([hidden, cin, 1, 1], scale: 0.5), bias: random([hidden], scale: 0.2)),
+        InvertedResidual(expand: cin == hidden ? nil : Conv2d(weight: random([hidden, cin, 1, 1], scale: 0.5), bias: random([hidden], scale: 0.2)),
                          depthwise: Conv2d(weight: random([hidden, 1, 3, 3], scale: 0.5), bias: random([hidden], scale: 0.2),
                                            stride: stride, padding: 1, groups: hidden),
                          project: Conv2d(weight: random([cout, hidden, 1, 1], scale: 0.3), bias: random([cout], scale: 0.2)))
@@ -29,7 +29,10 @@ final class InvertedResidualTests: XCTestCase {
                      (cin: 6, hidden: 36, cout: 10, stride: 2, h: 32, w: 40),
                      (cin: 16, hidden: 96, cout: 16, stride: 1, h: 24, w: 40),
                      (cin: 4, hidden: 24, cout: 4, stride: 1, h: 1, w: 9),
-                     (cin: 4, hidden: 24, cout: 8, stride: 2, h: 2, w: 2)]
+                     (cin: 4, hidden: 24, cout: 8, stride: 2, h: 2, w: 2),
+                     (cin: 12, hidden: 12, cout: 6, stride: 1, h: 11, w: 19),   // no expansion
+                     (cin: 12, hidden: 12, cout: 12, stride: 1, h: 11, w: 19),
+                     (cin: 12, hidden: 12, cout: 6, stride: 2, h: 11, w: 19)]
         for pool in [ThreadPool(threads: 1), ThreadPool(threads: 2)] {
             for c in cases {
                 var b = block(cin: c.cin, hidden: c.hidden, cout: c.cout, stride: c.stride)

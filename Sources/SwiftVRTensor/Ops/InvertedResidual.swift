@@ -31,7 +31,7 @@ public struct InvertedResidual: Sendable {
 
     /// Whether the banded path applies: a 3×3 depthwise with padding 1, stride 1 or 2.
     var banded: Bool {
-        expand != nil && depthwise.kernel == (3, 3) && depthwise.padding == 1 && depthwise.dilation == 1
+        depthwise.kernel == (3, 3) && depthwise.padding == 1 && depthwise.dilation == 1
             && (depthwise.stride == 1 || depthwise.stride == 2)
     }
 
@@ -55,17 +55,18 @@ public struct InvertedResidual: Sendable {
     }
 
     private func bands(_ x: Tensor, activation: Activation, arena: Arena, pool: ThreadPool) -> Tensor {
-        guard let expand else { preconditionFailure("banded path needs an expansion") }
         let (n, cin, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
-        precondition(cin == expand.inChannels, "inverted residual: input has \(cin) channels, block wants \(expand.inChannels)")
-        let hidden = expand.outChannels, cout = project.outChannels, s = depthwise.stride
+        let blockIn = expand?.inChannels ?? depthwise.inChannels
+        precondition(cin == blockIn, "inverted residual: input has \(cin) channels, block wants \(blockIn)")
+        let hidden = depthwise.inChannels, cout = project.outChannels, s = depthwise.stride
         let (oh, ow) = depthwise.outputSize(h, w)
         let y = arena.tensor([n, cout, oh, ow])
         // Output rows per band: the expanded rows they need ((rows − 1)·s + 3) and the
         // depthwise rows they make, for all hidden channels, within the budget.
         let perBandRow = hidden * (s * w + ow)
         let rowsPerBand = max(1, min(oh, (bandBudget - hidden * 3 * w) / max(1, perBandRow) + 1))
-        let heldRows = (rowsPerBand - 1) * s + 3
+        // Without an expansion the depthwise rows read the input itself.
+        let heldRows = expand == nil ? 0 : (rowsPerBand - 1) * s + 3
         let parts = max(1, min(pool.threads, oh))
         let expandedSize = hidden * heldRows * w, depthwiseSize = hidden * rowsPerBand * ow
         let scratch = arena.scratch(parts * (expandedSize + depthwiseSize))
@@ -93,7 +94,7 @@ public struct InvertedResidual: Sendable {
                         let o1 = min(o0 + rowsPerBand, end)
                         let need = max(0, o0 * s - 1)..<min(h, (o1 - 1) * s + 2)
                         // Keep the rows this band shares with the last one; expand the rest.
-                        if held.contains(need.lowerBound) {
+                        if let expand, held.contains(need.lowerBound) {
                             let from = need.lowerBound - held.lowerBound, keep = held.upperBound - need.lowerBound
                             if from > 0 {
                                 for c in 0..<hidden {
@@ -105,7 +106,7 @@ public struct InvertedResidual: Sendable {
                         } else {
                             held = need.lowerBound..<need.lowerBound
                         }
-                        if need.upperBound > held.upperBound {
+                        if let expand, need.upperBound > held.upperBound {
                             let fresh = held.upperBound..<need.upperBound
                             let dst = expanded + (fresh.lowerBound - held.lowerBound) * w
                             for c in 0..<hidden {
@@ -118,7 +119,12 @@ public struct InvertedResidual: Sendable {
                         }
                         // Depthwise rows o0..<o1 of every channel.
                         for c in 0..<hidden {
-                            let plane = UnsafePointer(expanded + c * heldRows * w) - held.lowerBound * w  // row iy at plane + iy·w
+                            let plane: UnsafePointer<Float>  // row iy at plane + iy·w
+                            if expand == nil {
+                                plane = UnsafePointer(xb + c * h * w)
+                            } else {
+                                plane = UnsafePointer(expanded + c * heldRows * w) - held.lowerBound * w
+                            }
                             let wk = depthwise.weight.data + c * 9
                             for oy in o0..<o1 {
                                 for ki in 0..<3 {
