@@ -10,8 +10,9 @@ out=${2:?usage: file-to-file.sh IN OUT [swiftvr properties...]}
 shift 2
 uri=$(realpath "$in")
 # -e turns Ctrl-C into EOS so the MP4 is finalised; swiftvr drains its window on EOS.
+# progressreport prints how far through the file the job is every few seconds.
 exec gst-launch-1.0 -e \
   uridecodebin uri="file://$uri" name=dec \
-  dec. ! queue ! videoconvert ! swiftvr "$@" ! videoconvert ! x264enc speed-preset=medium ! h264parse ! queue ! mux. \
+  dec. ! queue ! videoconvert ! swiftvr "$@" ! progressreport update-freq=5 ! videoconvert ! x264enc speed-preset=medium ! h264parse ! queue ! mux. \
   dec. ! queue ! audioconvert ! audioresample ! avenc_aac ! queue ! mux. \
   mp4mux name=mux ! filesink location="$out"
