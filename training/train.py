@@ -11,8 +11,9 @@ Losses, all on the restored window:
             structure losses that need no downloaded network;
   temporal: the exact motion of the synthetic clip warps frame t−1 onto frame t, and the
             restored pair must differ the way the clean pair does (flicker costs);
-  priors:   cross-entropy of both code predictors against the codes of the clean
-            frames, and a codebook loss pulling those codes toward the clean features.
+  priors:   cross-entropy of both code predictors (their last layers) against the codes
+            of the clean frames, and a codebook loss pulling those codes toward the
+            clean features; unused codes are restarted on clean features (CodeUsage).
 Checkpoints go to ~/.cache/swiftvr/ (outside the repository) every --save-every steps,
 after scoring a fixed validation set (swiftvr_train/validate.py); restorer-best.pt keeps
 the one with the best validation gain, which is the one to export.
@@ -64,7 +65,40 @@ def temporal_loss(out, hq, mats):
     return (diff.abs() * valid).sum() / valid.sum().clamp(min=1) / 3
 
 
-def step_loss(model, lq, hq, mask, tasks, warps, weights):
+class CodeUsage:
+    """Keeps both codebooks alive. Codes no clean feature has been nearest to for a while
+    (usage, an exponential average over steps) are moved onto clean features of the
+    current batch: without this, one code soon wins every token and the priors carry
+    nothing (the VQ "codebook collapse")."""
+
+    def __init__(self, model, decay=0.99):
+        self.decay = decay
+        self.books = {"spatial": model.spatial.codebook, "temporal": model.temporal.codebook}
+        self.usage = {k: torch.ones(b.num_embeddings) for k, b in self.books.items()}
+        self.features = {}
+
+    def record(self, name, targets, features):
+        counts = torch.bincount(targets.flatten(), minlength=self.books[name].num_embeddings).float()
+        self.usage[name] = self.decay * self.usage[name] + (1 - self.decay) * (counts > 0).float()
+        self.features[name] = features.detach().flatten(0, -2)
+
+    @torch.no_grad()
+    def restart_dead(self, threshold=0.02):
+        """Returns how many codes were restarted."""
+        restarted = 0
+        for name, book in self.books.items():
+            dead = (self.usage[name] < threshold).nonzero().flatten()
+            feats = self.features.get(name)
+            if len(dead) == 0 or feats is None:
+                continue
+            pick = feats[torch.randint(len(feats), (len(dead),))]
+            book.weight[dead] = pick + 0.01 * torch.randn_like(pick)
+            self.usage[name][dead] = 1.0
+            restarted += len(dead)
+        return restarted
+
+
+def step_loss(model, lq, hq, mask, tasks, warps, weights, usage=None):
     """Each clip is two consecutive windows of the same face: the second attends to the
     first's cached temporal keys/values, as in streaming, and the temporal loss spans
     the window border."""
@@ -72,13 +106,21 @@ def step_loss(model, lq, hq, mask, tasks, warps, weights):
     half = lq.shape[1] // 2
     for b in range(lq.shape[0]):
         out_a, aux_a = model(lq[b, :half], mask[b, :half], tasks[b])
+        feats_a = model.prior_features
         cache = {k: v.detach() for k, v in model.next_cache.items()}
         out_b, aux_b = model(lq[b, half:], mask[b, half:], tasks[b], cache=cache)
+        feats_b = model.prior_features
         out = torch.cat([out_a, out_b])
-        logits_s = torch.cat([aux_a[3], aux_b[3]])
-        logits_t = torch.cat([aux_a[5], aux_b[5]])
+        # The code predictors learn from the cross-entropy through their last layer only:
+        # the features (which also make the clean targets) are shaped by the restoration
+        # losses alone, so they cannot collapse to make every target the same code.
+        logits_s = model.spatial.logits(torch.cat([feats_a[0], feats_b[0]]).detach())
+        logits_t = model.temporal.logits(torch.cat([feats_a[1], feats_b[1]]).detach())
         with torch.no_grad():
             tgt_s, feats_s, tgt_t, feats_t = model.prior_targets(hq[b], mask[b], tasks[b])
+        if usage is not None:
+            usage.record("spatial", tgt_s, feats_s)
+            usage.record("temporal", tgt_t, feats_t)
         losses = {
             "l1": F.l1_loss(out, hq[b]),
             "mse": F.mse_loss(out, hq[b]),
@@ -141,16 +183,19 @@ def main():
     best = state.get("best_gain", -1e9) if step else -1e9
     rng = np.random.default_rng(args.seed + step)
     model.train()
+    usage = CodeUsage(model)
     log = open(os.path.join(os.path.dirname(args.ckpt), "train.log"), "a")
     t0 = time.time()
     while step < args.steps:
         lq, hq, mask, tasks, warps = data.batch(images, rng, args.clips, args.frames, args.size)
-        loss, parts = step_loss(model, lq, hq, mask, tasks, warps, weights)
+        loss, parts = step_loss(model, lq, hq, mask, tasks, warps, weights, usage)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
+        if step % 50 == 0:
+            parts["codes_restarted"] = usage.restart_dead()
         if step % 20 == 0:
             line = json.dumps(dict(step=step, loss=round(loss.item(), 5), s_per_step=round((time.time() - t0) / 20, 3),
                                    **{k: round(v, 5) for k, v in parts.items()}))

@@ -320,6 +320,7 @@ class Restorer(nn.Module):
         shifted = window_groups(h, w, c["window"], c["window"] // 2)
         f_s, idx_s, logits_s, feats_s = self.spatial(x0, plain, cos, sin)  # (T, N, D)
         f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0, cache)  # (T, N, D)
+        self.prior_features = (feats_s, feats_t)  # training reads them (see train.py's code loss)
         gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (T, 1, D) each
         x = x0 + self.task_embed(tasks)[None, None] + self.step_embed
         for i, block in enumerate(self.blocks):
