@@ -19,11 +19,13 @@ bench-restore:
 # The evaluation table (docs/EVAL.md); MODEL=path to score a restoration model other than the shipped one.
 eval: build
 	python3 training/evaluate.py $(if $(MODEL),--model $(MODEL))
-# Train (resumes from ~/.cache/swiftvr/restorer.pt) and export the checkpoint.
+# Train (resumes from ~/.cache/swiftvr/restorer.pt); export the best-validated checkpoint
+# as the shipped model and remake the golden fixture from it.
 train:
 	python3 training/train.py
 export:
-	cd training && python3 -m swiftvr_train.export $(HOME)/.cache/swiftvr/restorer.pt ../models/swiftvr-restorer.safetensors
+	cd training && python3 -m swiftvr_train.export $(HOME)/.cache/swiftvr/restorer-best.pt ../models/swiftvr-restorer.safetensors
+	python3 training/fixtures/make_golden_fixture.py
 inspect: build
 	GST_PLUGIN_PATH=$(CURDIR)/.build/release gst-inspect-1.0 swiftvr
 # Regenerate the committed test fixtures and the converted detector (needs training/requirements.txt).
@@ -31,4 +33,5 @@ fixtures:
 	python3 training/convert_centerface.py
 	python3 training/fixtures/make_op_fixtures.py
 	python3 training/fixtures/make_centerface_fixtures.py
+	python3 training/fixtures/make_golden_fixture.py
 	python3 training/fixtures/make_restorer_fixtures.py

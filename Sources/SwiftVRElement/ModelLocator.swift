@@ -11,7 +11,7 @@ enum ModelLocator {
 
     static func detectorPath() -> String { locate(detectorFile) }
 
-    /// The shipped restoration model, if one is installed (none ships yet: issue #4).
+    /// The shipped restoration model (models/swiftvr-restorer.safetensors), if installed.
     static func restorerPath() -> String? {
         let p = locate(restorerFile)
         return access(p, R_OK) == 0 ? p : nil

@@ -31,7 +31,7 @@ final class SwiftVR: @unchecked Sendable {
             throw .modelLoad(path: path, reason: error.description)
         }
         // No restoration model installed and none asked for: faces are found and
-        // reported but left as they are (the identity stand-in of issue #4).
+        // reported but left as they are.
         guard let restorerPath = s.restorationModel ?? ModelLocator.restorerPath() else {
             return FaceWindowProcessor(detector: detector)
         }

@@ -120,8 +120,8 @@ final class FaceTests: XCTestCase {
     func testDrawFacesChangesPixelsOnlyAroundTheFace() throws {
         let (rgb, box) = try Self.astronaut()
         let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1",
-                        properties: ["window": "1", "max-faces": "8", "draw-faces": "true"])
-        push(rgb, into: h, pts: 0)
+                        properties: ["window": "1", "max-faces": "8", "draw-faces": "true", "strength": "0"])
+        push(rgb, into: h, pts: 0)  // strength 0: only the drawing changes pixels
         guard let b = h.pullAll().first else { return XCTFail("no output") }
         let drawn = bytes(of: b)
         gst_buffer_unref(b)
@@ -249,6 +249,34 @@ final class RestorationElementTests: XCTestCase {
             }
             XCTAssertGreaterThan(inside, 500, "the face was replaced by the model's output")
             XCTAssertEqual(far, 0, "pixels away from the face are untouched")
+        }
+    }
+
+    /// A clean, sharp face must come out no worse than it went in: with the shipped model
+    /// (the element's default), face-region PSNR against the clean input ≥ 35 dB.
+    func testCleanFaceComesOutNoWorseWithTheShippedModel() throws {
+        let (rgb, box) = try FaceTests.astronaut()
+        let h = Harness(caps: "video/x-raw,format=RGB,width=256,height=256,framerate=25/1", properties: ["window": "4", "max-faces": "8"])
+        for i in 0..<8 { XCTAssertEqual(h.push(pixels: rgb, pts: GstClockTime(i) * 40_000_000), GST_FLOW_OK) }
+        let out = h.pullAll()
+        defer { out.forEach { gst_buffer_unref($0) } }
+        XCTAssertEqual(out.count, 8)
+        for (i, b) in out.enumerated() {
+            let got = bytes(of: b)
+            var se = 0.0, n = 0
+            for y in Int(box[1])..<Int(box[3]) {
+                for x in Int(box[0])..<Int(box[2]) {
+                    for c in 0..<3 {
+                        let d = Double(got[(y * 256 + x) * 3 + c]) - Double(rgb[(y * 256 + x) * 3 + c])
+                        se += d * d
+                        n += 1
+                    }
+                }
+            }
+            let psnr = se == 0 ? 100 : 10 * log10(255 * 255 / (se / Double(n)))
+            if i == 0 { print(String(format: "clean face through the shipped model: face PSNR %.2f dB", psnr)) }
+            XCTAssertGreaterThanOrEqual(psnr, 35, "frame \(i)")
+            XCTAssertLessThan(psnr, 100, "frame \(i): the shipped model ran (the face changed at all)")
         }
     }
 

@@ -11,6 +11,8 @@ public enum TestPaths {
     /// Made by the scripts under training/fixtures/.
     public static let fixtures = repo + "/Tests/Fixtures"
     public static let centerface = repo + "/models/centerface.safetensors"
+    /// The shipped restoration model.
+    public static let restorer = repo + "/models/swiftvr-restorer.safetensors"
 }
 
 /// ‖a − b‖∞ / max(‖b‖∞, 1e-12): the error measure of every parity test.
