@@ -152,26 +152,7 @@ final class FaceTests: XCTestCase {
     }
 
     private func assertModelError(path: String, mentions: [String], line: UInt = #line) {
-        GstTestEnv.setUp()
-        let e = gst_element_factory_make("swiftvr", nil)!
-        let bus = gst_bus_new()!
-        gst_element_set_bus(e, bus)
-        defer {
-            gst_element_set_state(e, GST_STATE_NULL)
-            gst_object_unref(e)
-            gst_object_unref(bus)
-        }
-        gst_util_set_object_arg(UnsafeMutableRawPointer(e).assumingMemoryBound(to: GObject.self), "detector-model", path)
-        XCTAssertEqual(gst_element_set_state(e, GST_STATE_READY), GST_STATE_CHANGE_FAILURE, line: line)
-        guard let msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) else { return XCTFail("no ERROR", line: line) }
-        var error: UnsafeMutablePointer<GError>?
-        var debug: UnsafeMutablePointer<gchar>?
-        gst_message_parse_error(msg, &error, &debug)
-        let text = String(cString: error!.pointee.message)
-        for m in mentions { XCTAssertTrue(text.contains(m), "'\(text)' should mention \(m)", line: line) }
-        g_error_free(error)
-        g_free(debug)
-        gst_message_unref(msg)
+        assertStateChangeError(property: "detector-model", path: path, mentions: mentions, line: line)
     }
 }
 
@@ -286,19 +267,7 @@ final class RestorationElementTests: XCTestCase {
     }
 
     func testBadRestorationModelFailsTheStateChange() throws {
-        GstTestEnv.setUp()
-        let e = gst_element_factory_make("swiftvr", nil)!
-        let bus = gst_bus_new()!
-        gst_element_set_bus(e, bus)
-        defer { gst_element_set_state(e, GST_STATE_NULL); gst_object_unref(e); gst_object_unref(bus) }
-        gst_util_set_object_arg(UnsafeMutableRawPointer(e).assumingMemoryBound(to: GObject.self), "model", TestPaths.centerface)
-        XCTAssertEqual(gst_element_set_state(e, GST_STATE_READY), GST_STATE_CHANGE_FAILURE)
-        let msg = try XCTUnwrap(gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR))
-        var error: UnsafeMutablePointer<GError>?
-        gst_message_parse_error(msg, &error, nil)
-        XCTAssertTrue(String(cString: error!.pointee.message).contains("not a swiftvr restoration model"))
-        g_error_free(error)
-        gst_message_unref(msg)
+        assertStateChangeError(property: "model", path: TestPaths.centerface, mentions: ["not a swiftvr restoration model"])
     }
 }
 
@@ -389,4 +358,29 @@ final class RecordingRestorer: FaceRestorer {
         self.masks += masks ?? []
     }
     func reset() {}
+}
+
+/// Setting `property` to `path` makes NULL→READY fail with an ERROR on the bus whose
+/// text mentions each of `mentions`.
+func assertStateChangeError(property: String, path: String, mentions: [String], line: UInt = #line) {
+    GstTestEnv.setUp()
+    let e = gst_element_factory_make("swiftvr", nil)!
+    let bus = gst_bus_new()!
+    gst_element_set_bus(e, bus)
+    defer {
+        gst_element_set_state(e, GST_STATE_NULL)
+        gst_object_unref(e)
+        gst_object_unref(bus)
+    }
+    gst_util_set_object_arg(UnsafeMutableRawPointer(e).assumingMemoryBound(to: GObject.self), property, path)
+    XCTAssertEqual(gst_element_set_state(e, GST_STATE_READY), GST_STATE_CHANGE_FAILURE, line: line)
+    guard let msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) else { return XCTFail("no ERROR", line: line) }
+    var error: UnsafeMutablePointer<GError>?
+    var debug: UnsafeMutablePointer<gchar>?
+    gst_message_parse_error(msg, &error, &debug)
+    let text = String(cString: error!.pointee.message)
+    for m in mentions { XCTAssertTrue(text.contains(m), "'\(text)' should mention \(m)", line: line) }
+    g_error_free(error)
+    g_free(debug)
+    gst_message_unref(msg)
 }

@@ -22,6 +22,15 @@ def export(model, path, extra_metadata=None):
     return len(tensors), sum(v.size for v in tensors.values())
 
 
+def load(path):
+    """The inverse of export: a Restorer built from the configuration in the file's
+    metadata, with its weights (strict)."""
+    tensors, meta = safetensors_io.load(path)
+    model = Restorer(json.loads(meta["config"])).eval()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()}, strict=True)
+    return model
+
+
 def main():
     ckpt, out = sys.argv[1], sys.argv[2]
     state = torch.load(ckpt, map_location="cpu")

@@ -5,12 +5,10 @@ file per size you deploy.
 Run (from training/): python3 -m swiftvr_train.export_onnx MODEL.safetensors OUT.onnx [--frames 4] [--size 256]
 """
 import argparse
-import json
 
 import torch
 
-from . import safetensors_io
-from .model import Restorer
+from .export import load
 
 
 class Wrapped(torch.nn.Module):
@@ -29,9 +27,7 @@ def main():
     ap.add_argument("--frames", type=int, default=4)
     ap.add_argument("--size", type=int, default=256)
     args = ap.parse_args()
-    tensors, meta = safetensors_io.load(args.model)
-    model = Restorer(json.loads(meta["config"])).eval()
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+    model = load(args.model)
     t, s = args.frames, args.size
     inputs = (torch.rand(t, 3, s, s), torch.zeros(t, 1, s, s), torch.tensor([1.0, 0.0, 0.0]))
     with torch.no_grad():
