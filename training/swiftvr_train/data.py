@@ -25,6 +25,15 @@ SKIMAGE_PHOTOS = ["camera.png", "coffee.png", "chelsea.png", "rocket.jpg", "moto
 
 
 def source_paths():
+    """The photographs in a fixed order. SWIFTVR_DATA_DIR, if set, names a folder holding
+    exactly these (as written by pack_images, e.g. for a training machine without the
+    packages): its files sort in the same order."""
+    if os.environ.get("SWIFTVR_DATA_DIR"):
+        paths = sorted(glob.glob(os.path.join(os.environ["SWIFTVR_DATA_DIR"], "*.jpg")))
+        assert paths, "SWIFTVR_DATA_DIR holds no .jpg files"
+        for p in paths:
+            assert not any(r in os.path.basename(p) for r in RESERVED), f"evaluation image in the training set: {p}"
+        return paths
     import skimage
     sk = os.path.join(os.path.dirname(skimage.__file__), "data")
     paths = [os.path.join(sk, f) for f in SKIMAGE_PHOTOS if os.path.exists(os.path.join(sk, f))]
@@ -53,6 +62,21 @@ def load_images(max_side=1400, split="train"):
             img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
         images.append(img)
     return images
+
+
+def pack_images(folder, max_side=1400):
+    """Writes the training photographs, scaled as load_images scales them, to folder as
+    NNN-name.jpg (quality 95), for a training machine that lacks the packages."""
+    os.makedirs(folder, exist_ok=True)
+    for i, p in enumerate(source_paths()):
+        img = cv2.imread(p, cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        s = max_side / max(img.shape[:2])
+        if s < 1:
+            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        name = os.path.splitext(os.path.basename(p))[0]
+        cv2.imwrite(os.path.join(folder, f"{i:03d}-{name}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
 
 
 def similarity(angle, scale, tx, ty, cx, cy):
@@ -91,7 +115,11 @@ def degrade(clip, rng):
     lq = clip.astype(np.float32)
     if rng.random() > 0.1:  # the rest stay clean
         sigma = rng.uniform(0.2, 2.5) if rng.random() < 0.8 else 0
-        factor = rng.choice([1, 1, 2, 3, 4])
+        # Down-sampling stands for a face smaller in the frame than the crop: the element's
+        # aligner up-samples it, so noise and JPEG blocks happen at the small size and
+        # reach the crop magnified (as in a real video), not at crop pixels.
+        factor = rng.choice([1, 1, 1.5, 2, 2, 3, 4])
+        small_size = max(8, int(round(s / factor)))
         noise = rng.uniform(0, 12) if rng.random() < 0.7 else 0
         quality = int(rng.uniform(25, 90)) if rng.random() < 0.7 else 0
         h264 = rng.random() < 0.15
@@ -100,8 +128,7 @@ def degrade(clip, rng):
             if sigma:
                 f = cv2.GaussianBlur(f, (0, 0), sigma)
             if factor > 1:
-                small = cv2.resize(f, (s // factor, s // factor), interpolation=cv2.INTER_AREA)
-                f = cv2.resize(small, (s, s), interpolation=cv2.INTER_CUBIC)
+                f = cv2.resize(f, (small_size, small_size), interpolation=cv2.INTER_AREA)
             if noise:
                 f = f + rng.normal(0, noise, f.shape).astype(np.float32)
             f = np.clip(f, 0, 255)
@@ -109,6 +136,8 @@ def degrade(clip, rng):
                 ok, enc = cv2.imencode(".jpg", cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2BGR),
                                        [cv2.IMWRITE_JPEG_QUALITY, quality])
                 f = cv2.cvtColor(cv2.imdecode(enc, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32)
+            if factor > 1:
+                f = cv2.resize(f, (s, s), interpolation=cv2.INTER_CUBIC)
             out.append(f)
         lq = np.stack(out)
         if h264:  # the whole clip through x264 at a high CRF, as streamed video is
@@ -132,7 +161,12 @@ def degrade(clip, rng):
 
 
 def h264_roundtrip(clip, crf):
+    """The clip through x264 and back; unchanged where ffmpeg is missing (a training
+    machine without it still trains, on the other degradations)."""
+    import shutil
     import subprocess
+    if shutil.which("ffmpeg") is None:
+        return clip
     t, s = clip.shape[0], clip.shape[1]
     cmd = ["ffmpeg", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{s}x{s}", "-r", "25", "-i", "-",
            "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", "-f", "h264", "-"]

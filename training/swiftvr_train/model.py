@@ -7,8 +7,10 @@ This file is the PyTorch twin of Sources/SwiftVRModels/Restorer/: module and par
 names match the Swift code, which loads the state dict exported by export.py.
 
 Shapes: a window of T aligned face crops is a batch of T; R is the crop size, h = w = R/8
-the latent grid, N = h·w tokens, D = config.dim.
+the latent grid, N = h·w tokens, D = config.dim. Training runs B windows (of B faces)
+at once: frames (B, T, 3, R, R), and everything but the temporal prior sees B·T frames.
 """
+import functools
 import math
 
 import torch
@@ -29,7 +31,8 @@ TASKS = ("restore", "colorize", "inpaint")  # SVFR's task ids 0, 1, 2
 
 # MARK: - Windows and positions
 
-def window_groups(h, w, window, shift):
+@functools.lru_cache(maxsize=None)
+def window_groups(h, w, window, shift, device="cpu"):
     """Token indices of the attention windows of an h×w grid, grouped by window size.
 
     Window borders sit at shift, shift+window, …; windows at the image border are
@@ -44,7 +47,7 @@ def window_groups(h, w, window, shift):
         for x0, x1 in cuts(w):
             idx = [y * w + x for y in range(y0, y1) for x in range(x0, x1)]
             groups.setdefault((y1 - y0, x1 - x0), []).append(idx)
-    return [torch.tensor(v, dtype=torch.long) for _, v in sorted(groups.items())]
+    return [torch.tensor(v, dtype=torch.long, device=device) for _, v in sorted(groups.items())]
 
 
 def rope_tables(positions, dim):
@@ -52,7 +55,7 @@ def rope_tables(positions, dim):
     across axes (each axis gets dim/A channels, rotated in pairs)."""
     n, axes = positions.shape
     per = dim // axes
-    freqs = 1.0 / (10000 ** (torch.arange(0, per, 2, dtype=torch.float32) / per))  # (per/2)
+    freqs = 1.0 / (10000 ** (torch.arange(0, per, 2, dtype=torch.float32, device=positions.device) / per))  # (per/2)
     angles = torch.cat([positions[:, a:a + 1].float() * freqs for a in range(axes)], dim=1)  # (N, dim/2)
     return torch.cos(angles), torch.sin(angles)
 
@@ -63,8 +66,8 @@ def apply_rope(x, cos, sin):
     return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
 
 
-def grid_positions(h, w):
-    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+def grid_positions(h, w, device="cpu"):
+    ys, xs = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
     return torch.stack([ys.flatten(), xs.flatten()], dim=1)  # (N, 2)
 
 
@@ -237,28 +240,29 @@ class TemporalPrior(nn.Module):
         self.codebook = nn.Embedding(c["temporal_codes"], d)
 
     def features(self, x, cache=None):
-        t, n, d = x.shape                                    # (T, N, D)
-        first = cache["last"][None] if cache is not None else x[:1]
-        prev = torch.cat([first, x[:-1]], dim=0)             # frame t−1
-        h = self.diff(torch.cat([x, x - prev], dim=-1))      # (T, N, D)
-        h = h.transpose(0, 1)                                # (N, T, D): attend along time
+        b, t, n, d = x.shape                                 # (B, T, N, D)
+        first = cache["last"][:, None] if cache is not None else x[:, :1]
+        prev = torch.cat([first, x[:, :-1]], dim=1)          # frame t−1
+        h = self.diff(torch.cat([x, x - prev], dim=-1))      # (B, T, N, D)
+        h = h.transpose(1, 2).reshape(b * n, t, d)           # (B·N, T, D): attend along time
         q_in = self.norm1(h)
-        kv_in = torch.cat([cache["normed"], q_in], dim=1) if cache is not None else q_in   # (N, Tk, D)
+        kv_in = torch.cat([cache["normed"], q_in], dim=1) if cache is not None else q_in   # (B·N, Tk, D)
         tc = kv_in.shape[1] - t
         heads, hd = self.attn.heads, d // self.attn.heads
         q = self.attn.qkv(q_in)[..., :d]
         k, v = self.attn.qkv(kv_in)[..., d:].chunk(2, dim=-1)
-        q, k, v = (a.reshape(n, a.shape[1], heads, hd).transpose(1, 2) for a in (q, k, v))  # (N, H, T|Tk, hd)
-        cq, sq = rope_tables(torch.arange(tc, tc + t)[:, None], hd)
-        ck, sk = rope_tables(torch.arange(tc + t)[:, None], hd)
+        q, k, v = (a.reshape(b * n, a.shape[1], heads, hd).transpose(1, 2) for a in (q, k, v))  # (B·N, H, T|Tk, hd)
+        steps = torch.arange(tc + t, device=x.device)[:, None]
+        cq, sq = rope_tables(steps[tc:], hd)
+        ck, sk = rope_tables(steps, hd)
         o = F.scaled_dot_product_attention(apply_rope(q, cq, sq), apply_rope(k, ck, sk), v)
-        h = h + self.attn.proj(o.transpose(1, 2).reshape(n, t, d))
-        new_cache = {"last": x[-1].detach(), "normed": q_in.detach()}
-        return self.norm(h.transpose(0, 1)), new_cache       # (T, N, D)
+        h = h + self.attn.proj(o.transpose(1, 2).reshape(b * n, t, d))
+        new_cache = {"last": x[:, -1].detach(), "normed": q_in.detach()}
+        return self.norm(h.reshape(b, n, t, d).transpose(1, 2)), new_cache  # (B, T, N, D)
 
     def forward(self, x, cache=None):
         feats, new_cache = self.features(x, cache)
-        logits = self.logits(feats)                          # (T, N, Kt)
+        logits = self.logits(feats)                          # (B, T, N, Kt)
         return lookup(self.codebook, logits), logits.argmax(-1), logits, feats, new_cache
 
 
@@ -308,41 +312,58 @@ class Restorer(nn.Module):
     def forward(self, frames, mask, tasks, cache=None):
         """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags;
         cache: `next_cache` after the previous window of the same face (or None).
-        Returns the restored frames (T, 3, R, R) and the code logits (for training)."""
+        Or B windows at once: frames (B, T, 3, R, R), mask (B, T, 1, R, R), tasks (B, 3).
+        Returns the restored frames, shaped as the input, and (z, z_hq, idx_s, logits_s,
+        idx_t, logits_t) over the B·T frames (for training and the fixtures)."""
         c = self.config
-        z, skips = self.encoder(torch.cat([frames, mask], dim=1))        # (T, L, h, w)
-        t, latent, h, w = z.shape
-        tokens = z.flatten(2).transpose(1, 2)                             # (T, N, L)
-        x0 = self.in_proj(tokens)                                         # (T, N, D)
-        hd = c["dim"] // c["heads"]
-        cos, sin = rope_tables(grid_positions(h, w), hd)
-        plain = window_groups(h, w, c["window"], 0)
-        shifted = window_groups(h, w, c["window"], c["window"] // 2)
-        f_s, idx_s, logits_s, feats_s = self.spatial(x0, plain, cos, sin)  # (T, N, D)
-        f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0, cache)  # (T, N, D)
+        single = frames.dim() == 4
+        if single:
+            frames, mask, tasks = frames[None], mask[None], tasks[None]
+        b, t = frames.shape[:2]
+        frames = frames.flatten(0, 1)                                     # (B·T, 3, R, R)
+        z, skips = self.encoder(torch.cat([frames, mask.flatten(0, 1)], dim=1))  # (B·T, L, h, w)
+        _, latent, h, w = z.shape
+        tokens = z.flatten(2).transpose(1, 2)                             # (B·T, N, L)
+        x0 = self.in_proj(tokens)                                         # (B·T, N, D)
+        cos, sin, plain, shifted = self.geometry(h, w, z.device)
+        f_s, idx_s, logits_s, feats_s = self.spatial(x0, plain, cos, sin)  # (B·T, N, D)
+        f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0.unflatten(0, (b, t)), cache)
+        f_t, idx_t, logits_t, feats_t = (a.flatten(0, 1) for a in (f_t, idx_t, logits_t, feats_t))  # (B·T, N, …)
         self.prior_features = (feats_s, feats_t)  # training reads them (see train.py's code loss)
-        gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (T, 1, D) each
-        x = x0 + self.task_embed(tasks)[None, None] + self.step_embed
+        gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (B·T, 1, D) each
+        x = x0 + self.task_embed(tasks).repeat_interleave(t, dim=0)[:, None] + self.step_embed
         for i, block in enumerate(self.blocks):
             x = block(x, f_s, f_t, gamma, beta, shifted if i % 2 else plain, cos, sin)
-        v = self.out_proj(self.out_norm(x))                               # (T, N, L)
-        v = v.transpose(1, 2).reshape(t, latent, h, w)
+        v = self.out_proj(self.out_norm(x))                               # (B·T, N, L)
+        v = v.transpose(1, 2).reshape(b * t, latent, h, w)
         z_hq = z - c["t_star"] * v                                        # one step
         # The decoder predicts the correction to the input frames: an untrained or unsure
         # model starts from (and a clean face stays at) the input.
-        return frames + self.decoder(z_hq, skips), (z, z_hq, idx_s, logits_s, idx_t, logits_t)
+        out = (frames + self.decoder(z_hq, skips)).unflatten(0, (b, t))
+        return out[0] if single else out, (z, z_hq, idx_s, logits_s, idx_t, logits_t)
 
-    def prior_targets(self, hq, mask, tasks):
-        """Code indices the priors should predict: the nearest codebook entries to the
-        prior features of the clean frames (VQ), and those features (for the codebook loss)."""
+    def geometry(self, h, w, device):
+        """RoPE tables of the latent grid and the plain and shifted attention windows."""
         c = self.config
-        z, _ = self.encoder(torch.cat([hq, torch.zeros_like(mask)], dim=1))
-        t, latent, h, w = z.shape
+        cos, sin = rope_tables(grid_positions(h, w, device), c["dim"] // c["heads"])
+        return (cos, sin, window_groups(h, w, c["window"], 0, str(device)),
+                window_groups(h, w, c["window"], c["window"] // 2, str(device)))
+
+    def prior_features_of(self, frames, mask, cache=None):
+        """The spatial and temporal prior features (before the code heads) of B windows
+        (B, T, 3, R, R): (B·T, N, D) each, and the temporal cache for the next window."""
+        b, t = frames.shape[:2]
+        z, _ = self.encoder(torch.cat([frames, mask], dim=2).flatten(0, 1))
+        _, _, h, w = z.shape
         x0 = self.in_proj(z.flatten(2).transpose(1, 2))
-        cos, sin = rope_tables(grid_positions(h, w), c["dim"] // c["heads"])
-        fs = self.spatial.features(x0, window_groups(h, w, c["window"], 0), cos, sin)
-        ft, _ = self.temporal.features(x0)
-        def nearest(f, book):
-            d = (f.pow(2).sum(-1, keepdim=True) - 2 * f @ book.weight.t() + book.weight.pow(2).sum(-1))
-            return d.argmin(-1)
-        return nearest(fs, self.spatial.codebook), fs, nearest(ft, self.temporal.codebook), ft
+        cos, sin, plain, _ = self.geometry(h, w, z.device)
+        fs = self.spatial.features(x0, plain, cos, sin)
+        ft, next_cache = self.temporal.features(x0.unflatten(0, (b, t)), cache)
+        return fs, ft.flatten(0, 1), next_cache
+
+
+def nearest_code(features, codebook):
+    """Index of the nearest codebook entry (Euclidean) for each feature vector (…, D)."""
+    w = codebook.weight
+    d = features.pow(2).sum(-1, keepdim=True) - 2 * features @ w.t() + w.pow(2).sum(-1)
+    return d.argmin(-1)

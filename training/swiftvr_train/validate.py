@@ -34,14 +34,17 @@ def psnr(a, b):
 
 @torch.no_grad()
 def score(model, val):
-    """Mean PSNR (dB) of the degraded input and of the model's output."""
+    """Mean PSNR (dB) of the degraded input and of the model's output (all clips as one
+    batch, on the model's device)."""
     was_training = model.training
     model.eval()
-    pin, pout = [], []
-    for lq, hq in val:
-        mask = torch.zeros(lq.shape[0], 1, *lq.shape[2:])
-        out, _ = model(lq, mask, torch.tensor([1.0, 0.0, 0.0]))
-        pin.append(psnr(lq, hq))
-        pout.append(psnr(out.clamp(0, 1), hq))
+    device = next(model.parameters()).device
+    lq = torch.stack([c[0] for c in val]).to(device)                    # (B, T, 3, S, S)
+    hq = torch.stack([c[1] for c in val]).to(device)
+    mask = torch.zeros_like(lq[:, :, :1])
+    tasks = torch.tensor([1.0, 0.0, 0.0], device=device).expand(len(val), 3)
+    out, _ = model(lq, mask, tasks)
+    pin = [psnr(a, b) for a, b in zip(lq, hq)]
+    pout = [psnr(a.clamp(0, 1), b) for a, b in zip(out, hq)]
     model.train(was_training)
     return float(np.mean(pin)), float(np.mean(pout))
