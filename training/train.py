@@ -89,6 +89,13 @@ def temporal_loss(out, hq, mats):
     return num / valid.unflatten(0, (b, t - 1)).flatten(1).sum(1).clamp(min=1) / 3
 
 
+@torch.no_grad()
+def seed_codes(book, codes, features):
+    """Codebook entries `codes` become random rows of `features` (N, D), a little noise added."""
+    pick = features[torch.randint(len(features), (len(codes),), device=features.device)]
+    book.weight[codes] = pick + 0.01 * torch.randn_like(pick)
+
+
 class CodeUsage:
     """Keeps both codebooks alive. Codes no clean feature has been nearest to for a while
     (usage, an exponential average over steps) are moved onto clean features of the
@@ -115,8 +122,7 @@ class CodeUsage:
             feats = self.features.get(name)
             if len(dead) == 0 or feats is None:
                 continue
-            pick = feats[torch.randint(len(feats), (len(dead),))]
-            book.weight[dead] = pick + 0.01 * torch.randn_like(pick)
+            seed_codes(book, dead, feats)
             self.usage[name][dead] = 1.0
             restarted += len(dead)
         return restarted
@@ -151,7 +157,7 @@ def two_windows(clip):
     return clip[:, :half], clip[:, half:]
 
 
-def prior_features(net, hq):
+def clean_prior_features(net, hq):
     """Prior features of clean clips (B, T, 3, S, S) as two consecutive windows, the
     second attending to the first through the cache, as in streaming: (B·T, N, D) each,
     ordered window a's frames then window b's."""
@@ -163,13 +169,13 @@ def prior_features(net, hq):
 
 
 def window_order(clip):
-    """(B, T, …) → (B·T, …) in prior_features' order (window a of every clip, then b)."""
+    """(B, T, …) → (B·T, …) in clean_prior_features' order (window a of every clip, then b)."""
     a, b = two_windows(clip)
     return torch.cat([a.flatten(0, 1), b.flatten(0, 1)])
 
 
 def stage1_loss(model, heads, hq, usage):
-    fs, ft = prior_features(model, hq)
+    fs, ft = clean_prior_features(model, hq)
     idx_s, q_s, vq_s = quantise(fs, model.spatial.codebook)
     idx_t, q_t, vq_t = quantise(ft, model.temporal.codebook)
     usage.record("spatial", idx_s, fs)
@@ -198,7 +204,7 @@ def stage2_loss(model, teacher, lq, hq, mask, tasks, warps, weights):
     out = torch.cat([out_a, out_b], dim=1)                              # (B, T, 3, S, S)
     feats_s, feats_t = torch.cat([feats_a[0], feats_b[0]]), torch.cat([feats_a[1], feats_b[1]])
     with torch.no_grad():
-        fs, ft = prior_features(teacher, hq)
+        fs, ft = clean_prior_features(teacher, hq)
         tgt_s, tgt_t = nearest_code(fs, model.spatial.codebook), nearest_code(ft, model.temporal.codebook)
     per = {
         "l1": per_clip((out - hq).abs()),
@@ -357,10 +363,9 @@ def main():
 def init_codebooks(model, hq):
     """Both codebooks start as features of the first clean batch (random tokens, a little
     noise added): codes drawn from N(0, 1) far from the features would never be nearest."""
-    fs, ft = prior_features(model, hq)
+    fs, ft = clean_prior_features(model, hq)
     for book, feats in ((model.spatial.codebook, fs.flatten(0, 1)), (model.temporal.codebook, ft.flatten(0, 1))):
-        pick = feats[torch.randint(len(feats), (book.num_embeddings,), device=feats.device)]
-        book.weight.copy_(pick + 0.01 * torch.randn_like(pick))
+        seed_codes(book, torch.arange(book.num_embeddings, device=feats.device), feats)
 
 
 def freeze_codebooks(model, teacher):
