@@ -16,9 +16,21 @@ echo "CenterFace detection, ms per frame (median of 20), $threads threads, $(npr
 echo
 printf "| frame | network input | Swift network | onnxruntime network | ratio | Swift total | onnxruntime+cv2 total | ratio | faces (Swift/ref) |\n"
 printf "|---|---|---|---|---|---|---|---|---|\n"
-paste <(echo "$ours") <(echo "$ref") | while read -r _ w h iw ih sm st sf _ _ _ _ _ rm rt rf; do
+paste <(grep '^swift' <<<"$ours") <(grep '^ref ' <<<"$ref") | while read -r _ w h iw ih sm st sf _ _ _ _ _ rm rt rf; do
   printf "| %sx%s | %sx%s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %s/%s |\n" "$w" "$h" "$iw" "$ih" \
     "$sm" "$rm" "$(echo "$sm / $rm" | bc -l)" "$st" "$rt" "$(echo "$st / $rt" | bc -l)" "$sf" "$rf"
+done
+echo
+# Between whole-frame detections (detect-every > 1) each tracked face is detected again in
+# a small neighbourhood: the network on one neighbourhood, and the total for all faces.
+read -r _ rside rfollow <<<"$(grep '^ref-follow' <<<"$ref")"
+echo "Following tracked faces between whole-frame detections (FaceDetector.detect(around:)), ms per frame:"
+echo
+printf "| frame | neighbourhood input | Swift network, one face | onnxruntime network | ratio | Swift total, all faces | faces followed | detection per frame at detect-every 5 |\n"
+printf "|---|---|---|---|---|---|---|---|\n"
+paste <(grep '^follow' <<<"$ours") <(grep '^swift' <<<"$ours") | while read -r _ w h side _ fm ft ff _ _ _ _ _ _ st _; do
+  printf "| %sx%s | %sx%s | %.1f | %.1f | %.2f | %.1f | %s | %.1f |\n" "$w" "$h" "$side" "$side" "$fm" "$rfollow" \
+    "$(echo "$fm / $rfollow" | bc -l)" "$ft" "$ff" "$(echo "($st + 4 * $ft) / 5" | bc -l)"
 done
 echo
 echo "ratio = Swift / onnxruntime (≤ 1.0 means Swift is as fast or faster). onnxruntime $(python3 -c 'import onnxruntime; print(onnxruntime.__version__)'), ORT_ENABLE_ALL, weights removed from the graph inputs."

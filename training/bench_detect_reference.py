@@ -5,7 +5,8 @@ frames and at the same network input sizes as the Swift detector, with the same
 thread count. Also writes those frames (composites of the held-out portraits) as raw
 RGB for the Swift side.
 
-Prints lines `ref W H inputW inputH model_ms total_ms faces`, read by scripts/bench-detect.sh.
+Prints lines `ref W H inputW inputH model_ms total_ms faces`, and `ref-follow SIDE model_ms`
+(the network on one tracked face's SIDE² neighbourhood), read by scripts/bench-detect.sh.
 Run: python3 training/bench_detect_reference.py --frames DIR [--threads 2] [--runs 20]
 """
 import argparse
@@ -50,6 +51,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--long-side", type=int, default=640)
+    ap.add_argument("--neighbourhood", type=int, default=160, help="side of a tracked face's network input")
     args = ap.parse_args()
     os.makedirs(args.frames, exist_ok=True)
     cv2.setNumThreads(1)
@@ -70,6 +72,9 @@ def main():
         model_ms = median_ms(lambda: ref.run(sess, blob), args.runs)
         total_ms = median_ms(full, args.runs)
         print(f"ref {w} {h} {pw} {ph} {model_ms:.2f} {total_ms:.2f} {len(full()[0])}")
+    n = args.neighbourhood
+    small = np.zeros((1, 3, n, n), np.float32)
+    print(f"ref-follow {n} {median_ms(lambda: ref.run(sess, small), args.runs):.2f}")
 
 
 if __name__ == "__main__":

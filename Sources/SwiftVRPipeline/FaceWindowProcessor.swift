@@ -9,8 +9,12 @@ import SwiftVRTensor
 public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     public struct Settings: Sendable {
         public var detector = FaceDetector.Settings()
-        /// Run the detector on every n-th frame; the tracker carries faces in between.
+        /// Run the detector on the whole frame every n-th frame; in between, tracked faces
+        /// are followed (`followTracks`) or coast at their last velocity.
         public var detectEvery = 1
+        /// Between full detections, detect each tracked face again in a small neighbourhood
+        /// of its predicted position (cheap, and as precise as a full detection).
+        public var followTracks = true
         /// Frames a track survives without a matching detection.
         public var maxMissed = 5
         public var drawFaces = false
@@ -61,6 +65,17 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 tracks = tracker.update(faces)
                 timings.tracking += Stopwatch.now() - t0
                 framesSinceDetection = 0
+            } else if settings.followTracks && !tracker.tracks.isEmpty {
+                // Between full detections each tracked face is looked for again near where
+                // it should be; new faces wait for the next full detection.
+                let faces = detector.detect(around: tracker.tracks.map(\.predicted), in: frame,
+                                            colorimetry: colorimetry, settings: settings.detector)
+                timings.colorConversion += detector.lastTimings.resample
+                timings.detection += detector.lastTimings.network
+                let t0 = Stopwatch.now()
+                tracks = tracker.update(faces)
+                timings.tracking += Stopwatch.now() - t0
+                framesSinceDetection += 1
             } else {
                 tracks = tracker.coast()
                 framesSinceDetection += 1

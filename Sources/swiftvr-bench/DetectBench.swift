@@ -4,8 +4,11 @@ import SwiftVRPipeline
 import SwiftVRTensor
 
 /// `swiftvr-bench detect`: the Swift detector on RGB frames at three sizes.
-/// Prints one line per size: `swift W H inputW inputH model_ms total_ms faces`, read by
-/// scripts/bench-detect.sh (total = resample + network + decode).
+/// Prints one line per size: `swift W H inputW inputH model_ms total_ms faces`, and one
+/// for following those faces between whole-frame detections (`detect(around:)`):
+/// `follow W H side side model_ms total_ms faces`, model_ms for one face's neighbourhood,
+/// total_ms for all of them; read by scripts/bench-detect.sh (total = resample + network
+/// + decode).
 func fmt(_ v: Double) -> String {
     let r = (v * 100).rounded() / 100
     return "\(r)"
@@ -26,15 +29,23 @@ enum DetectBench {
                 for i in 0..<pixels.count { pixels[i] = UInt8(truncatingIfNeeded: (i / 3) % w + i % 3 * 40) }
             }
             let g = FaceDetector.inputGeometry(width: w, height: h, longSide: settings.inputLongSide)
-            var faces = 0
-            let total = try pixels.withUnsafeMutableBufferPointer { buf in
+            var faces: [FaceDetection] = [], followed = 0
+            let (total, follow) = try pixels.withUnsafeMutableBufferPointer { buf in
                 let view = try FrameView(format: .rgb, width: w, height: h,
                                          planes: [Plane(base: buf.baseAddress!, stride: w * 3, rowBytes: w * 3, rows: h)])
-                return measure(runs: runs) { faces = detector.detect(view, colorimetry: .bt709, settings: settings).count }
+                let total = measure(runs: runs) { faces = detector.detect(view, colorimetry: .bt709, settings: settings) }
+                let follow = measure(runs: runs) {
+                    followed = detector.detect(around: faces, in: view, colorimetry: .bt709, settings: settings).count
+                }
+                return (total, follow)
             }
             let blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
             let model = measure(runs: runs) { _ = detector.model(blob) }
-            print("swift \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(model.median)) \(fmt(total.median)) \(faces)")
+            print("swift \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(model.median)) \(fmt(total.median)) \(faces.count)")
+            let side = settings.neighbourhoodSide
+            let small = Tensor(shape: [1, 3, side, side])
+            let one = measure(runs: runs) { _ = detector.model(small) }
+            print("follow \(w) \(h) \(side) \(side) \(fmt(one.median)) \(fmt(follow.median)) \(followed)")
         }
     }
 }

@@ -6,6 +6,11 @@ import SwiftVRTensor
 /// The frame is scaled (never up) so its longer side is at most `inputLongSide`,
 /// padded to the network's stride of 32, run, decoded, and the faces mapped back to
 /// frame pixels. The input tensor is reused while the frame size stays the same.
+///
+/// Between full detections (`detect-every` > 1) `detect(around:)` looks for each tracked
+/// face again in a small square of the frame around where it is expected: a tenth of a
+/// 640-pixel frame's work per face, and the face is seen at a finer scale than in the
+/// scaled-down whole frame, so its landmarks are at least as precise.
 public final class FaceDetector: @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
         public var threshold: Float = 0.5
@@ -14,11 +19,17 @@ public final class FaceDetector: @unchecked Sendable {
         public var minFaceSize: Float = 0
         /// Longer side of the image the network sees; 0 = the frame's own size.
         public var inputLongSide = 640
+        /// Side of the network input for the neighbourhood of a tracked face (a multiple of 32).
+        public var neighbourhoodSide = 160
+        /// The neighbourhood's side over the face box's longer side: room for the face to
+        /// have moved, and the scale CenterFace sees faces at in the whole frame.
+        public var neighbourhoodScale: Float = 2.5
         public init() {}
     }
 
     public let model: CenterFace
     private var blob = Tensor(shape: [1, 3, 32, 32])
+    private var neighbourhood = Tensor(shape: [1, 3, 32, 32])
     /// Milliseconds of the last call: scaling and colour conversion, then network + decoding.
     public private(set) var lastTimings = (resample: 0.0, network: 0.0)
 
@@ -57,5 +68,39 @@ public final class FaceDetector: @unchecked Sendable {
             return min(o.width, o.height) >= settings.minFaceSize && o.area > 0 ? o : nil
         }
         return Array(faces.prefix(max(settings.maxFaces, 0)))
+    }
+
+    /// Finds each of `expected` (faces predicted for this frame) again in its neighbourhood:
+    /// for each, the detection that overlaps it most, if any; overlapping results merged by NMS.
+    public func detect(around expected: [FaceDetection], in frame: FrameView, colorimetry: Colorimetry,
+                       settings: Settings) -> [FaceDetection] {
+        let side = max(32, settings.neighbourhoodSide / 32 * 32)
+        if neighbourhood.dim(2) != side { neighbourhood = Tensor(shape: [1, 3, side, side]) }
+        let (fw, fh) = (Float(frame.width), Float(frame.height))
+        var found: [FaceDetection] = []
+        var timings = (resample: 0.0, network: 0.0)
+        for e in expected {
+            let extent = max(e.width, e.height, 8) * settings.neighbourhoodScale
+            let region = FrameRegion(x: (e.x1 + e.x2 - extent) / 2, y: (e.y1 + e.y2 - extent) / 2, width: extent, height: extent)
+            let t0 = Stopwatch.now()
+            resample(frame, colorimetry: colorimetry, into: neighbourhood, size: (side, side), region: region)
+            let t1 = Stopwatch.now()
+            let s = extent / Float(side)
+            let candidates = model(neighbourhood).decode(threshold: settings.threshold).map { f in
+                var o = f
+                o.x1 = max(0, region.x + f.x1 * s); o.x2 = min(fw, region.x + f.x2 * s)
+                o.y1 = max(0, region.y + f.y1 * s); o.y2 = min(fh, region.y + f.y2 * s)
+                o.landmarks = f.landmarks.map { (region.x + $0.x * s, region.y + $0.y * s) }
+                return o
+            }
+            timings.resample += t1 - t0
+            timings.network += Stopwatch.now() - t1
+            if let best = candidates.max(by: { $0.iou(e) < $1.iou(e) }), best.iou(e) > 0,
+               min(best.width, best.height) >= settings.minFaceSize, best.area > 0 {
+                found.append(best)
+            }
+        }
+        lastTimings = timings
+        return nonMaximumSuppression(found, threshold: 0.3)
     }
 }

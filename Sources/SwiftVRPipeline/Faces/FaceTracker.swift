@@ -17,6 +17,15 @@ public struct FaceTrack: Sendable {
     init(id: UInt32, face: FaceDetection, missed: Int, age: Int, anchor: FaceDetection) {
         (self.id, self.face, self.missed, self.age, self.anchor) = (id, face, missed, age, anchor)
     }
+
+    /// Where the face should be on the next frame: moved on at its velocity.
+    public var predicted: FaceDetection {
+        var f = face
+        let v = velocity
+        f.x1 += v.x; f.x2 += v.x; f.y1 += v.y; f.y2 += v.y
+        f.landmarks = f.landmarks.map { ($0.x + v.x, $0.y + v.y) }
+        return f
+    }
 }
 
 /// Gives faces ids that persist across frames and smooths their landmarks so the
@@ -97,11 +106,7 @@ public final class FaceTracker: @unchecked Sendable {
     @discardableResult
     public func coast() -> [FaceTrack] {
         for ti in tracks.indices {
-            let v = tracks[ti].velocity
-            var f = tracks[ti].face
-            f.x1 += v.x; f.x2 += v.x; f.y1 += v.y; f.y2 += v.y
-            f.landmarks = f.landmarks.map { ($0.x + v.x, $0.y + v.y) }
-            tracks[ti].face = f
+            tracks[ti].face = tracks[ti].predicted
             tracks[ti].sinceUpdate += 1
             tracks[ti].age += 1
         }

@@ -1,40 +1,63 @@
 import SwiftVRTensor
 
-/// Scales a frame into a planar RGB tensor (1, 3, H, W), values 0…255, bilinear,
-/// with the frame covering the top-left `size` and zeros in the rest (the padding a
-/// stride-32 network needs). Pixel centres are aligned as in OpenCV's `resize`.
-public func resample(_ frame: FrameView, colorimetry: Colorimetry, into blob: Tensor, size: (w: Int, h: Int)) {
-    let (bh, bw) = (blob.dim(2), blob.dim(3))
-    blob.data.initialize(repeating: 0, count: blob.count)
-    let sx = Float(frame.width) / Float(size.w), sy = Float(frame.height) / Float(size.h)
-    // Column taps, computed once per call.
-    var x0 = [Int](repeating: 0, count: size.w), x1 = x0
-    var wx = [Float](repeating: 0, count: size.w)
-    for x in 0..<size.w {
-        let fx = max(0, (Float(x) + 0.5) * sx - 0.5)
-        let i = min(Int(fx), frame.width - 1)
-        x0[x] = i
-        x1[x] = min(i + 1, frame.width - 1)
-        wx[x] = fx - Float(i)
-    }
-    let plane = bh * bw
-    let (r, g, b) = (blob.data, blob.data + plane, blob.data + 2 * plane)
-    switch frame.reader(colorimetry) {
-    case .packed(let p): fill(p, size: size, sy: sy, frameHeight: frame.height, x0: x0, x1: x1, wx: wx, bw: bw, r: r, g: g, b: b)
-    case .i420(let p): fill(p, size: size, sy: sy, frameHeight: frame.height, x0: x0, x1: x1, wx: wx, bw: bw, r: r, g: g, b: b)
-    case .nv12(let p): fill(p, size: size, sy: sy, frameHeight: frame.height, x0: x0, x1: x1, wx: wx, bw: bw, r: r, g: g, b: b)
+/// A rectangle of a frame in frame pixels (may reach outside the frame).
+public struct FrameRegion: Sendable, Equatable {
+    public var x: Float, y: Float, width: Float, height: Float
+    public init(x: Float, y: Float, width: Float, height: Float) {
+        (self.x, self.y, self.width, self.height) = (x, y, width, height)
     }
 }
 
+/// Scales a frame — or `region` of it — into a planar RGB tensor (1, 3, H, W), values
+/// 0…255, bilinear, covering the top-left `size` with zeros in the rest (the padding a
+/// stride-32 network needs). Pixel centres are aligned as in OpenCV's `resize`; samples
+/// more than half a pixel outside the frame are zeros, like that padding.
+public func resample(_ frame: FrameView, colorimetry: Colorimetry, into blob: Tensor, size: (w: Int, h: Int),
+                     region: FrameRegion? = nil) {
+    let (bh, bw) = (blob.dim(2), blob.dim(3))
+    blob.data.initialize(repeating: 0, count: blob.count)
+    let r0 = region ?? FrameRegion(x: 0, y: 0, width: Float(frame.width), height: Float(frame.height))
+    let columns = taps(count: size.w, origin: r0.x, step: r0.width / Float(size.w), length: frame.width)
+    let rows = taps(count: size.h, origin: r0.y, step: r0.height / Float(size.h), length: frame.height)
+    let plane = bh * bw
+    let (r, g, b) = (blob.data, blob.data + plane, blob.data + 2 * plane)
+    switch frame.reader(colorimetry) {
+    case .packed(let p): fill(p, rows: rows, columns: columns, bw: bw, r: r, g: g, b: b)
+    case .i420(let p): fill(p, rows: rows, columns: columns, bw: bw, r: r, g: g, b: b)
+    case .nv12(let p): fill(p, rows: rows, columns: columns, bw: bw, r: r, g: g, b: b)
+    }
+}
+
+/// Bilinear taps along one axis: for output index i the two source indices and the
+/// weight of the second, for the outputs whose sample falls inside the frame (`inside`).
+private struct Taps {
+    var first: [Int], second: [Int], weight: [Float]
+    var inside: Range<Int>
+}
+
+private func taps(count: Int, origin: Float, step: Float, length: Int) -> Taps {
+    var t = Taps(first: .init(repeating: 0, count: count), second: .init(repeating: 0, count: count),
+                 weight: .init(repeating: 0, count: count), inside: 0..<0)
+    var lo = count, hi = 0
+    for i in 0..<count {
+        let f = origin + (Float(i) + 0.5) * step - 0.5
+        guard f >= -0.5, f <= Float(length) - 0.5 else { continue }
+        lo = min(lo, i); hi = max(hi, i + 1)
+        let c = min(max(0, f), Float(length - 1))
+        let a = min(Int(c), length - 1)
+        (t.first[i], t.second[i], t.weight[i]) = (a, min(a + 1, length - 1), c - Float(a))
+    }
+    t.inside = lo < hi ? lo..<hi : 0..<0
+    return t
+}
+
 @inline(__always)
-private func fill<R: PixelReader>(_ reader: R, size: (w: Int, h: Int), sy: Float, frameHeight: Int,
-                                  x0: [Int], x1: [Int], wx: [Float], bw: Int,
+private func fill<R: PixelReader>(_ reader: R, rows: Taps, columns: Taps, bw: Int,
                                   r: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) {
-    for y in 0..<size.h {
-        let fy = max(0, (Float(y) + 0.5) * sy - 0.5)
-        let y0 = min(Int(fy), frameHeight - 1), y1 = min(y0 + 1, frameHeight - 1)
-        let wy = fy - Float(y0)
-        for x in 0..<size.w {
+    let (x0, x1, wx) = (columns.first, columns.second, columns.weight)
+    for y in rows.inside {
+        let (y0, y1, wy) = (rows.first[y], rows.second[y], rows.weight[y])
+        for x in columns.inside {
             // Interpolate the stored samples, convert once.
             let top = reader.raw(x0[x], y0) * (1 - wx[x]) + reader.raw(x1[x], y0) * wx[x]
             let bottom = reader.raw(x0[x], y1) * (1 - wx[x]) + reader.raw(x1[x], y1) * wx[x]
