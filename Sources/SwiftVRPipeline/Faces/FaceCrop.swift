@@ -49,11 +49,13 @@ public struct FaceCrop {
 
     private static func convert<R: PixelReader>(_ reader: R, _ x0: Int, _ y0: Int, _ w: Int, _ h: Int, _ region: Tensor) {
         let plane = w * h
-        for y in 0..<h {
-            for x in 0..<w {
-                let c = reader.rgb(x0 + x, y0 + y)
-                let o = y * w + x
-                (region.data[o], region.data[plane + o], region.data[2 * plane + o]) = (c.x, c.y, c.z)
+        ThreadPool.shared.parallelRanges(h, minimum: 16) { rows in
+            for y in rows {
+                for x in 0..<w {
+                    let c = reader.rgb(x0 + x, y0 + y)
+                    let o = y * w + x
+                    (region.data[o], region.data[plane + o], region.data[2 * plane + o]) = (c.x, c.y, c.z)
+                }
             }
         }
     }
@@ -67,22 +69,25 @@ public struct FaceCrop {
         let rplane = rh * rw
         let p = region.data
         let inv = 1 / Float(n * n)
-        for v in 0..<size {
-            for u in 0..<size {
-                var acc = SIMD3<Float>(repeating: 0)
-                for sy in 0..<n {
-                    for sx in 0..<n {
-                        let cu = Float(u) + (Float(sx) + 0.5) / Float(n), cv = Float(v) + (Float(sy) + 0.5) / Float(n)
-                        let q = toFrame.apply(cu, cv)
-                        acc += bicubic(width: rw, height: rh, q.x - 0.5 - Float(origin.x), q.y - 0.5 - Float(origin.y)) { x, y in
-                            let o = y * rw + x
-                            return SIMD3(p[o], p[rplane + o], p[2 * rplane + o])
+        // Rows of the crop are independent: split them over the pool.
+        ThreadPool.shared.parallelRanges(size, minimum: 16) { rows in
+            for v in rows {
+                for u in 0..<size {
+                    var acc = SIMD3<Float>(repeating: 0)
+                    for sy in 0..<n {
+                        for sx in 0..<n {
+                            let cu = Float(u) + (Float(sx) + 0.5) / Float(n), cv = Float(v) + (Float(sy) + 0.5) / Float(n)
+                            let q = toFrame.apply(cu, cv)
+                            acc += bicubic(width: rw, height: rh, q.x - 0.5 - Float(origin.x), q.y - 0.5 - Float(origin.y)) { x, y in
+                                let o = y * rw + x
+                                return SIMD3(p[o], p[rplane + o], p[2 * rplane + o])
+                            }
                         }
                     }
+                    acc *= inv
+                    let o = v * size + u
+                    (out.data[o], out.data[plane + o], out.data[2 * plane + o]) = (acc.x, acc.y, acc.z)
                 }
-                acc *= inv
-                let o = v * size + u
-                (out.data[o], out.data[plane + o], out.data[2 * plane + o]) = (acc.x, acc.y, acc.z)
             }
         }
     }

@@ -70,11 +70,14 @@ public enum PasteBack {
         let n = crop.toCrop.scale > 4 ? Int(ceilf(crop.toCrop.scale / 4)) : 1
         switch frame.reader(colorimetry) {
         case .packed(let reader):
-            for y in f.y0..<f.y1 {
-                for x in f.x0..<f.x1 {
-                    guard let (c, m) = sample(crop, x, y, taps: n) else { continue }
-                    let old = reader.rgb(x, y)
-                    frame.setPixel(x, y, old + (c - old) * m, colorimetry: colorimetry)
+            // Each frame row is read and written on its own: rows go to the pool in parallel.
+            ThreadPool.shared.parallelRanges(f.y1 - f.y0, minimum: 16) { rows in
+                for y in rows.lowerBound + f.y0..<rows.upperBound + f.y0 {
+                    for x in f.x0..<f.x1 {
+                        guard let (c, m) = sample(crop, x, y, taps: n) else { continue }
+                        let old = reader.rgb(x, y)
+                        frame.setPixel(x, y, old + (c - old) * m, colorimetry: colorimetry)
+                    }
                 }
             }
         case .i420(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry)
@@ -86,31 +89,36 @@ public enum PasteBack {
                                                         _ f: (x0: Int, y0: Int, x1: Int, y1: Int), _ n: Int,
                                                         _ colorimetry: Colorimetry) {
         func byte(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
-        for by in stride(from: f.y0 & ~1, to: f.y1, by: 2) {
-            for bx in stride(from: f.x0 & ~1, to: f.x1, by: 2) {
-                var chroma = SIMD2<Float>(0, 0), count: Float = 0, changed = false
-                for y in by..<min(by + 2, frame.height) {
-                    for x in bx..<min(bx + 2, frame.width) {
-                        let old = reader.rgb(x, y)
-                        var yuv = colorimetry.yuv(old)
-                        if let (c, m) = sample(crop, x, y, taps: n) {
-                            yuv = colorimetry.yuv(old + (c - old) * m)
-                            frame.planes[0].row(y)[x] = byte(yuv.x)
-                            changed = true
+        // Pairs of rows (one chroma row each) are independent: they go to the pool in parallel.
+        let firstPair = f.y0 >> 1, pairs = (f.y1 + 1) / 2 - firstPair
+        ThreadPool.shared.parallelRanges(pairs, minimum: 8) { range in
+            for pair in range {
+                let by = (firstPair + pair) * 2
+                for bx in stride(from: f.x0 & ~1, to: f.x1, by: 2) {
+                    var chroma = SIMD2<Float>(0, 0), count: Float = 0, changed = false
+                    for y in by..<min(by + 2, frame.height) {
+                        for x in bx..<min(bx + 2, frame.width) {
+                            let old = reader.rgb(x, y)
+                            var yuv = colorimetry.yuv(old)
+                            if let (c, m) = sample(crop, x, y, taps: n) {
+                                yuv = colorimetry.yuv(old + (c - old) * m)
+                                frame.planes[0].row(y)[x] = byte(yuv.x)
+                                changed = true
+                            }
+                            chroma += SIMD2(yuv.y, yuv.z)
+                            count += 1
                         }
-                        chroma += SIMD2(yuv.y, yuv.z)
-                        count += 1
                     }
-                }
-                guard changed else { continue }
-                chroma /= count
-                let cy = by >> 1, cx = bx >> 1
-                if frame.format == .nv12 {
-                    let p = frame.planes[1].row(cy) + cx * 2
-                    (p[0], p[1]) = (byte(chroma.x), byte(chroma.y))
-                } else {
-                    frame.planes[1].row(cy)[cx] = byte(chroma.x)
-                    frame.planes[2].row(cy)[cx] = byte(chroma.y)
+                    guard changed else { continue }
+                    chroma /= count
+                    let cy = by >> 1, cx = bx >> 1
+                    if frame.format == .nv12 {
+                        let p = frame.planes[1].row(cy) + cx * 2
+                        (p[0], p[1]) = (byte(chroma.x), byte(chroma.y))
+                    } else {
+                        frame.planes[1].row(cy)[cx] = byte(chroma.x)
+                        frame.planes[2].row(cy)[cx] = byte(chroma.y)
+                    }
                 }
             }
         }
