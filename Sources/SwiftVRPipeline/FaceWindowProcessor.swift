@@ -126,14 +126,24 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         for id in byTrack.keys.sorted() {
             let items = byTrack[id]!
             let masks = items.allSatisfy { $0.mask != nil } ? items.map { $0.mask! } : nil
+            // The crops as cut: only what the restorer changed goes back into the frame.
+            let cut = items.map { item in
+                let t = crops.tensor(item.crop.pixels.shape)
+                t.data.update(from: item.crop.pixels.data, count: t.count)
+                return t
+            }
             try restorer.restore(track: id, items.map(\.crop.pixels), masks: masks, strength: strength)
+            for (item, before) in zip(items, cut) {
+                let p = item.crop.pixels.data
+                for k in 0..<before.count { p[k] -= before.data[k] }
+            }
             if let m = restorer as? ModelRestorer {
                 timings.priors += m.model.lastTimings.priors
                 timings.restoration += m.model.lastTimings.restoration
                 timings.decode += m.model.lastTimings.decode
             }
             let t0 = Stopwatch.now()
-            for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry) }
+            for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry, adding: true) }
             timings.pasteBack += Stopwatch.now() - t0
         }
     }

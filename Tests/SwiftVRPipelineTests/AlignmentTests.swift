@@ -92,16 +92,62 @@ final class AlignmentTests: XCTestCase {
         }
     }
 
+    /// The pipeline pastes the restorer's change: no change leaves every byte as it was
+    /// (RGB and I420), and a uniform change of +12 lands as +12 where the mask is full.
+    func testPastingAChangeAddsExactlyThatChange() throws {
+        let (rgb, face) = try Self.astronaut()
+        for format in [PixelFormat.rgb, .i420] {
+            var bytes = format == .rgb ? rgb : [UInt8](repeating: 0, count: 256 * 256 * 3 / 2)
+            if format == .i420 {
+                for i in 0..<(256 * 256) { bytes[i] = rgb[i * 3 + 1] }       // a luma plane
+                for i in (256 * 256)..<bytes.count { bytes[i] = UInt8(100 + i % 40) }
+            }
+            let original = bytes
+            for change: Float in [0, 12] {
+                bytes = original
+                let crop = try bytes.withUnsafeMutableBufferPointer { buf -> FaceCrop in
+                    let frame = try Self.frame(buf.baseAddress!, format)
+                    let crop = FaceCrop.extract(from: frame, colorimetry: .bt601, face: face, size: 128)!
+                    crop.pixels.data.update(repeating: change, count: crop.pixels.count)
+                    PasteBack.paste(crop, into: frame, colorimetry: .bt601, adding: true)
+                    return crop
+                }
+                if change == 0 {
+                    XCTAssertEqual(bytes, original, "\(format): a zero change leaves the frame bit for bit")
+                    continue
+                }
+                // Where the mask is 1 the frame moved by the change: RGB channels by 12, luma by
+                // about 12·(kr + kg + kb)·219/255 for a gray change in limited range.
+                let expected: Float = format == .rgb ? 12 : 12 * 219 / 255
+                var checked = 0
+                for y in 0..<256 {
+                    for x in 0..<256 {
+                        let c = crop.toCrop.apply(Float(x) + 0.5, Float(y) + 0.5)
+                        guard PasteBack.mask(c.x, c.y, size: 128) == 1 else { continue }
+                        let i = format == .rgb ? (y * 256 + x) * 3 : y * 256 + x
+                        guard original[i] < 230 else { continue }                   // not clipped at white
+                        XCTAssertEqual(Float(bytes[i]) - Float(original[i]), expected, accuracy: 1, "\(format) (\(x), \(y))")
+                        checked += 1
+                    }
+                }
+                XCTAssertGreaterThan(checked, 1000)
+            }
+        }
+    }
+
+    static func frame(_ base: UnsafeMutablePointer<UInt8>, _ format: PixelFormat) throws -> FrameView {
+        let planes = format == .rgb
+            ? [Plane(base: base, stride: 768, rowBytes: 768, rows: 256)]
+            : [Plane(base: base, stride: 256, rowBytes: 256, rows: 256),
+               Plane(base: base + 65536, stride: 128, rowBytes: 128, rows: 128),
+               Plane(base: base + 65536 + 16384, stride: 128, rowBytes: 128, rows: 128)]
+        return try FrameView(format: format, width: 256, height: 256, planes: planes)
+    }
+
     /// Extracts a 256² crop and pastes it straight back (the identity restorer).
     private func roundTrip(_ bytes: inout [UInt8], face: FaceDetection, format: PixelFormat) throws -> (x0: Int, y0: Int, x1: Int, y1: Int) {
         try bytes.withUnsafeMutableBufferPointer { buf in
-            let base = buf.baseAddress!
-            let planes = format == .rgb
-                ? [Plane(base: base, stride: 768, rowBytes: 768, rows: 256)]
-                : [Plane(base: base, stride: 256, rowBytes: 256, rows: 256),
-                   Plane(base: base + 65536, stride: 128, rowBytes: 128, rows: 128),
-                   Plane(base: base + 65536 + 16384, stride: 128, rowBytes: 128, rows: 128)]
-            let frame = try FrameView(format: format, width: 256, height: 256, planes: planes)
+            let frame = try Self.frame(buf.baseAddress!, format)
             let crop = FaceCrop.extract(from: frame, colorimetry: .bt601, face: face, size: 256)!
             PasteBack.paste(crop, into: frame, colorimetry: .bt601)
             let inv = crop.toCrop.inverse

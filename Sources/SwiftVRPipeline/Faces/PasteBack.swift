@@ -4,6 +4,10 @@ import SwiftVRTensor
 /// Puts a processed face crop back into its frame through the inverse alignment,
 /// blended with a feathered mask so no seam or box shows.
 ///
+/// The face pipeline pastes the restorer's *change* (`adding`): the crop holds restored
+/// minus cut pixels, and the frame gets that difference, resampled. A face larger than
+/// its crop keeps the detail finer than the crop can hold, and a face the restorer
+/// leaves alone comes back bit for bit. Without `adding` the crop replaces the pixels.
 ///
 /// The mask is 1 inside the crop and falls smoothly to 0 over the outer `feather`
 /// fraction of it; frame pixels the crop does not cover are never written. For 4:2:0
@@ -60,8 +64,8 @@ public enum PasteBack {
         }
     }
 
-    /// Blends `crop` into `frame` in place.
-    public static func paste(_ crop: FaceCrop, into frame: FrameView, colorimetry: Colorimetry) {
+    /// Blends `crop` into `frame` in place, or with `adding` adds it (a change) under the mask.
+    public static func paste(_ crop: FaceCrop, into frame: FrameView, colorimetry: Colorimetry, adding: Bool = false) {
         let f = footprint(crop, width: frame.width, height: frame.height)
         guard f.x1 > f.x0, f.y1 > f.y0 else { return }
         // Catmull-Rom point samples at each frame pixel: an unchanged crop comes back
@@ -76,18 +80,18 @@ public enum PasteBack {
                     for x in f.x0..<f.x1 {
                         guard let (c, m) = sample(crop, x, y, taps: n) else { continue }
                         let old = reader.rgb(x, y)
-                        frame.setPixel(x, y, old + (c - old) * m, colorimetry: colorimetry)
+                        frame.setPixel(x, y, old + (adding ? c : c - old) * m, colorimetry: colorimetry)
                     }
                 }
             }
-        case .i420(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry)
-        case .nv12(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry)
+        case .i420(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding)
+        case .nv12(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding)
         }
     }
 
     private static func pasteSubsampled<R: PixelReader>(_ crop: FaceCrop, _ frame: FrameView, _ reader: R,
                                                         _ f: (x0: Int, y0: Int, x1: Int, y1: Int), _ n: Int,
-                                                        _ colorimetry: Colorimetry) {
+                                                        _ colorimetry: Colorimetry, _ adding: Bool) {
         func byte(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
         // Pairs of rows (one chroma row each) are independent: they go to the pool in parallel.
         let firstPair = f.y0 >> 1, pairs = (f.y1 + 1) / 2 - firstPair
@@ -101,7 +105,7 @@ public enum PasteBack {
                             let old = reader.rgb(x, y)
                             var yuv = colorimetry.yuv(old)
                             if let (c, m) = sample(crop, x, y, taps: n) {
-                                yuv = colorimetry.yuv(old + (c - old) * m)
+                                yuv = colorimetry.yuv(old + (adding ? c : c - old) * m)
                                 frame.planes[0].row(y)[x] = byte(yuv.x)
                                 changed = true
                             }
