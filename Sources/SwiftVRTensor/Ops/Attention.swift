@@ -32,17 +32,19 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, are
     var shape = q.shape
     shape[shape.count - 1] = dv
     let y = arena.tensor(shape)                                 // (…, Lq, dv)
-    let scores = arena.scratch(pool.threads * lq * lk)          // one (Lq, Lk) block per worker
-    let scale = 1 / sqrtf(Float(d))
-    let parts = max(1, min(pool.threads, batch))
-    pool.parallelFor(parts) { part in
-        let s = scores + part * lq * lk
-        for b in (batch * part / parts)..<(batch * (part + 1) / parts) {
-            BLAS.sgemm(transB: true, m: lq, n: lk, k: d, alpha: scale, a: q.data + b * lq * d, lda: d,
-                       b: k.data + b * lk * d, ldb: d, c: s, ldc: lk)
-            for r in 0..<lq { softmaxRow(s + r * lk, lk) }
-            BLAS.sgemm(m: lq, n: dv, k: lk, a: s, lda: lk, b: v.data + b * lk * dv, ldb: dv,
-                       c: y.data + b * lq * dv, ldc: dv)
+    arena.scoped {
+        let scores = arena.scratch(pool.threads * lq * lk)          // one (Lq, Lk) block per worker
+        let scale = 1 / sqrtf(Float(d))
+        let parts = max(1, min(pool.threads, batch))
+        pool.parallelFor(parts) { part in
+            let s = scores + part * lq * lk
+            for b in (batch * part / parts)..<(batch * (part + 1) / parts) {
+                BLAS.sgemm(transB: true, m: lq, n: lk, k: d, alpha: scale, a: q.data + b * lq * d, lda: d,
+                           b: k.data + b * lk * d, ldb: d, c: s, ldc: lk)
+                for r in 0..<lq { softmaxRow(s + r * lk, lk) }
+                BLAS.sgemm(m: lq, n: dv, k: lk, a: s, lda: lk, b: v.data + b * lk * dv, ldb: dv,
+                           c: y.data + b * lq * dv, ldc: dv)
+            }
         }
     }
     return y

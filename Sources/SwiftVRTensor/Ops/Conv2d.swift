@@ -48,16 +48,18 @@ public struct Conv2d: Sendable {
         let (oh, ow) = outputSize(h, w)
         let y = arena.tensor([n, outChannels, oh, ow])
         for b in 0..<n {
-            let xb = x.data + b * inChannels * h * w
-            let yb = y.data + b * outChannels * oh * ow
-            if isPointwise {
-                pool.parallelRanges(h * w, minimum: 256) { cols in
-                    gemmColumns(a: weight.data, k: inChannels, b: xb, y: yb, hw: h * w, cols: cols, rowsPerGroup: outChannels, activation: activation)
+            arena.scoped {  // each image's im2col columns are reused by the next
+                let xb = x.data + b * inChannels * h * w
+                let yb = y.data + b * outChannels * oh * ow
+                if isPointwise {
+                    pool.parallelRanges(h * w, minimum: 256) { cols in
+                        gemmColumns(a: weight.data, k: inChannels, b: xb, y: yb, hw: h * w, cols: cols, rowsPerGroup: outChannels, activation: activation)
+                    }
+                } else if isDepthwise {
+                    depthwise(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
+                } else {
+                    im2colGemm(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
                 }
-            } else if isDepthwise {
-                depthwise(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
-            } else {
-                im2colGemm(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
             }
         }
         return y

@@ -53,34 +53,36 @@ public struct ConvTranspose2d: Sendable {
         let (oh, ow) = outputSize(h, w)
         let y = arena.tensor([n, outChannels, oh, ow])
         let rows = outChannels * kernel.h * kernel.w, hw = h * w
-        let col = arena.scratch(rows * hw)
-        for b in 0..<n {
-            let xb = x.data + b * inChannels * hw
-            let yb = y.data + b * outChannels * oh * ow
-            // col(rows × hw) = Wᵀ(rows × in) · x(in × hw)
-            BLAS.sgemm(transA: true, m: rows, n: hw, k: inChannels, a: weight.data, lda: rows,
-                       b: xb, ldb: hw, c: col, ldc: hw)
-            yb.initialize(repeating: 0, count: outChannels * oh * ow)
-            for co in 0..<outChannels {
-                let dst = yb + co * oh * ow
-                for ki in 0..<kernel.h {
-                    for kj in 0..<kernel.w {
-                        let src = col + ((co * kernel.h + ki) * kernel.w + kj) * hw
-                        for iy in 0..<h {
-                            let oy = iy * stride - padding + ki * dilation
-                            guard oy >= 0, oy < oh else { continue }
-                            for ix in 0..<w {
-                                let ox = ix * stride - padding + kj * dilation
-                                if ox >= 0, ox < ow { dst[oy * ow + ox] += src[iy * w + ix] }
+        arena.scoped {
+            let col = arena.scratch(rows * hw)
+            for b in 0..<n {
+                let xb = x.data + b * inChannels * hw
+                let yb = y.data + b * outChannels * oh * ow
+                // col(rows × hw) = Wᵀ(rows × in) · x(in × hw)
+                BLAS.sgemm(transA: true, m: rows, n: hw, k: inChannels, a: weight.data, lda: rows,
+                           b: xb, ldb: hw, c: col, ldc: hw)
+                yb.initialize(repeating: 0, count: outChannels * oh * ow)
+                for co in 0..<outChannels {
+                    let dst = yb + co * oh * ow
+                    for ki in 0..<kernel.h {
+                        for kj in 0..<kernel.w {
+                            let src = col + ((co * kernel.h + ki) * kernel.w + kj) * hw
+                            for iy in 0..<h {
+                                let oy = iy * stride - padding + ki * dilation
+                                guard oy >= 0, oy < oh else { continue }
+                                for ix in 0..<w {
+                                    let ox = ix * stride - padding + kj * dilation
+                                    if ox >= 0, ox < ow { dst[oy * ow + ox] += src[iy * w + ix] }
+                                }
                             }
                         }
                     }
+                    if let bias {
+                        let v = bias.data[co]
+                        for i in 0..<(oh * ow) { dst[i] += v }
+                    }
+                    activation.apply(dst, oh * ow)
                 }
-                if let bias {
-                    let v = bias.data[co]
-                    for i in 0..<(oh * ow) { dst[i] += v }
-                }
-                activation.apply(dst, oh * ow)
             }
         }
         return y

@@ -38,7 +38,7 @@ public struct InvertedResidual: Sendable {
     /// y = project(act(depthwise(act(expand(x))))) (+ x), y from the arena.
     public func callAsFunction(_ x: Tensor, activation: Activation = .relu, arena: Arena,
                                pool: ThreadPool = .shared) -> Tensor {
-        banded ? bands(x, activation: activation, arena: arena, pool: pool)
+        banded ? arena.scoped { bands(x, activation: activation, arena: arena, pool: pool) }
                : layerByLayer(x, activation: activation, arena: arena, pool: pool)
     }
 
