@@ -115,16 +115,22 @@ def degrade(clip, rng):
     lq = clip.astype(np.float32)
     if rng.random() > 0.1:  # the rest stay clean
         sigma = rng.uniform(0.2, 2.5) if rng.random() < 0.8 else 0
-        # Down-sampling stands for a face smaller in the frame than the crop: the element's
-        # aligner up-samples it, so noise and JPEG blocks happen at the small size and
-        # reach the crop magnified (as in a real video), not at crop pixels.
-        factor = rng.choice([1, 1, 1.5, 2, 2, 3, 4])
+        # The scale the degradation happens at, relative to the crop. Above 1: a face
+        # smaller in the frame than the crop — the element's aligner up-samples it, so
+        # noise and JPEG blocks happen at the small size and reach the crop magnified (as
+        # in a real video). Below 1: a face larger than the crop (a 150-pixel face at 720p
+        # is cut from a 450-pixel square into 256²) — blur, noise and blocks happen at the
+        # frame's larger scale and reach the crop shrunk, through the aligner's cubic
+        # sampling (one tap per crop pixel up to 2×, so the noise is not averaged away).
+        factor = rng.choice([0.5, 0.6, 0.75, 1, 1, 1.5, 2, 2, 3, 4])
         small_size = max(8, int(round(s / factor)))
         noise = rng.uniform(0, 12) if rng.random() < 0.7 else 0
         quality = int(rng.uniform(25, 90)) if rng.random() < 0.7 else 0
         h264 = rng.random() < 0.15
         out = []
         for f in lq:
+            if factor < 1:  # the frame's view of the face: more pixels, no more detail
+                f = cv2.resize(f, (small_size, small_size), interpolation=cv2.INTER_CUBIC)
             if sigma:
                 f = cv2.GaussianBlur(f, (0, 0), sigma)
             if factor > 1:
@@ -136,7 +142,7 @@ def degrade(clip, rng):
                 ok, enc = cv2.imencode(".jpg", cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2BGR),
                                        [cv2.IMWRITE_JPEG_QUALITY, quality])
                 f = cv2.cvtColor(cv2.imdecode(enc, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32)
-            if factor > 1:
+            if factor != 1:
                 f = cv2.resize(f, (s, s), interpolation=cv2.INTER_CUBIC)
             out.append(f)
         lq = np.stack(out)
