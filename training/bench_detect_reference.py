@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--long-side", type=int, default=640)
-    ap.add_argument("--neighbourhood", type=int, default=160, help="side of a tracked face's network input")
+    ap.add_argument("--neighbourhood", type=int, default=128, help="side of a tracked face's network input")
     args = ap.parse_args()
     os.makedirs(args.frames, exist_ok=True)
     cv2.setNumThreads(1)

@@ -81,7 +81,7 @@ enum Properties {
             cString("Longer side, in pixels, of the downscaled copy the detector sees (frames are never upscaled); 0 detects at full resolution. Smaller is faster, larger finds smaller faces"),
             0, 8192, guint(d.detectionSize), playing))
         add(.detectEvery, g_param_spec_uint(cString("detect-every"), cString("Detect every"),
-            cString("Run the detector on the whole frame every n-th frame; in between, each tracked face is detected again in a small neighbourhood of where it is expected (about a tenth of the work), and new faces wait for the next full detection. 1 detects on every whole frame"),
+            cString("Run the detector on the whole frame every n-th frame; in between, each tracked face is detected again in a small neighbourhood of where it is expected (about a fifteenth of the work), and new faces wait for the next full detection. 1 detects on every whole frame"),
             1, 300, guint(d.detectEvery), playing))
         add(.postMessages, g_param_spec_boolean(cString("post-messages"), cString("Post messages"),
             cString("Post an element message named 'swiftvr' for every frame, with its timestamps and the faces in it (x, y, width, height, score, track-id, landmarks)"),

@@ -8,9 +8,9 @@ import SwiftVRTensor
 /// frame pixels. The input tensor is reused while the frame size stays the same.
 ///
 /// Between full detections (`detect-every` > 1) `detect(around:)` looks for each tracked
-/// face again in a small square of the frame around where it is expected: a tenth of a
-/// 640-pixel frame's work per face, and the face is seen at a finer scale than in the
-/// scaled-down whole frame, so its landmarks are at least as precise.
+/// face again in a small square of the frame around where it is expected, scaled to
+/// `neighbourhoodSide`: a fifteenth of a 640-pixel frame's work per face at 128², and
+/// its landmarks as precise as whole-frame detection's (TrackFollowingTests).
 public final class FaceDetector: @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
         public var threshold: Float = 0.5
@@ -20,7 +20,7 @@ public final class FaceDetector: @unchecked Sendable {
         /// Longer side of the image the network sees; 0 = the frame's own size.
         public var inputLongSide = 640
         /// Side of the network input for the neighbourhood of a tracked face (a multiple of 32).
-        public var neighbourhoodSide = 160
+        public var neighbourhoodSide = 128
         /// The neighbourhood's side over the face box's longer side: room for the face to
         /// have moved, and the scale CenterFace sees faces at in the whole frame.
         public var neighbourhoodScale: Float = 2.5
