@@ -1,6 +1,7 @@
 import Glibc
 
-/// Point-wise activations, applied in place (fused into conv epilogues where possible).
+/// Point-wise activations, applied in place (fused into conv epilogues where possible);
+/// the exponential ones four at a time (VectorMath.swift).
 public enum Activation: Sendable, Equatable {
     case none, relu, sigmoid, tanh, silu, gelu
     case leakyRelu(Float)
@@ -11,10 +12,10 @@ public enum Activation: Sendable, Equatable {
         case .none: return
         case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
         case .leakyRelu(let slope): for i in 0..<n { let v = p[i]; p[i] = v < 0 ? v * slope : v }
-        case .sigmoid: for i in 0..<n { p[i] = 1 / (1 + expf(-p[i])) }
+        case .sigmoid: map4(p, n) { 1 / (1 + exp4(-$0)) }
         case .tanh: for i in 0..<n { p[i] = tanhf(p[i]) }
-        case .silu: for i in 0..<n { let v = p[i]; p[i] = v / (1 + expf(-v)) }
-        case .gelu: for i in 0..<n { let v = p[i]; p[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752)) }
+        case .silu: map4(p, n) { $0 / (1 + exp4(-$0)) }
+        case .gelu: map4(p, n) { 0.5 * $0 * (1 + erf4($0 * 0.70710678118654752)) }
         }
     }
 

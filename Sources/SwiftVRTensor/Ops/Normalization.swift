@@ -12,8 +12,10 @@ public func softmaxLastAxis(_ x: Tensor, pool: ThreadPool = .shared) {
 func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
     var m = -Float.infinity
     for i in 0..<d { m = max(m, p[i]) }
+    let shift = SIMD4<Float>(repeating: m)
+    map4(p, d) { exp4($0 - shift) }
     var sum: Float = 0
-    for i in 0..<d { let e = expf(p[i] - m); p[i] = e; sum += e }
+    for i in 0..<d { sum += p[i] }
     let inv = 1 / sum
     for i in 0..<d { p[i] *= inv }
 }
