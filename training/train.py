@@ -270,6 +270,10 @@ def main():
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "restorer.pt"))
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                    help="change the architecture config (e.g. temporal_residual=true); resuming with a new "
+                         "config fine-tunes: new parameters start at their init, the optimiser and the "
+                         "learning-rate schedule start afresh")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
@@ -281,20 +285,25 @@ def main():
     if os.path.exists(args.ckpt) and not args.fresh:
         state = torch.load(args.ckpt, map_location="cpu")
         assert "elapsed" in state, f"{args.ckpt} predates the two-stage trainer: pass --fresh"
-    model = Restorer(state.get("config")).to(device)
+    changes = {k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)}
+    model = Restorer(dict(state.get("config") or {}, **changes)).to(device)
+    upgraded = bool(state) and model.config != Restorer(state["config"]).config
     heads = ReconstructionHeads(model.config["dim"]).to(device)
     teacher = None
     opt = torch.optim.AdamW(list(model.parameters()) + list(heads.parameters()), lr=args.lr, weight_decay=1e-4)
     step, elapsed, best = 0, 0.0, -1e9
     if state:
-        model.load_state_dict(state["model"])
+        load_grown(model, state["model"])
         heads.load_state_dict(state["heads"])
         if state.get("teacher") is not None:
-            teacher = Restorer(state["config"]).to(device)
-            teacher.load_state_dict(state["teacher"])
-        opt.load_state_dict(state["optimizer"])
-        step, elapsed, best = state["step"], state["elapsed"], state.get("best_gain", -1e9)
-        print(f"resumed from {args.ckpt} at step {step} ({elapsed / 60:.1f} min, stage {2 if teacher else 1})", flush=True)
+            teacher = Restorer(model.config).to(device)
+            load_grown(teacher, state["teacher"])
+        step = state["step"]
+        if not upgraded:
+            opt.load_state_dict(state["optimizer"])
+            elapsed, best = state["elapsed"], state.get("best_gain", -1e9)
+        print(f"{'fine-tuning with ' + json.dumps(changes) if upgraded else 'resumed'} from {args.ckpt} "
+              f"at step {step} ({elapsed / 60:.1f} min, stage {2 if teacher else 1})", flush=True)
     if teacher is not None:
         freeze_codebooks(model, teacher)
     val = validate.clips()
@@ -357,6 +366,15 @@ def main():
             if best_now:  # the checkpoint to export: the best validation gain so far
                 save(ckpt, args.ckpt.replace(".pt", "-best.pt"))
             t_last = time.time()  # validation and saving are not training time
+
+
+def load_grown(model, state):
+    """Loads a checkpoint into a model that may have grown since (a config change that
+    adds modules): every saved tensor must fit, and only new parameters may be missing."""
+    result = model.load_state_dict(state, strict=False)
+    assert not result.unexpected_keys, f"checkpoint has parameters the model lacks: {result.unexpected_keys}"
+    grown = [k for k in result.missing_keys if k.startswith("temporal.residual.")]
+    assert grown == result.missing_keys, f"checkpoint lacks parameters: {sorted(set(result.missing_keys) - set(grown))}"
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ import XCTest
 final class RestorerParityTests: XCTestCase {
     func testEveryStageMatchesPyTorch() throws {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer.safetensors")
+        XCTAssertTrue(model.config.temporalResidual, "the fixture should exercise the temporal residual path")
         let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
         let out = model(frames: try io.tensor("frames"), mask: try io.tensor("mask"), tasks: try io.tensor("tasks").array)
         let trace = try XCTUnwrap(model.trace)
@@ -28,6 +29,17 @@ final class RestorerParityTests: XCTestCase {
         assertClose(try XCTUnwrap(model.trace).temporalLogits, try io.tensor("temporal_logits2"), tolerance: 1e-4, "temporal_logits2")
         assertClose(out2, try io.tensor("output2"), tolerance: 1e-4, "output2")
         print("restorer parity output2 (cached window): relative error \(relativeError(out2, try io.tensor("output2")))")
+    }
+
+    /// Files written before `temporal_residual` existed load as without it; a value that is
+    /// not a boolean is named in the error.
+    func testTemporalResidualIsOptionalInTheConfig() throws {
+        let base = #"{"in_channels": 4, "channels": [32, 48, 64], "latent": 16, "dim": 64, "heads": 2, "window": 8, "mlp_ratio": 2, "blocks": 4, "spatial_codes": 256, "temporal_codes": 64, "t_star": 1.0"#
+        XCTAssertFalse(try RestorerConfig(json: base + "}").temporalResidual)
+        XCTAssertTrue(try RestorerConfig(json: base + #", "temporal_residual": true}"#).temporalResidual)
+        XCTAssertThrowsError(try RestorerConfig(json: base + #", "temporal_residual": 1}"#)) { error in
+            XCTAssertTrue("\(error)".contains("temporal_residual"), "\(error)")
+        }
     }
 
     func testWindowGroupsCoverEveryTokenOnce() {

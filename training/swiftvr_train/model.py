@@ -25,6 +25,7 @@ DEFAULT_CONFIG = dict(
     blocks=4,               # restoration blocks; odd ones use shifted windows
     spatial_codes=256, temporal_codes=64,
     t_star=1.0,             # the one step: z_hq = z_lq - t* v
+    temporal_residual=False,  # f_t also carries the continuous temporal features (see TemporalPrior)
 )
 TASKS = ("restore", "colorize", "inpaint")  # SVFR's task ids 0, 1, 2
 
@@ -227,7 +228,14 @@ class TemporalPrior(nn.Module):
     Causal chunk-wise streaming: with `cache` (from the previous window of the same
     face), the first frame's difference is taken to the previous window's last frame,
     and the window's queries also attend to the previous window's keys and values, so
-    window borders do not flicker. `forward` returns the cache for the next window."""
+    window borders do not flicker. `forward` returns the cache for the next window.
+
+    With config `temporal_residual`, f_t = codebook entry + residual(features): the code
+    alone is one of 64 vectors, and on real clips the predictor picks the same code for
+    nearly every token (motion-free codes dominate), so nothing of the window reached the
+    restoration blocks and window 1 and window 4 gave identical faces. The residual
+    (zero-initialised, so older weights behave as before) passes the continuous motion
+    features on, as residual vector quantisation does."""
 
     def __init__(self, c):
         super().__init__()
@@ -238,6 +246,11 @@ class TemporalPrior(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.logits = nn.Linear(d, c["temporal_codes"])
         self.codebook = nn.Embedding(c["temporal_codes"], d)
+        self.residual = None
+        if c.get("temporal_residual"):
+            self.residual = nn.Linear(d, d)
+            nn.init.zeros_(self.residual.weight)
+            nn.init.zeros_(self.residual.bias)
 
     def features(self, x, cache=None):
         b, t, n, d = x.shape                                 # (B, T, N, D)
@@ -263,7 +276,10 @@ class TemporalPrior(nn.Module):
     def forward(self, x, cache=None):
         feats, new_cache = self.features(x, cache)
         logits = self.logits(feats)                          # (B, T, N, Kt)
-        return lookup(self.codebook, logits), logits.argmax(-1), logits, feats, new_cache
+        f_t = lookup(self.codebook, logits)
+        if self.residual is not None:
+            f_t = f_t + self.residual(feats)
+        return f_t, logits.argmax(-1), logits, feats, new_cache
 
 
 # MARK: - Restoration

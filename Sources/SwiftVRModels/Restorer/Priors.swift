@@ -30,9 +30,12 @@ public struct TemporalCache: Sendable {
 /// Attention along the window at each latent location plus the difference to the
 /// previous frame → indices of a learned temporal codebook → f_t. With a cache from the
 /// face's previous window, the first difference is taken to that window's last frame
-/// and queries also attend to its keys and values. model.py `TemporalPrior`.
+/// and queries also attend to its keys and values. With `temporalResidual`, f_t also
+/// carries the features themselves through `residual` (the chosen code alone is nearly
+/// constant on real clips). model.py `TemporalPrior`.
 struct TemporalPrior {
     let diff: Linear, norm1: LayerNorm, attn: WindowAttention, norm: LayerNorm, logits: Linear, codebook: Embedding
+    let residual: Linear?
     let heads: Int
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
@@ -42,6 +45,7 @@ struct TemporalPrior {
         norm = try LayerNorm(vb.pp("norm"), dim: c.dim)
         logits = try Linear(vb.pp("logits"), in: c.dim, out: c.temporalCodes)
         codebook = try Embedding(vb.pp("codebook"), count: c.temporalCodes, dim: c.dim)
+        residual = c.temporalResidual ? try Linear(vb.pp("residual"), in: c.dim, out: c.dim) : nil
         heads = c.heads
     }
 
@@ -71,7 +75,9 @@ struct TemporalPrior {
         norm(back)
         let l = logits(back, arena: arena)
         let idx = argmaxLastAxis(l)
-        return (codebook(idx, shape: [t, n], arena: arena), idx, l, TemporalCache(last: last, normed: normed))
+        let ft = codebook(idx, shape: [t, n], arena: arena)
+        if let residual { addInPlace(ft, residual(back, arena: arena)) }
+        return (ft, idx, l, TemporalCache(last: last, normed: normed))
     }
 
     /// Queries from the window's frames (positions Tc…Tc+T−1), keys and values from the

@@ -11,6 +11,9 @@ public struct RestorerConfig: Sendable, Equatable {
     public var blocks = 4
     public var spatialCodes = 256, temporalCodes = 64
     public var tStar: Float = 1
+    /// f_t = codebook entry + a linear map of the continuous temporal features
+    /// (model.py `TemporalPrior`); absent in older files, which means false.
+    public var temporalResidual = false
 
     public init() {}
 
@@ -35,6 +38,11 @@ public struct RestorerConfig: Sendable, Equatable {
         temporalCodes = try int("temporal_codes")
         guard case .number(let t)? = o["t_star"] else { throw .badMetadata("config.t_star is missing") }
         tStar = Float(t)
+        switch o["temporal_residual"] {
+        case nil, .null?: temporalResidual = false
+        case .bool(let b)?: temporalResidual = b
+        default: throw .badMetadata("config.temporal_residual must be true or false")
+        }
         guard heads > 0, dim % heads == 0, (dim / heads) % 4 == 0, window > 1 else {
             throw .badMetadata("config: dim \(dim) must split into \(heads) heads of a multiple of 4 channels")
         }
