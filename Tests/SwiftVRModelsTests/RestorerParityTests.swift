@@ -10,7 +10,7 @@ import XCTest
 final class RestorerParityTests: XCTestCase {
     func testEveryStageMatchesPyTorch() throws {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer.safetensors")
-        XCTAssertTrue(model.config.temporalResidual, "the fixture should exercise the temporal residual path")
+        XCTAssertTrue(model.config.temporalResidual && model.config.prefill, "the fixture should exercise every optional path")
         let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
         let out = model(frames: try io.tensor("frames"), mask: try io.tensor("mask"), tasks: try io.tensor("tasks").array)
         let trace = try XCTUnwrap(model.trace)
@@ -31,12 +31,33 @@ final class RestorerParityTests: XCTestCase {
         print("restorer parity output2 (cached window): relative error \(relativeError(out2, try io.tensor("output2")))")
     }
 
-    /// Files written before `temporal_residual` existed load as without it; a value that is
+    /// The push-pull fill of missing pixels against model.py's `fill_missing` at an odd
+    /// size (a large hole; 70 % of pixels missing): known pixels unchanged, holes filled.
+    func testFillMissingMatchesPyTorch() throws {
+        let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
+        let (input, mask) = (try io.tensor("fill_input"), try io.tensor("fill_mask"))
+        let arena = Arena()
+        let out = fillMissing(input, missing: mask, arena: arena)
+        assertClose(out, try io.tensor("fill_output"), tolerance: 1e-4, "fill_output")
+        print("fill_missing parity: relative error \(relativeError(out, try io.tensor("fill_output")))")
+        let plane = 25 * 37
+        for f in 0..<2 { for c in 0..<3 { for i in 0..<plane where mask.data[f * plane + i] == 0 {
+            XCTAssertEqual(out.data[(f * 3 + c) * plane + i], input.data[(f * 3 + c) * plane + i])
+        } } }
+        // Nothing missing: the frames come back bit for bit.
+        let none = Tensor(shape: [2, 1, 25, 37])
+        none.data.initialize(repeating: 0, count: none.count)
+        XCTAssertEqual(fillMissing(input, missing: none, arena: arena).array, input.array)
+    }
+
+    /// Files written before `temporal_residual` and `prefill` existed load as without them; a value that is
     /// not a boolean is named in the error.
-    func testTemporalResidualIsOptionalInTheConfig() throws {
+    func testLaterOptionsAreOptionalInTheConfig() throws {
         let base = #"{"in_channels": 4, "channels": [32, 48, 64], "latent": 16, "dim": 64, "heads": 2, "window": 8, "mlp_ratio": 2, "blocks": 4, "spatial_codes": 256, "temporal_codes": 64, "t_star": 1.0"#
         XCTAssertFalse(try RestorerConfig(json: base + "}").temporalResidual)
         XCTAssertTrue(try RestorerConfig(json: base + #", "temporal_residual": true}"#).temporalResidual)
+        XCTAssertFalse(try RestorerConfig(json: base + "}").prefill)
+        XCTAssertTrue(try RestorerConfig(json: base + #", "prefill": true}"#).prefill)
         XCTAssertThrowsError(try RestorerConfig(json: base + #", "temporal_residual": 1}"#)) { error in
             XCTAssertTrue("\(error)".contains("temporal_residual"), "\(error)")
         }

@@ -102,10 +102,11 @@ public final class Restorer: @unchecked Sendable {
     /// frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks: restore,
     /// colorize, inpaint flags; cache: `nextCache` after the same face's previous window.
     /// Returns (T, 3, R, R), valid until the next call. R must be a multiple of 8.
-    public func callAsFunction(frames: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil) -> Tensor {
+    public func callAsFunction(frames input: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil) -> Tensor {
         arena.reset()
         let start = Stopwatch.now()
         let c = config
+        let frames = c.prefill ? fillMissing(input, missing: mask, arena: arena) : input
         let (t, r) = (frames.dim(0), frames.dim(2))
         let (h, w) = (r / 8, r / 8)
         let z = arena.tensor([t, c.latent, h, w])                                  // (T, L, h, w)

@@ -14,6 +14,8 @@ public struct RestorerConfig: Sendable, Equatable {
     /// f_t = codebook entry + a linear map of the continuous temporal features
     /// (model.py `TemporalPrior`); absent in older files, which means false.
     public var temporalResidual = false
+    /// Missing pixels are push-pull filled before encoding (model.py `fill_missing`).
+    public var prefill = false
 
     public init() {}
 
@@ -38,11 +40,16 @@ public struct RestorerConfig: Sendable, Equatable {
         temporalCodes = try int("temporal_codes")
         guard case .number(let t)? = o["t_star"] else { throw .badMetadata("config.t_star is missing") }
         tStar = Float(t)
-        switch o["temporal_residual"] {
-        case nil, .null?: temporalResidual = false
-        case .bool(let b)?: temporalResidual = b
-        default: throw .badMetadata("config.temporal_residual must be true or false")
+        // Options added after the first shipped weights: absent means off.
+        func flag(_ k: String) throws(TensorError) -> Bool {
+            switch o[k] {
+            case nil, .null?: return false
+            case .bool(let b)?: return b
+            default: throw .badMetadata("config.\(k) must be true or false")
+            }
         }
+        temporalResidual = try flag("temporal_residual")
+        prefill = try flag("prefill")
         guard heads > 0, dim % heads == 0, (dim / heads) % 4 == 0, window > 1 else {
             throw .badMetadata("config: dim \(dim) must split into \(heads) heads of a multiple of 4 channels")
         }
