@@ -1,3 +1,4 @@
+import Foundation
 import SwiftVRTensor
 import SwiftVRTestSupport
 import XCTest
@@ -60,6 +61,25 @@ final class OpParityTests: XCTestCase {
             let x = try file.tensor("act_\(name).input")
             act.apply(x)
             assertClose(x, try file.tensor("act_\(name).output"), tolerance: 1e-6, name)
+        }
+    }
+
+    /// Far outside the fixture's ±12, where the vector exp clamps its argument: the
+    /// activations saturate to the right limits instead of overflowing to inf or NaN.
+    func testActivationsSaturateFarOut() {
+        let xs: [Float] = [-1e4, -200, -100, -88, -87, 87, 88, 100, 200, 1e4, 0.5]
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+        func silu(_ v: Double) -> Double { v * sigmoid(v) }
+        func gelu(_ v: Double) -> Double { 0.5 * v * (1 + Foundation.erf(v / 2.squareRoot())) }
+        let cases: [(Activation, (Double) -> Double)] = [(.sigmoid, sigmoid), (.silu, silu), (.gelu, gelu)]
+        for (act, ref) in cases {
+            let t = Tensor(shape: [xs.count], values: xs)
+            act.apply(t)
+            for (x, y) in zip(xs, t.array) {
+                let want = ref(Double(x))
+                XCTAssertTrue(y.isFinite, "\(act)(\(x)) = \(y)")
+                XCTAssertEqual(Double(y), want, accuracy: 1e-6 * max(1, abs(want)), "\(act)(\(x))")
+            }
         }
     }
 

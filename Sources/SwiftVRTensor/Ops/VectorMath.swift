@@ -10,7 +10,10 @@
 /// `expf` coefficients), 2^n written straight into the exponent bits.
 @inline(__always)
 func exp4(_ x: SIMD4<Float>) -> SIMD4<Float> {
-    let x = pointwiseMax(pointwiseMin(x, SIMD4(repeating: 88.3)), SIMD4(repeating: -87.3))
+    // Clamped by compare-and-blend: the standard library's pointwiseMin/Max on floats
+    // stayed a generic call per vector here (NaN-aware), 3 % of the restorer in perf.
+    let hi = SIMD4<Float>(repeating: 88.3), lo = SIMD4<Float>(repeating: -87.3)
+    let x = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
     // Round x·log2(e) to an integer by adding and removing 1.5·2^23, where a float's unit
     // in the last place is 1 (rounding through the FPU, no per-lane library call); the
     // integer then sits in the low mantissa bits of the sum.
