@@ -10,7 +10,8 @@ import XCTest
 final class RestorerParityTests: XCTestCase {
     func testEveryStageMatchesPyTorch() throws {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer.safetensors")
-        XCTAssertTrue(model.config.temporalResidual && model.config.prefill, "the fixture should exercise every optional path")
+        XCTAssertTrue(model.config.temporalResidual && model.config.prefill && model.config.causalTemporal,
+                      "the fixture should exercise every optional path")
         let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
         let out = model(frames: try io.tensor("frames"), mask: try io.tensor("mask"), tasks: try io.tensor("tasks").array)
         let trace = try XCTUnwrap(model.trace)
@@ -29,6 +30,30 @@ final class RestorerParityTests: XCTestCase {
         assertClose(try XCTUnwrap(model.trace).temporalLogits, try io.tensor("temporal_logits2"), tolerance: 1e-4, "temporal_logits2")
         assertClose(out2, try io.tensor("output2"), tolerance: 1e-4, "output2")
         print("restorer parity output2 (cached window): relative error \(relativeError(out2, try io.tensor("output2")))")
+    }
+
+    /// A causal model restoring the window one frame at a time, each frame seeing the two
+    /// before it through the rolling cache, gives PyTorch's frames — and the same frames
+    /// as the whole window at once (frame i sees frames ≤ i either way).
+    func testFrameByFrameWithRollingContextMatchesPyTorch() throws {
+        let model = try Restorer(path: TestPaths.fixtures + "/restorer.safetensors")
+        XCTAssertTrue(model.config.causalTemporal)
+        let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
+        let (frames, mask, tasks) = (try io.tensor("frames"), try io.tensor("mask"), try io.tensor("tasks").array)
+        let arena = Arena()
+        var cache: TemporalCache?
+        var outs: [Tensor] = []
+        for f in 0..<3 {
+            let one = ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: arena)
+            let m = ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: arena)
+            let out = model(frames: one, mask: m, tasks: tasks, cache: cache, context: 2)   // valid until the next call
+            outs.append(Tensor(shape: out.shape, values: out.array))
+            cache = model.nextCache
+        }
+        let streamed = ShapeOps.concat(outs, axis: 0, arena: arena)
+        assertClose(streamed, try io.tensor("stream_output"), tolerance: 1e-4, "stream_output")
+        assertClose(streamed, try io.tensor("output"), tolerance: 1e-4, "stream vs window")
+        print("restorer parity frame by frame: relative error \(relativeError(streamed, try io.tensor("stream_output")))")
     }
 
     /// The push-pull fill of missing pixels against model.py's `fill_missing` at an odd
@@ -58,6 +83,8 @@ final class RestorerParityTests: XCTestCase {
         XCTAssertTrue(try RestorerConfig(json: base + #", "temporal_residual": true}"#).temporalResidual)
         XCTAssertFalse(try RestorerConfig(json: base + "}").prefill)
         XCTAssertTrue(try RestorerConfig(json: base + #", "prefill": true}"#).prefill)
+        XCTAssertFalse(try RestorerConfig(json: base + "}").causalTemporal)
+        XCTAssertTrue(try RestorerConfig(json: base + #", "causal_temporal": true}"#).causalTemporal)
         XCTAssertThrowsError(try RestorerConfig(json: base + #", "temporal_residual": 1}"#)) { error in
             XCTAssertTrue("\(error)".contains("temporal_residual"), "\(error)")
         }

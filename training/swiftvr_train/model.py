@@ -27,6 +27,7 @@ DEFAULT_CONFIG = dict(
     t_star=1.0,             # the one step: z_hq = z_lq - t* v
     temporal_residual=False,  # f_t also carries the continuous temporal features (see TemporalPrior)
     prefill=False,          # missing pixels are filled by push-pull before encoding (fill_missing)
+    causal_temporal=False,  # frame t attends only to frames ≤ t (see TemporalPrior)
 )
 TASKS = ("restore", "colorize", "inpaint")  # SVFR's task ids 0, 1, 2
 
@@ -282,13 +283,14 @@ class TemporalPrior(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.logits = nn.Linear(d, c["temporal_codes"])
         self.codebook = nn.Embedding(c["temporal_codes"], d)
+        self.causal = bool(c.get("causal_temporal"))
         self.residual = None
         if c.get("temporal_residual"):
             self.residual = nn.Linear(d, d)
             nn.init.zeros_(self.residual.weight)
             nn.init.zeros_(self.residual.bias)
 
-    def features(self, x, cache=None):
+    def features(self, x, cache=None, context=None):
         b, t, n, d = x.shape                                 # (B, T, N, D)
         first = cache["last"][:, None] if cache is not None else x[:, :1]
         prev = torch.cat([first, x[:, :-1]], dim=1)          # frame t−1
@@ -304,13 +306,20 @@ class TemporalPrior(nn.Module):
         steps = torch.arange(tc + t, device=x.device)[:, None]
         cq, sq = rope_tables(steps[tc:], hd)
         ck, sk = rope_tables(steps, hd)
-        o = F.scaled_dot_product_attention(apply_rope(q, cq, sq), apply_rope(k, ck, sk), v)
+        # Causal: frame i of the window (position tc + i) sees the cache and frames ≤ i, so
+        # a frame's restoration never waits for later frames — the element can restore
+        # each frame as it arrives, the window becoming a context of past frames.
+        causal = torch.ones(t, tc + t, dtype=torch.bool, device=x.device).tril(tc) if self.causal else None
+        o = F.scaled_dot_product_attention(apply_rope(q, cq, sq), apply_rope(k, ck, sk), v, attn_mask=causal)
         h = h + self.attn.proj(o.transpose(1, 2).reshape(b * n, t, d))
-        new_cache = {"last": x[:, -1].detach(), "normed": q_in.detach()}
+        # The next window attends to this window's frames — or, with `context`, to the last
+        # `context` frames seen (cache included): a rolling context for frame-by-frame use.
+        kept = q_in if context is None else kv_in[:, max(0, kv_in.shape[1] - context):]
+        new_cache = {"last": x[:, -1].detach(), "normed": kept.detach()}
         return self.norm(h.reshape(b, n, t, d).transpose(1, 2)), new_cache  # (B, T, N, D)
 
-    def forward(self, x, cache=None):
-        feats, new_cache = self.features(x, cache)
+    def forward(self, x, cache=None, context=None):
+        feats, new_cache = self.features(x, cache, context)
         logits = self.logits(feats)                          # (B, T, N, Kt)
         f_t = lookup(self.codebook, logits)
         if self.residual is not None:
@@ -361,9 +370,10 @@ class Restorer(nn.Module):
         self.out_norm = nn.LayerNorm(d)
         self.out_proj = nn.Linear(d, c["latent"])
 
-    def forward(self, frames, mask, tasks, cache=None):
+    def forward(self, frames, mask, tasks, cache=None, context=None):
         """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags;
-        cache: `next_cache` after the previous window of the same face (or None).
+        cache: `next_cache` after the previous window of the same face (or None);
+        context: how many frames `next_cache` keeps (None: this window's).
         Or B windows at once: frames (B, T, 3, R, R), mask (B, T, 1, R, R), tasks (B, 3).
         Returns the restored frames, shaped as the input, and (z, z_hq, idx_s, logits_s,
         idx_t, logits_t) over the B·T frames (for training and the fixtures)."""
@@ -381,7 +391,7 @@ class Restorer(nn.Module):
         x0 = self.in_proj(tokens)                                         # (B·T, N, D)
         cos, sin, plain, shifted = self.geometry(h, w, z.device)
         f_s, idx_s, logits_s, feats_s = self.spatial(x0, plain, cos, sin)  # (B·T, N, D)
-        f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0.unflatten(0, (b, t)), cache)
+        f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0.unflatten(0, (b, t)), cache, context)
         f_t, idx_t, logits_t, feats_t = (a.flatten(0, 1) for a in (f_t, idx_t, logits_t, feats_t))  # (B·T, N, …)
         self.prior_features = (feats_s, feats_t)  # training reads them (see train.py's code loss)
         gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (B·T, 1, D) each

@@ -37,6 +37,9 @@ struct TemporalPrior {
     let diff: Linear, norm1: LayerNorm, attn: WindowAttention, norm: LayerNorm, logits: Linear, codebook: Embedding
     let residual: Linear?
     let heads: Int
+    /// Frame i of a window sees the cache and frames ≤ i only: a frame's features never
+    /// wait for later frames (config `causal_temporal`).
+    let causal: Bool
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
         diff = try Linear(vb.pp("diff"), in: 2 * c.dim, out: c.dim)
@@ -47,10 +50,12 @@ struct TemporalPrior {
         codebook = try Embedding(vb.pp("codebook"), count: c.temporalCodes, dim: c.dim)
         residual = c.temporalResidual ? try Linear(vb.pp("residual"), in: c.dim, out: c.dim) : nil
         heads = c.heads
+        causal = c.causalTemporal
     }
 
-    /// x (T, N, D) → f_t (T, N, D), indices (T·N), logits (T, N, Kt), the cache for the next window
-    func callAsFunction(_ x: Tensor, cache: TemporalCache?, arena: Arena) -> (Tensor, [Int32], Tensor, TemporalCache) {
+    /// x (T, N, D) → f_t (T, N, D), indices (T·N), logits (T, N, Kt), the cache for the next
+    /// window: this window's frames, or with `context` the last `context` frames seen.
+    func callAsFunction(_ x: Tensor, cache: TemporalCache?, context: Int?, arena: Arena) -> (Tensor, [Int32], Tensor, TemporalCache) {
         let (t, n, d) = (x.dim(0), x.dim(1), x.dim(2))
         let pair = arena.tensor([t, n, 2 * d])                       // [x_t, x_t − x_{t−1}]
         for f in 0..<t {
@@ -68,9 +73,12 @@ struct TemporalPrior {
         let kvIn = cache.map { ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) } ?? qIn  // (N, Tk, D)
         addInPlace(h, attendAlongTime(qIn, kvIn, arena: arena))
         // Keep what the next window needs, outside the arena (it is reused every call).
-        let last = Tensor(shape: [n, d]), normed = Tensor(shape: [n, t, d])
+        let tk = kvIn.dim(1), kept = min(tk, context ?? t)
+        let last = Tensor(shape: [n, d]), normed = Tensor(shape: [n, kept, d])
         last.data.update(from: x.data + (t - 1) * n * d, count: n * d)
-        normed.data.update(from: qIn.data, count: n * t * d)
+        for i in 0..<n {                                                         // the last `kept` frames
+            (normed.data + i * kept * d).update(from: kvIn.data + (i * tk + tk - kept) * d, count: kept * d)
+        }
         let back = ShapeOps.swapFirstAxes(h, arena: arena)                       // (T, N, D)
         norm(back)
         let l = logits(back, arena: arena)
@@ -103,7 +111,7 @@ struct TemporalPrior {
                 }
             }
         }
-        let o = scaledDotProductAttention(qs, ks, vs, arena: arena)  // (N·H, T, hd)
+        let o = scaledDotProductAttention(qs, ks, vs, causalOffset: causal ? tc : nil, arena: arena)  // (N·H, T, hd)
         let merged = arena.tensor([n, t, d])
         for i in 0..<n { for h in 0..<heads { for f in 0..<t {
             (merged.data + (i * t + f) * d + h * hd).update(from: o.data + ((i * heads + h) * t + f) * hd, count: hd)

@@ -100,9 +100,12 @@ public final class Restorer: @unchecked Sendable {
     }
 
     /// frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks: restore,
-    /// colorize, inpaint flags; cache: `nextCache` after the same face's previous window.
+    /// colorize, inpaint flags; cache: `nextCache` after the same face's previous window;
+    /// context: how many frames `nextCache` keeps (nil: this window's) — a causal model
+    /// restores frames one at a time, each seeing the `context` frames before it.
     /// Returns (T, 3, R, R), valid until the next call. R must be a multiple of 8.
-    public func callAsFunction(frames input: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil) -> Tensor {
+    public func callAsFunction(frames input: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil,
+                               context: Int? = nil) -> Tensor {
         arena.reset()
         let start = Stopwatch.now()
         let c = config
@@ -126,7 +129,7 @@ public final class Restorer: @unchecked Sendable {
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
         let (plain, shifted) = layouts(h: h, w: w)
         let (fs, idxS, logitsS) = spatial(tokens, layout: plain, arena: arena)
-        let (ft, idxT, logitsT, next) = temporal(tokens, cache: cache, arena: arena)
+        let (ft, idxT, logitsT, next) = temporal(tokens, cache: cache, context: context, arena: arena)
         nextCache = next
         // (γ, β) = MLP(Pool(f_t)), one pair per frame, shared by every block.
         let pooled = arena.tensor([t, c.dim])

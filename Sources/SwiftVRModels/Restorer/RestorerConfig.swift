@@ -16,6 +16,9 @@ public struct RestorerConfig: Sendable, Equatable {
     public var temporalResidual = false
     /// Missing pixels are push-pull filled before encoding (model.py `fill_missing`).
     public var prefill = false
+    /// Temporal attention sees only the current and earlier frames, so a frame can be
+    /// restored as soon as it arrives (model.py `TemporalPrior`).
+    public var causalTemporal = false
 
     public init() {}
 
@@ -50,6 +53,7 @@ public struct RestorerConfig: Sendable, Equatable {
         }
         temporalResidual = try flag("temporal_residual")
         prefill = try flag("prefill")
+        causalTemporal = try flag("causal_temporal")
         guard heads > 0, dim % heads == 0, (dim / heads) % 4 == 0, window > 1 else {
             throw .badMetadata("config: dim \(dim) must split into \(heads) heads of a multiple of 4 channels")
         }

@@ -23,8 +23,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, arena: Ar
 /// softmax(Q·Kᵀ / √d) · V for many small windows at once: q (B, Lq, d), k (B, Lk, d),
 /// v (B, Lk, dv) → (B, Lq, dv), B being batch × heads × windows. Windows are gathered
 /// into dense tensors by index beforehand (SwiftVR's mask-free shifted windows), so no
-/// mask is needed here.
-public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+/// mask is needed for space. Along time, `causalOffset` c lets query row r see keys
+/// 0 … r + c only (keys of cached frames first, then the window's own): the one mask
+/// kept, and it costs nothing — the softmax just stops early.
+public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causalOffset: Int? = nil,
+                                      arena: Arena, pool: ThreadPool = .shared) -> Tensor {
     let (lq, d) = (q.dim(-2), q.dim(-1))
     let (lk, dv) = (k.dim(-2), v.dim(-1))
     let batch = q.count / (lq * d)
@@ -41,7 +44,11 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, are
             for b in (batch * part / parts)..<(batch * (part + 1) / parts) {
                 BLAS.sgemm(transB: true, m: lq, n: lk, k: d, alpha: scale, a: q.data + b * lq * d, lda: d,
                            b: k.data + b * lk * d, ldb: d, c: s, ldc: lk)
-                for r in 0..<lq { softmaxRow(s + r * lk, lk) }
+                for r in 0..<lq {
+                    let seen = causalOffset.map { max(1, min(lk, r + $0 + 1)) } ?? lk
+                    softmaxRow(s + r * lk, seen)
+                    (s + r * lk + seen).update(repeating: 0, count: lk - seen)
+                }
                 BLAS.sgemm(m: lq, n: dv, k: lk, a: s, lda: lk, b: v.data + b * lk * dv, ldb: dv,
                            c: y.data + b * lq * dv, ldc: dv)
             }
