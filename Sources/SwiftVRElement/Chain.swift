@@ -6,13 +6,14 @@ extension SwiftVR {
     /// every window it completes.
     func chain(_ incoming: BufferRef) -> GstFlowReturn {
         let s = currentSettings
+        let held = framesHeld
         var buffer = incoming
         var ready: [[BufferRef]] = []
         var format: StreamFormat?
         let blocked: GstFlowReturn? = stateLock.withLock {
             if state.flushing { return GST_FLOW_FLUSHING }
             guard state.format != nil else { return GST_FLOW_NOT_NEGOTIATED }
-            if state.window.capacity != s.window, let w = state.window.setCapacity(s.window) {
+            if state.window.capacity != held, let w = state.window.setCapacity(held) {
                 ready.append(w)
             }
             // A discontinuity ends the window: frames on both sides do not belong together.
@@ -101,6 +102,7 @@ extension SwiftVR {
         if let faces = processor as? FaceWindowProcessor {
             faces.settings = settings.pipeline
             (faces.restorer as? ModelRestorer)?.tasks = settings.tasks
+            faces.restorer?.context = settings.window - 1
         }
         let strength = Float(settings.strength)
         let writes = processor.writesPixels(strength: strength)

@@ -25,7 +25,7 @@ extension SwiftVR {
     /// (framerate 0/1) it uses `max-framerate` when given, else a nominal 30 fps:
     /// the true delay then depends on when frames arrive.
     func holdingLatency() -> GstClockTime {
-        let window = currentSettings.window
+        let window = framesHeld
         let format = stateLock.withLock { state.format }
         let rate = format?.framerate ?? (0, 0)
         return GstClockTime(WindowLatency.holding(capacity: window, framerate: rate, maxFramerate: format?.maxFramerate))

@@ -64,7 +64,7 @@ enum Properties {
             g_object_class_install_property(objectClass, id.rawValue, spec)
         }
         add(.window, g_param_spec_uint(cString("window"), cString("Window"),
-            cString("Frames restored together as one causal temporal window. Each frame waits for up to window-1 later frames, which the element reports as latency; 1 processes every frame alone with no added latency"),
+            cString("Temporal window of each face, in frames. With a causal restoration model (config causal_temporal, the shipped one) every frame is restored as it arrives, seeing itself and the window-1 frames before it: no added latency. With a non-causal model frames are restored together in windows: each frame waits for up to window-1 later frames, which the element reports as latency"),
             1, 16, guint(d.window), playing))
         add(.strength, g_param_spec_double(cString("strength"), cString("Strength"),
             cString("Blend between the input (0) and the full restoration (1); at 0 pixels pass through untouched (faces are still detected and reported)"),

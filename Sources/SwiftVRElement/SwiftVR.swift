@@ -52,6 +52,9 @@ final class SwiftVR: @unchecked Sendable {
     var state = StreamState()
     /// Made on NULL→READY, dropped on READY→NULL; only the streaming thread uses it.
     var processor: WindowProcessor?
+    /// Frames gathered before processing for a `window` setting: the processor's answer
+    /// (1 for a causal restorer), kept under the settings lock for the latency query.
+    private var heldFrames: (Int) -> Int = { $0 }
 
     init(element: UnsafeMutablePointer<GstElement>, sinkPad: UnsafeMutablePointer<GstPad>,
          srcPad: UnsafeMutablePointer<GstPad>) {
@@ -71,6 +74,11 @@ final class SwiftVR: @unchecked Sendable {
     // MARK: - Settings
 
     var currentSettings: Settings { settingsLock.withLock { settings } }
+
+    /// How many frames the element holds before processing, at the current settings.
+    var framesHeld: Int {
+        settingsLock.withLock { heldFrames(settings.window) }
+    }
 
     func updateSettings(_ change: (inout Settings) -> Void) {
         settingsLock.withLock { change(&settings) }
@@ -102,7 +110,12 @@ final class SwiftVR: @unchecked Sendable {
     /// problem, and fails the state change.
     func start() -> Bool {
         do {
-            processor = try Self.makeProcessor(currentSettings)
+            let made = try Self.makeProcessor(currentSettings)
+            processor = made
+            settingsLock.withLock { heldFrames = { made.framesHeld(window: $0) } }
+            if made.framesHeld(window: 2) == 1 {
+                Debug.info(element, "causal restoration model: every frame is restored as it arrives; window sets its context of earlier frames")
+            }
             return true
         } catch {
             error.post(from: element, text: "Could not load \(error.description)")
@@ -111,7 +124,10 @@ final class SwiftVR: @unchecked Sendable {
     }
 
     /// READY→NULL: free the models.
-    func stop() { processor = nil }
+    func stop() {
+        processor = nil
+        settingsLock.withLock { heldFrames = { $0 } }
+    }
 
     /// Forgets everything about the current stream (PAUSED→READY, READY→PAUSED).
     func resetStream() {

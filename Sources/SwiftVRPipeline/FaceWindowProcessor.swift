@@ -4,8 +4,9 @@ import SwiftVRTensor
 /// The face pipeline over one window: detect (every `detectEvery` frames, tracking in
 /// between), follow faces with the tracker, gather each track's aligned crops over the
 /// window, restore them, paste them back, and optionally draw the faces. Without a
-/// restorer (until the restoration model lands, issue #4) no crops are cut and face
-/// pixels stay as they are.
+/// restorer (no model installed) no crops are cut and face pixels stay as they are.
+/// With a causal restorer the window is a single frame and the restorer keeps each
+/// face's earlier frames itself (`framesHeld`).
 public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     public struct Settings: Sendable {
         public var detector = FaceDetector.Settings()
@@ -40,6 +41,9 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     public let restorer: FaceRestorer?
     private let crops = Arena()
     private var framesSinceDetection = Int.max
+    /// The crop side each track had last: kept while the face's need stays near it, so
+    /// the restorer's context of earlier frames (made at one size) carries on.
+    private var trackSizes: [UInt32: Int] = [:]
 
     public init(detector: FaceDetector, restorer: FaceRestorer? = nil) {
         self.detector = detector
@@ -47,6 +51,8 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     }
 
     public func writesPixels(strength: Float) -> Bool { settings.drawFaces || (restorer != nil && strength > 0) }
+
+    public func framesHeld(window: Int) -> Int { restorer?.isCausal == true ? 1 : window }
 
     public func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
         // Detection and tracking see each frame as it came in, before anything is drawn or pasted.
@@ -104,6 +110,15 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 sizes[t.id] = max(sizes[t.id] ?? 0, Self.cropSize(for: t.face, settings: settings))
             }
         }
+        for (id, need) in sizes {
+            // Within an eighth of the last size the track keeps it (a face's box jitters by
+            // a few pixels frame to frame; each change of size would restart its context).
+            if let last = trackSizes[id], abs(need - last) * 8 <= last, last <= max(64, settings.faceResolution / 8 * 8) {
+                sizes[id] = last
+            }
+        }
+        if trackSizes.count > 64 { trackSizes = [:] }  // tracks long gone
+        trackSizes.merge(sizes) { $1 }
         let alignStart = Stopwatch.now()
         for (i, report) in reports.enumerated() {
             for t in report.faces {
@@ -159,6 +174,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
 
     public func reset() {
         restorer?.reset()
+        trackSizes.removeAll()
         tracker.reset()
         framesSinceDetection = .max
     }

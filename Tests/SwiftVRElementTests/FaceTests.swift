@@ -218,6 +218,40 @@ final class RestorationElementTests: XCTestCase {
         return (out.map { bytes(of: $0) }, rgb, box)
     }
 
+    /// A causal model (the fixture's is) restores every frame as it arrives: nothing is
+    /// held back, the element adds no latency at any window, and the window becomes
+    /// the context of earlier frames each face's restoration sees — frame 3 of a clip
+    /// whose frames differ comes out differently at window 4 than at window 1.
+    func testCausalModelRestoresEachFrameOnArrival() throws {
+        let (rgb, _) = try FaceTests.astronaut()
+        func stream(window: Int) -> [[UInt8]] {
+            let caps = "video/x-raw,format=RGB,width=256,height=256,framerate=25/1"
+            let h = Harness(caps: caps, properties: ["window": "\(window)", "max-faces": "8", "face-resolution": "96"])
+            _ = gst_element_set_state(h.element, GST_STATE_NULL)
+            h.set("model", Self.model)
+            XCTAssertEqual(gst_element_set_state(h.element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS)
+            h.setCaps(caps)
+            gst_harness_set_upstream_latency(h.h, 20_000_000)
+            XCTAssertEqual(gst_harness_query_latency(h.h), 20_000_000, "window \(window) adds no latency")
+            var frames: [[UInt8]] = []
+            for i in 0..<4 {
+                let lit = rgb.map { UInt8(min(255, Int($0) + 12 * i)) }   // frames differ
+                XCTAssertEqual(h.push(pixels: lit, pts: GstClockTime(i) * 40_000_000), GST_FLOW_OK)
+                let out = h.pullAll()
+                XCTAssertEqual(out.count, 1, "window \(window): frame \(i) leaves before the next arrives")
+                frames += out.map { bytes(of: $0) }
+                out.forEach { gst_buffer_unref($0) }
+            }
+            return frames
+        }
+        let alone = stream(window: 1), withContext = stream(window: 4)
+        XCTAssertEqual(alone.count, 4)
+        XCTAssertEqual(withContext.count, 4)
+        guard alone.count == 4, withContext.count == 4 else { return }
+        XCTAssertEqual(alone[0], withContext[0], "the first frame has no earlier frames either way")
+        XCTAssertNotEqual(alone[3], withContext[3], "at window 4 frame 3 sees frames 0-2")
+    }
+
     func testFacesAreRestoredAndNothingElse() throws {
         let (out, rgb, box) = try run(strength: "1")
         XCTAssertEqual(out.count, 2)

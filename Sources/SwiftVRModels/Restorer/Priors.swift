@@ -70,7 +70,8 @@ struct TemporalPrior {
         let h = ShapeOps.swapFirstAxes(diff(pair, arena: arena), arena: arena)   // (N, T, D)
         let qIn = copy(h, arena: arena)
         norm1(qIn)
-        let kvIn = cache.map { ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) } ?? qIn  // (N, Tk, D)
+        // (N, Tk, D); a cache kept with context 0 holds no frames, only the last tokens.
+        let kvIn = cache.flatMap { $0.normed.dim(1) > 0 ? ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) : nil } ?? qIn
         addInPlace(h, attendAlongTime(qIn, kvIn, arena: arena))
         // Keep what the next window needs, outside the arena (it is reused every call).
         let tk = kvIn.dim(1), kept = min(tk, context ?? t)

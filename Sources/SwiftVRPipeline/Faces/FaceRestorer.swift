@@ -10,4 +10,20 @@ public protocol FaceRestorer: AnyObject {
     func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError)
     /// Forgets state carried between windows (a flush, a seek, a new stream).
     func reset()
+    /// Whether a frame's result depends only on it and earlier frames (a causal model):
+    /// the element then restores every frame as it arrives, and the restorer keeps
+    /// `context` earlier frames of each face itself, instead of the element holding a
+    /// window of later frames back.
+    var isCausal: Bool { get }
+    /// How many earlier frames of each face a causal restorer keeps (the element's
+    /// `window` − 1).
+    var context: Int { get set }
+}
+
+extension FaceRestorer {
+    public var isCausal: Bool { false }
+    public var context: Int {
+        get { 0 }
+        set {}
+    }
 }

@@ -18,6 +18,8 @@ public struct RestorationTasks: OptionSet, Sendable {
 public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
     public let model: Restorer
     public var tasks: RestorationTasks = [.restore]
+    public var isCausal: Bool { model.config.causalTemporal }
+    public var context = 3
     private let arena = Arena()
     private var caches: [UInt32: (size: Int, cache: TemporalCache, seen: Int)] = [:]
     private var generation = 0
@@ -58,10 +60,12 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
                 }
             }
         }
-        // Each face's window attends to its previous window (causal chunk-wise streaming);
-        // a cache made at another crop size is not reused.
+        // Each face's window attends to its previous window (causal chunk-wise streaming),
+        // or, for a causal model, to the last `context` frames of the face; a cache made
+        // at another crop size is not reused.
         let cache = caches[track].flatMap { $0.size == r ? $0.cache : nil }
-        let out = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache)   // (T, 3, R, R)
+        let out = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache,
+                        context: isCausal ? context : nil)                   // (T, 3, R, R)
         if let next = model.nextCache { caches[track] = (r, next, generation) }
         generation += 1
         // Faces gone for a while take their caches with them.

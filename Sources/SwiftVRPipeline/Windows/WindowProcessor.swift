@@ -17,6 +17,14 @@ public protocol WindowProcessor: AnyObject {
     func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport]
     /// Forgets anything carried between windows (a flush, a seek, a new stream).
     func reset()
+    /// How many frames the element should gather before calling `process`, for the
+    /// element's `window`: the window itself, or 1 for a processor that keeps its own
+    /// context of earlier frames (a causal restorer), so no frame waits for later ones.
+    func framesHeld(window: Int) -> Int
+}
+
+extension WindowProcessor {
+    public func framesHeld(window: Int) -> Int { window }
 }
 
 /// The stand-in while no model is loaded: every frame leaves exactly as it came.
