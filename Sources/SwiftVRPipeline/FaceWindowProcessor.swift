@@ -102,7 +102,6 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     private func restoreTracks(_ window: [FrameView], _ reports: [FrameReport], colorimetry: Colorimetry,
                                strength: Float, restorer: FaceRestorer) throws(PipelineError) {
         crops.reset()
-        var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, mask: Tensor?)]] = [:]
         // One crop size per track and window: the restorer takes a track's window at once.
         var sizes: [UInt32: Int] = [:]
         for report in reports {
@@ -120,21 +119,35 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         if trackSizes.count > 64 { trackSizes = [:] }  // tracks long gone
         trackSizes.merge(sizes) { $1 }
         let alignStart = Stopwatch.now()
+        // Inpainting: the frame region's holes are filled before the crop is sampled (see
+        // FaceCrop.extract), and a second, unfilled cut is what the frame holds.
+        let inpainting = (restorer as? ModelRestorer)?.tasks.contains(.inpaint) ?? false
+        var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, cut: Tensor?, mask: Tensor?)]] = [:]
         for (i, report) in reports.enumerated() {
+            let frame = window[i]
+            let holes: ((Int, Int) -> Bool)?
+            if let missing = settings.inpaintMask {
+                holes = { missing.isMissing($0, $1, frameWidth: frame.width, frameHeight: frame.height) }
+            } else {
+                holes = frame.format.hasAlpha ? { frame.isTransparent($0, $1) } : nil
+            }
             for t in report.faces {
                 timings.faces += 1
                 let r = sizes[t.id] ?? settings.faceResolution
-                guard let crop = FaceCrop.extract(from: window[i], colorimetry: colorimetry, face: t.face, size: r,
-                                                  into: crops.tensor([3, r, r]), scratch: crops) else { continue }
+                let filled = inpainting ? holes : nil
+                guard let crop = FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
+                                                  into: crops.tensor([3, r, r]), scratch: crops, missing: filled) else { continue }
+                let cut = filled == nil ? nil : FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
+                                                                 into: crops.tensor([3, r, r]), scratch: crops)?.pixels
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
                 let mask: Tensor?
                 if let missing = settings.inpaintMask {
-                    mask = crop.extractMissing(from: missing, frameWidth: window[i].width, frameHeight: window[i].height,
+                    mask = crop.extractMissing(from: missing, frameWidth: frame.width, frameHeight: frame.height,
                                                into: crops.tensor([1, r, r]))
                 } else {
-                    mask = window[i].format.hasAlpha ? crop.extractMissing(from: window[i], into: crops.tensor([1, r, r])) : nil
+                    mask = frame.format.hasAlpha ? crop.extractMissing(from: frame, into: crops.tensor([1, r, r])) : nil
                 }
-                byTrack[t.id, default: []].append((i, crop, mask))
+                byTrack[t.id, default: []].append((i, crop, cut, mask))
             }
         }
         timings.alignment += Stopwatch.now() - alignStart
@@ -143,6 +156,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             let masks = items.allSatisfy { $0.mask != nil } ? items.map { $0.mask! } : nil
             // The crops as cut: only what the restorer changed goes back into the frame.
             let cut = items.map { item in
+                if let cut = item.cut { return cut }
                 let t = crops.tensor(item.crop.pixels.shape)
                 t.data.update(from: item.crop.pixels.data, count: t.count)
                 return t

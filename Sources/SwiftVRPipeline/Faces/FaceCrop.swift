@@ -22,8 +22,14 @@ public struct FaceCrop {
     /// The frame region the crop covers is converted to RGB once (`scratch`), then
     /// sampled: a 256² crop takes 16 taps per pixel, and converting Y'CbCr at every tap
     /// would cost ten times as much.
+    ///
+    /// `missing` (frame x, y → whether the pixel is missing, for inpainting): the region's
+    /// missing pixels are push-pull filled from its known ones before sampling, so crop
+    /// pixels at a hole's rim mix known colour with a smooth fill rather than with the
+    /// hole's black, and the crop's mask can stay exact.
     public static func extract(from frame: FrameView, colorimetry: Colorimetry, face: FaceDetection, size: Int,
-                               into pixels: Tensor? = nil, scratch: Arena? = nil) -> FaceCrop? {
+                               into pixels: Tensor? = nil, scratch: Arena? = nil,
+                               missing: ((Int, Int) -> Bool)? = nil) -> FaceCrop? {
         guard let toCrop = FaceTemplate.alignment(for: face, size: size) else { return nil }
         let out = pixels ?? Tensor(shape: [3, size, size])
         let toFrame = toCrop.inverse
@@ -37,11 +43,17 @@ public struct FaceCrop {
         let x1 = min(frame.width, Int(ceilf(corners.map(\.x).max()!)) + 3), y1 = min(frame.height, Int(ceilf(corners.map(\.y).max()!)) + 3)
         guard x1 > x0, y1 > y0 else { return nil }
         let (rw, rh) = (x1 - x0, y1 - y0)
-        let region = (scratch ?? Arena()).tensor([3, rh, rw])    // (3, h, w) RGB of the reachable frame region
+        let arena = scratch ?? Arena()
+        var region = arena.tensor([3, rh, rw])                    // (3, h, w) RGB of the reachable frame region
         switch frame.reader(colorimetry) {
         case .packed(let r): convert(r, x0, y0, rw, rh, region)
         case .i420(let r): convert(r, x0, y0, rw, rh, region)
         case .nv12(let r): convert(r, x0, y0, rw, rh, region)
+        }
+        if let missing {
+            let holes = arena.tensor([1, 1, rh, rw])
+            for y in 0..<rh { for x in 0..<rw { holes.data[y * rw + x] = missing(x0 + x, y0 + y) ? 1 : 0 } }
+            region = fillMissing(region.reshaped([1, 3, rh, rw]), missing: holes, arena: arena).reshaped([3, rh, rw])
         }
         warp(region, origin: (x0, y0), toFrame, n, out)
         return FaceCrop(pixels: out, toCrop: toCrop)
@@ -99,8 +111,7 @@ public struct FaceCrop {
     /// The missing-pixel mask of this crop from the frame's alpha channel (RGBA/BGRA):
     /// 1 where alpha is below half, sampled with the crop's own alignment.
     public func extractMissing(from frame: FrameView, into mask: Tensor) -> Tensor {
-        let plane = frame.planes[0]
-        return extractMissing(width: frame.width, height: frame.height, into: mask) { x, y in plane.row(y)[x * 4 + 3] < 128 }
+        extractMissing(width: frame.width, height: frame.height, into: mask) { frame.isTransparent($0, $1) }
     }
 
     /// The same from a mask image in frame coordinates (`inpaint-mask`).
@@ -121,4 +132,10 @@ public struct FaceCrop {
         }
         return mask
     }
+}
+
+extension FrameView {
+    /// Whether pixel (x, y) of an RGBA/BGRA frame is missing: alpha below half.
+    @inline(__always)
+    public func isTransparent(_ x: Int, _ y: Int) -> Bool { planes[0].row(y)[x * 4 + 3] < 128 }
 }
