@@ -88,45 +88,63 @@ public struct Conv2d: Sendable {
         return lo <= hi ? lo...hi : nil
     }
 
+    /// im2col + SGEMM in bands of output rows, each thread taking whole bands: a band's
+    /// columns (cin·kh·kw rows × the band's pixels) are built in the thread's scratch,
+    /// sized to stay in L2, and multiplied straight into the output. The whole-image
+    /// column matrix would be up to 28 MB (the restorer's decoder at R/2), written out
+    /// to memory and read back by the GEMM.
     private func im2colGemm(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
                             _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int,
                             activation: Activation, arena: Arena, pool: ThreadPool) {
         let cinG = inChannels / groups, coutG = outChannels / groups
-        let kk = kernel.h * kernel.w
-        let rows = cinG * kk, cols = oh * ow
-        let col = arena.scratch(rows * cols)
+        let rows = cinG * kernel.h * kernel.w, cols = oh * ow
+        let bandRows = max(1, min(oh, Self.im2colBudget / max(1, rows * ow)))
+        let bands = (oh + bandRows - 1) / bandRows
+        let parts = max(1, min(pool.threads, bands))
+        let scratch = arena.scratch(parts * rows * bandRows * ow)
+        let valid = (0..<kernel.w).map { validColumns(off: $0 * dilation - padding, w: w, ow: ow) }
         for g in 0..<groups {
-            pool.parallelRanges(cinG) { channels in
-                for c in channels {
-                    let plane = x + (g * cinG + c) * h * w
-                    for ki in 0..<kernel.h {
-                        for kj in 0..<kernel.w {
-                            let dst = col + ((c * kernel.h + ki) * kernel.w + kj) * cols
-                            let off = kj * dilation - padding
-                            let valid = validColumns(off: off, w: w, ow: ow)
-                            for oy in 0..<oh {
-                                let iy = oy * stride - padding + ki * dilation
-                                let row = dst + oy * ow
-                                guard iy >= 0, iy < h, let valid else { row.initialize(repeating: 0, count: ow); continue }
-                                if valid.lowerBound > 0 { row.initialize(repeating: 0, count: valid.lowerBound) }
-                                if valid.upperBound < ow - 1 { (row + valid.upperBound + 1).initialize(repeating: 0, count: ow - 1 - valid.upperBound) }
-                                let src = plane + iy * w + off
-                                if stride == 1 {
-                                    (row + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
-                                } else {
-                                    for ox in valid { row[ox] = src[ox * stride] }
+            let a = weight.data + g * coutG * rows
+            pool.parallelFor(parts) { part in
+                let col = scratch + part * rows * bandRows * ow
+                var band = bands * part / parts
+                while band < bands * (part + 1) / parts {
+                    let oy0 = band * bandRows, oy1 = min(oh, oy0 + bandRows)
+                    let n = (oy1 - oy0) * ow
+                    for c in 0..<cinG {
+                        let plane = x + (g * cinG + c) * h * w
+                        for ki in 0..<kernel.h {
+                            for kj in 0..<kernel.w {
+                                let dst = col + ((c * kernel.h + ki) * kernel.w + kj) * n
+                                let off = kj * dilation - padding
+                                for oy in oy0..<oy1 {
+                                    let iy = oy * stride - padding + ki * dilation
+                                    let row = dst + (oy - oy0) * ow
+                                    guard iy >= 0, iy < h, let v = valid[kj] else { row.initialize(repeating: 0, count: ow); continue }
+                                    if v.lowerBound > 0 { row.initialize(repeating: 0, count: v.lowerBound) }
+                                    if v.upperBound < ow - 1 { (row + v.upperBound + 1).initialize(repeating: 0, count: ow - 1 - v.upperBound) }
+                                    let src = plane + iy * w + off
+                                    if stride == 1 {
+                                        (row + v.lowerBound).update(from: src + v.lowerBound, count: v.count)
+                                    } else {
+                                        for ox in v { row[ox] = src[ox * stride] }
+                                    }
                                 }
                             }
                         }
                     }
+                    let out = y + g * coutG * cols + oy0 * ow
+                    for c in 0..<coutG { (out + c * cols).initialize(repeating: bias?.data[g * coutG + c] ?? 0, count: n) }
+                    BLAS.sgemm(m: coutG, n: n, k: rows, a: a, lda: rows, b: col, ldb: n, beta: 1, c: out, ldc: cols)
+                    for c in 0..<coutG { activation.apply(out + c * cols, n) }
+                    band += 1
                 }
-            }
-            pool.parallelRanges(cols, minimum: 256) { range in
-                gemmColumns(a: weight.data + g * coutG * rows, k: rows, b: col, y: y + g * coutG * cols, hw: cols,
-                            cols: range, rowsPerGroup: coutG, biasOffset: g * coutG, activation: activation)
             }
         }
     }
+
+    /// Floats of im2col columns per thread and band: about half of a 512 KB L2.
+    nonisolated(unsafe) public static var im2colBudget = 64 * 1024
 
     /// Depthwise convolution with bias and activation, channels split across the pool;
     /// the activation is applied row by row while the row is in cache. For stride > 1
