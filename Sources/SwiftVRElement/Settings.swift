@@ -93,7 +93,7 @@ enum Properties {
             cString("Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment); rounded down to a multiple of 8"),
             64, 512, guint(d.faceResolution), playing))
         add(.adaptiveResolution, g_param_spec_boolean(cString("adaptive-resolution"), cString("Adaptive resolution"),
-            cString("Size each face's crops to what the face needs (three times its box side, at least 64, at most face-resolution), so small faces cost less"),
+            cString("Size each face's crops to what the face needs (twice its box side, which samples the face at the frame's own density; at least 64, at most face-resolution), so small faces cost less"),
             d.adaptiveResolution ? 1 : 0, playing))
         add(.tasks, g_param_spec_flags(cString("tasks"), cString("Tasks"),
             cString("Restoration tasks run together in one pass: restore, colorize (gray faces), inpaint (masked regions); e.g. tasks=restore+inpaint"),
