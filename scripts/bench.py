@@ -11,9 +11,9 @@ detect-every 5 included; one more pair of runs sets detect-every 1 and 5 side by
 SGEMM rate at the models' shapes with the fraction of it the GEMM-heavy stages reach.
 Writes docs/bench-fps.png (FPS against resolution and face count).
 
-Until trained restoration weights ship, the restorer runs with the random-weight
-fixture model (Tests/Fixtures/restorer.safetensors): its cost does not depend on the
-values of its weights.
+The restorer is the shipped model (models/swiftvr-restorer.safetensors), as the
+element loads by default: whether it is causal decides whether the element holds a
+window of frames, which the latency columns show.
 
 Run: python3 scripts/bench.py [--frames 30] [--out docs/bench-fps.png]
      (needs the plugin and swiftvr-bench built in release, numpy, opencv, matplotlib)
@@ -86,7 +86,7 @@ def pct(values, p):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=30)
-    ap.add_argument("--model", default=os.path.join(ROOT, "Tests", "Fixtures", "restorer.safetensors"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "swiftvr-restorer.safetensors"))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "bench-fps.png"))
     args = ap.parse_args()
     n = args.frames
