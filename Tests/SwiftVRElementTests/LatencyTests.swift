@@ -1,10 +1,17 @@
 import CGStreamer
 import CGstCheck
+import SwiftVRPipeline
 import XCTest
 @testable import SwiftVRElement
 
 /// LATENCY: upstream plus the window's holding delay, (window − 1) frame durations.
 final class LatencyTests: XCTestCase {
+    /// Window semantics belong to processors that need whole windows (a non-causal
+    /// model); the shipped model is causal and holds no frame back, so these tests run
+    /// the element with a pass-through processor that takes windows as they come.
+    override func setUp() { SwiftVR.makeProcessor = { _ in IdentityRestorer() } }
+    override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
+
     private let upstream: GstClockTime = 20_000_000
 
     private func latency(window: Int, caps: String) -> GstClockTime {
