@@ -274,12 +274,20 @@ def main():
                     help="change the architecture config (e.g. temporal_residual=true); resuming with a new "
                          "config fine-tunes: new parameters start at their init, the optimiser and the "
                          "learning-rate schedule start afresh")
+    ap.add_argument("--restart", action="store_true",
+                    help="keep the checkpoint's weights but start a fresh optimiser and learning-rate schedule")
+    ap.add_argument("--weight", action="append", default=[], metavar="LOSS=W", help="override a loss weight, e.g. temporal=2")
+    ap.add_argument("--lr-scale", action="append", default=[], metavar="PREFIX=S",
+                    help="learning rate × S for parameters whose name starts with PREFIX, e.g. temporal.residual=10")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     os.makedirs(os.path.dirname(args.ckpt), exist_ok=True)
     weights = dict(l1=1.0, mse=5.0, grad=0.5, fft=0.1, temporal=0.5, code=0.01, feature=0.05)
+    for k, v in (a.split("=", 1) for a in args.weight):
+        assert k in weights, f"--weight {k}: no such loss (one of {sorted(weights)})"
+        weights[k] = float(v)
 
     state = {}
     if os.path.exists(args.ckpt) and not args.fresh:
@@ -290,7 +298,12 @@ def main():
     upgraded = bool(state) and model.config != Restorer(state["config"]).config
     heads = ReconstructionHeads(model.config["dim"]).to(device)
     teacher = None
-    opt = torch.optim.AdamW(list(model.parameters()) + list(heads.parameters()), lr=args.lr, weight_decay=1e-4)
+    scales = [(k, float(v)) for k, v in (a.split("=", 1) for a in args.lr_scale)]
+    scaled = {n for n, _ in model.named_parameters() if any(n.startswith(k) for k, _ in scales)}
+    groups = [{"params": [p for n, p in model.named_parameters() if n not in scaled] + list(heads.parameters()), "scale": 1.0}]
+    for k, v in scales:
+        groups.append({"params": [p for n, p in model.named_parameters() if n.startswith(k)], "scale": v})
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=1e-4)
     step, elapsed, best = 0, 0.0, -1e9
     if state:
         load_grown(model, state["model"])
@@ -299,10 +312,10 @@ def main():
             teacher = Restorer(model.config).to(device)
             load_grown(teacher, state["teacher"])
         step = state["step"]
-        if not upgraded:
+        if not upgraded and not args.restart and not scales:
             opt.load_state_dict(state["optimizer"])
             elapsed, best = state["elapsed"], state.get("best_gain", -1e9)
-        print(f"{'fine-tuning with ' + json.dumps(changes) if upgraded else 'resumed'} from {args.ckpt} "
+        print(f"{'fine-tuning with ' + json.dumps(changes) if upgraded else 'restarted' if args.restart or scales else 'resumed'} from {args.ckpt} "
               f"at step {step} ({elapsed / 60:.1f} min, stage {2 if teacher else 1})", flush=True)
     if teacher is not None:
         freeze_codebooks(model, teacher)
@@ -326,7 +339,7 @@ def main():
         lq, hq, mask, tasks, warps = (x.to(device, non_blocking=True) for x in next(loader))
         frac = elapsed / total_s
         for group in opt.param_groups:  # warm-up, then a cosine down to zero at the end of the run
-            group["lr"] = args.lr * min(1.0, step / 200) * 0.5 * (1 + math.cos(math.pi * frac))
+            group["lr"] = group.get("scale", 1.0) * args.lr * min(1.0, step / 200) * 0.5 * (1 + math.cos(math.pi * frac))
         if teacher is None:
             if step == 0:
                 init_codebooks(model, hq)
