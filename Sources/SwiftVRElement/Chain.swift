@@ -70,6 +70,9 @@ extension SwiftVR {
 
     private func processAndPush(_ window: [BufferRef], format: StreamFormat, settings: Settings) -> GstFlowReturn {
         var frames = window
+        // A discontinuity (frames lost upstream) starts every window it is in, and ends the
+        // tracks and each face's temporal context: what came before does not continue here.
+        if let first = window.first, isDiscont(first) { processor?.reset() }
         var reports: [FrameReport] = []
         if let processor {
             do {

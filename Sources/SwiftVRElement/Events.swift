@@ -33,6 +33,9 @@ extension SwiftVR {
 
         case GST_EVENT_SEGMENT:
             _ = drain(reason: "new segment")
+            // What follows may be anywhere in the media (a non-flushing seek): no face's
+            // track or temporal context carries over.
+            processor?.reset()
             var segment: UnsafePointer<GstSegment>?
             gst_event_parse_segment(event, &segment)
             if let segment { stateLock.withLock { gst_segment_copy_into(segment, &state.segment) } }
@@ -63,6 +66,7 @@ extension SwiftVR {
         let old = stateLock.withLock { state.format }
         if let old, !old.sameFrames(as: format) {
             _ = drain(reason: "caps change")
+            processor?.reset()  // tracks and each face's temporal context belong to the old frames
         }
         stateLock.withLock { state.format = format }
         Debug.info(element, "caps \(StreamFormat.describe(caps))")

@@ -77,8 +77,8 @@ final class Harness {
 
     /// Pushes a frame holding exactly `pixels` (tightly packed, the current caps' layout).
     @discardableResult
-    func push(pixels: [UInt8], pts: GstClockTime) -> GstFlowReturn {
-        let b = frame(pts: pts)
+    func push(pixels: [UInt8], pts: GstClockTime, flags: GstBufferFlags? = nil) -> GstFlowReturn {
+        let b = flags.map { frame(pts: pts, flags: $0) } ?? frame(pts: pts)
         var map = GstMapInfo()
         gst_buffer_map(b, &map, GST_MAP_WRITE)
         pixels.withUnsafeBufferPointer { map.data.update(from: $0.baseAddress!, count: min(pixels.count, Int(map.size))) }
