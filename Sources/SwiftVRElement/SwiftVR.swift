@@ -113,9 +113,8 @@ final class SwiftVR: @unchecked Sendable {
             let made = try Self.makeProcessor(currentSettings)
             processor = made
             settingsLock.withLock { heldFrames = { made.framesHeld(window: $0) } }
-            if made.framesHeld(window: 2) == 1 {
-                Debug.info(element, "causal restoration model: every frame is restored as it arrives; window sets its context of earlier frames")
-            }
+            let window = currentSettings.window
+            Debug.info(element, "holds \(made.framesHeld(window: window)) frame(s) per window of \(window)")
             return true
         } catch {
             error.post(from: element, text: "Could not load \(error.description)")

@@ -121,7 +121,8 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         trackSizes.merge(sizes) { $1 }
         let alignStart = Stopwatch.now()
         // Inpainting: the frame region's holes are filled before the crop is sampled (see
-        // FaceCrop.extract), and a second, unfilled cut is what the frame holds.
+        // FaceCrop.extract); the unfilled cut, sampled from the same region before the
+        // fill, is what the frame holds.
         let inpainting = (restorer as? ModelRestorer)?.tasks.contains(.inpaint) ?? false
         var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, cut: Tensor?, mask: Tensor?)]] = [:]
         for (i, report) in reports.enumerated() {
@@ -136,10 +137,10 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 timings.faces += 1
                 let r = sizes[t.id] ?? settings.faceResolution
                 let filled = inpainting ? holes : nil
+                let cut = filled == nil ? nil : crops.tensor([3, r, r])
                 guard let crop = FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
-                                                  into: crops.tensor([3, r, r]), scratch: crops, missing: filled) else { continue }
-                let cut = filled == nil ? nil : FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
-                                                                 into: crops.tensor([3, r, r]), scratch: crops)?.pixels
+                                                  into: crops.tensor([3, r, r]), scratch: crops,
+                                                  missing: filled, unfilled: cut) else { continue }
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
                 let mask: Tensor?
                 if let missing = settings.inpaintMask {

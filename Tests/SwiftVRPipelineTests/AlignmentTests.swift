@@ -148,14 +148,16 @@ final class AlignmentTests: XCTestCase {
         }
         var holed = rgb
         for y in 0..<256 { for x in 0..<256 where inHole(x, y) { for c in 0..<3 { holed[(y * 256 + x) * 3 + c] = 0 } } }
+        let unfilled = Tensor(shape: [3, 128, 128])
         func crop(_ bytes: [UInt8], missing: ((Int, Int) -> Bool)?) throws -> FaceCrop {
             var b = bytes
             return try b.withUnsafeMutableBufferPointer { buf in
                 FaceCrop.extract(from: try Self.frame(buf.baseAddress!, .rgb), colorimetry: .bt601, face: face, size: 128,
-                                 missing: missing)!
+                                 missing: missing, unfilled: missing == nil ? nil : unfilled)!
             }
         }
         let truth = try crop(rgb, missing: nil), plain = try crop(holed, missing: nil), filled = try crop(holed, missing: inHole)
+        XCTAssertEqual(unfilled.array, plain.pixels.array, "the unfilled cut is the crop as the frame holds it")
         let toFrame = truth.toCrop.inverse
         var rimPlain = 0.0, rimFilled = 0.0, rim = 0, far = 0
         for v in 0..<128 {
