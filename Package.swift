@@ -24,6 +24,17 @@ let pluginLinkerFlags: [LinkerSetting] = [
     ]),
 ]
 
+// MARK: - Code generation
+
+// The kernels (depthwise loops, activations, softmax, resampling, colour conversion)
+// are plain Swift loops that the compiler vectorises; by default it may only use the
+// x86-64 baseline (SSE2, 4 floats, no FMA). swiftvr is built from source on the
+// machine that runs it, so — like ggml's GGML_NATIVE — it is compiled for that CPU
+// (AVX2 on any x86 server since 2013: twice the width). For a binary meant for other
+// machines, set SWIFTVR_TARGET_CPU (e.g. x86-64 for any x86-64, haswell for AVX2).
+let targetCPU = Context.environment["SWIFTVR_TARGET_CPU"] ?? "native"
+let codegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
+
 let package = Package(
     name: "swiftvr",
     products: [
@@ -41,13 +52,13 @@ let package = Package(
                        providers: [.apt(["libgstreamer1.0-dev"])]),
 
         // MARK: - Tensor engine (OpenBLAS; no GStreamer, no Foundation)
-        .target(name: "SwiftVRTensor", dependencies: ["COpenBLAS"], path: "Sources/SwiftVRTensor"),
+        .target(name: "SwiftVRTensor", dependencies: ["COpenBLAS"], path: "Sources/SwiftVRTensor", swiftSettings: codegen),
 
         // MARK: - Models (read like their PyTorch twins)
-        .target(name: "SwiftVRModels", dependencies: ["SwiftVRTensor"], path: "Sources/SwiftVRModels"),
+        .target(name: "SwiftVRModels", dependencies: ["SwiftVRTensor"], path: "Sources/SwiftVRModels", swiftSettings: codegen),
 
         // MARK: - Pure Swift core (no GStreamer)
-        .target(name: "SwiftVRPipeline", dependencies: ["SwiftVRModels", "SwiftVRTensor"], path: "Sources/SwiftVRPipeline"),
+        .target(name: "SwiftVRPipeline", dependencies: ["SwiftVRModels", "SwiftVRTensor"], path: "Sources/SwiftVRPipeline", swiftSettings: codegen),
 
         // MARK: - The GStreamer element
         .target(name: "SwiftVRElement", dependencies: ["CGStreamer", "SwiftVRPipeline"],

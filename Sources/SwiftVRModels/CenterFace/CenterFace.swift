@@ -58,6 +58,7 @@ public final class CenterFace: @unchecked Sendable {
                 cin = c
             }
         }
+        precondition(blocks.allSatisfy(\.runsBlocked), "CenterFace: every MobileNetV2 block runs channel-blocked")
         self.blocks = blocks
         let c = Self.neckChannels
         let neck = vb.pp("neck")
@@ -83,11 +84,14 @@ public final class CenterFace: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor) -> Output {
         precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
         arena.reset()
-        var h = stem(x, activation: .relu, arena: arena)             // (1, 32, H/2, W/2)
+        let s = stem(x, activation: .relu, arena: arena)             // (1, 32, H/2, W/2)
+        // The backbone runs channel-blocked (every width is a multiple of 8); the neck
+        // takes its four taps back in NCHW.
+        var h = ChannelBlocked.from(s, arena: arena)                  // (1, 4, H/2, W/2, 8)
         var taps: [Tensor] = []
         for (i, block) in blocks.enumerated() {
-            h = block(h, arena: arena)
-            if Self.taps.contains(i + 1) { taps.append(h) }            // 24@/4, 32@/8, 96@/16, 320@/32
+            h = block.blocked(h, arena: arena)
+            if Self.taps.contains(i + 1) { taps.append(ChannelBlocked.toNCHW(h, arena: arena)) }  // 24@/4, 32@/8, 96@/16, 320@/32
         }
         var u = top(taps[3], activation: .relu, arena: arena)         // (1, 24, H/32, W/32)
         for k in 0..<3 {

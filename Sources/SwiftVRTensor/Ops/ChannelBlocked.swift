@@ -1,0 +1,54 @@
+/// The channel-blocked layout, (N, C/8, H, W, 8): channels in groups of eight, each
+/// group an image whose pixels are eight consecutive floats — onnxruntime MLAS's
+/// NCHWc8, one AVX register per pixel.
+///
+/// Why: in NCHW a 1×1 convolution is an SGEMM whose weights OpenBLAS packs again on
+/// every call, and a depthwise 3×3 vectorises along a row with border cases at both
+/// ends. Blocked, a 1×1 convolution is a register tile of output channels × pixels
+/// over weights packed once at load (PointwiseBlocked), and a depthwise 3×3 is the same
+/// eight-wide multiply-add at every pixel, borders included. Elementwise ops
+/// (activations, additions) do not care about the layout.
+public enum ChannelBlocked {
+    /// Channels per block: one 256-bit register of floats.
+    public static let width = 8
+    public typealias Vector = SIMD8<Float>
+
+    /// Whether a layer with these channel counts can run blocked.
+    public static func fits(_ channels: Int...) -> Bool { channels.allSatisfy { $0 % width == 0 } }
+
+    /// (N, C, H, W) → (N, C/8, H, W, 8), from the arena.
+    public static func from(_ x: Tensor, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+        let (n, c, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
+        precondition(c % width == 0, "channel-blocked layout: \(c) channels is not a multiple of \(width)")
+        let y = arena.tensor([n, c / width, h, w, width])
+        let hw = h * w
+        let blocks = n * c / width, parts = max(1, min(pool.threads, blocks))
+        pool.parallelFor(parts) { part in
+            for blk in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
+                let src = x.data + blk * width * hw, dst = y.data + blk * width * hw
+                for p in 0..<hw {
+                    for j in 0..<width { dst[p * width + j] = src[j * hw + p] }
+                }
+            }
+        }
+        return y
+    }
+
+    /// (N, C/8, H, W, 8) → (N, C, H, W), from the arena.
+    public static func toNCHW(_ x: Tensor, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+        precondition(x.shape.count == 5 && x.dim(4) == width, "channel-blocked layout: got shape \(x.shape)")
+        let (n, cb, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
+        let y = arena.tensor([n, cb * width, h, w])
+        let hw = h * w
+        let blocks = n * cb, parts = max(1, min(pool.threads, blocks))
+        pool.parallelFor(parts) { part in
+            for blk in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
+                let src = x.data + blk * width * hw, dst = y.data + blk * width * hw
+                for j in 0..<width {
+                    for p in 0..<hw { dst[j * hw + p] = src[p * width + j] }
+                }
+            }
+        }
+        return y
+    }
+}
