@@ -34,17 +34,55 @@ public struct PointwiseBlocked: Sendable {
                                y: UnsafeMutablePointer<Float>, yStride: Int, relu: Bool,
                                residual r: UnsafePointer<Float>? = nil, rStride: Int = 0) {
         let blocks = outChannels / ChannelBlocked.width
-        var p = 0
-        while p < pixels {
-            let count = min(Self.tilePixels, pixels - p)
+        // Pixels in chunks whose inputs stay in L2 while every output block pair passes
+        // over them; each pair's weights (in · 16 floats) stay in L1 across the chunk.
+        let chunk = max(1, Self.chunkFloats / (inChannels * Self.tilePixels)) * Self.tilePixels
+        var c0 = 0
+        while c0 < pixels {
+            let c1 = min(pixels, c0 + chunk)
             var o = 0
-            while o + 2 <= blocks {
-                tile(o, two: true, x + p * 8, xStride, count, y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride)
+            if blocks % 2 == 1 && blocks >= 3 {
+                // An odd count (24 channels): three blocks × 3 pixels first, the rest in pairs.
+                var p = c0
+                while p < c1 {
+                    tile3(x + p * 8, xStride, min(3, c1 - p), y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride)
+                    p += 3
+                }
+                o = 3
+            }
+            while o < blocks {
+                let two = o + 2 <= blocks
+                var p = c0
+                while p < c1 {
+                    let count = min(Self.tilePixels, c1 - p)
+                    if two {
+                        tilePair(o, x + p * 8, xStride, count, y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride)
+                    } else {
+                        tileSingle(o, x + p * 8, xStride, count, y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride)
+                    }
+                    p += Self.tilePixels
+                }
                 o += 2
             }
-            if o < blocks { tile(o, two: false, x + p * 8, xStride, count, y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride) }
-            p += Self.tilePixels
+            c0 = c1
         }
+    }
+
+    /// Input floats per pixel chunk: a quarter of a 512 KB L2.
+    nonisolated(unsafe) public static var chunkFloats = 32 * 1024
+
+    // Each tile shape is its own function, compiled on its own: inlined into one caller,
+    // the compiler kept `two` as a runtime flag and spilled accumulators.
+    @inline(never)
+    private func tilePair(_ o: Int, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int, _ y: UnsafeMutablePointer<Float>,
+                          _ yStride: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
+        tile(o, two: true, x, xStride, count, y, yStride, relu, r, rStride)
+    }
+
+    @inline(never)
+    private func tileSingle(_ o: Int, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int, _ y: UnsafeMutablePointer<Float>,
+                            _ yStride: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
+        tile(o, two: false, x, xStride, count, y, yStride, relu, r, rStride)
     }
 
     /// Output blocks `o` (and `o`+1 when `two`) for `count` ≤ 6 pixels. Short tiles read
@@ -88,6 +126,40 @@ public struct PointwiseBlocked: Sendable {
         }
         store((a0, a1, a2, a3, a4, a5), count, y + o * yStride, relu, r.map { $0 + o * rStride })
         if two { store((b0, b1, b2, b3, b4, b5), count, y + (o + 1) * yStride, relu, r.map { $0 + (o + 1) * rStride }) }
+    }
+
+    /// Output blocks 0, 1, 2 for `count` ≤ 3 pixels: the tile for 24 output channels,
+    /// where pairs would leave a single block whose tile loads as much as it multiplies.
+    /// (Three blocks × 4 pixels needs all sixteen registers and spills: 4× slower.)
+    @inline(never)
+    private func tile3(_ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int,
+                       _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ relu: Bool,
+                       _ r: UnsafePointer<Float>?, _ rStride: Int) {
+        let k = inChannels
+        let (wa, wb, wc) = (packed.data, packed.data + k * 8, packed.data + 2 * k * 8)
+        let (ba, bb, bc) = (load(bias.data), load(bias.data + 8), load(bias.data + 16))
+        var (a0, a1, a2) = (ba, ba, ba)
+        var (b0, b1, b2) = (bb, bb, bb)
+        var (c0, c1, c2) = (bc, bc, bc)
+        let (q1, q2) = (min(1, count - 1) * 8, min(2, count - 1) * 8)
+        var i = 0
+        while i < k {
+            let xb = x + (i / 8) * xStride
+            for j in 0..<8 {
+                let (va, vb, vc) = (load(wa + (i + j) * 8), load(wb + (i + j) * 8), load(wc + (i + j) * 8))
+                var v = Vector(repeating: xb[j])
+                a0 = a0.addingProduct(va, v); b0 = b0.addingProduct(vb, v); c0 = c0.addingProduct(vc, v)
+                v = Vector(repeating: xb[q1 + j])
+                a1 = a1.addingProduct(va, v); b1 = b1.addingProduct(vb, v); c1 = c1.addingProduct(vc, v)
+                v = Vector(repeating: xb[q2 + j])
+                a2 = a2.addingProduct(va, v); b2 = b2.addingProduct(vb, v); c2 = c2.addingProduct(vc, v)
+            }
+            i += 8
+        }
+        let z = Vector()
+        store((a0, a1, a2, z, z, z), count, y, relu, r)
+        store((b0, b1, b2, z, z, z), count, y + yStride, relu, r.map { $0 + rStride })
+        store((c0, c1, c2, z, z, z), count, y + 2 * yStride, relu, r.map { $0 + 2 * rStride })
     }
 
     @inline(__always)
