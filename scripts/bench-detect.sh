@@ -10,9 +10,19 @@ threads=${1:-2}
 swift build -c release --product swiftvr-bench 2>&1 | grep -E "error|warning: unre" || true
 frames=$(mktemp -d)
 trap 'rm -rf "$frames"' EXIT
-ref=$(python3 training/bench_detect_reference.py --frames "$frames" --threads "$threads")
-ours=$(SWIFTVR_THREADS=$threads .build/release/swiftvr-bench detect --frames "$frames" --threads "$threads")
-echo "CenterFace detection, ms per frame (median of 20), $threads threads, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+# The host's speed drifts from minute to minute (a shared machine), so the two sides run
+# in turns, three times each, and each keeps its best median per row.
+rounds=${BENCH_ROUNDS:-3}
+refs="" ourss=""
+for _ in $(seq "$rounds"); do
+  refs+=$(python3 training/bench_detect_reference.py --frames "$frames" --threads "$threads")$'\n'
+  ourss+=$(SWIFTVR_THREADS=$threads .build/release/swiftvr-bench detect --frames "$frames" --threads "$threads")$'\n'
+done
+# Per row (the first four fields), the run with the smallest network time (field 6).
+best() { awk '{k=$1" "$2" "$3" "$4; if (!(k in b) || $6+0 < b[k]+0) {b[k]=$6; l[k]=$0}; if (!(k in o)) {o[k]=n++}} END {for (k in o) r[o[k]]=l[k]; for (i=0;i<n;i++) print r[i]}'; }
+ref=$(grep -v '^ref-follow' <<<"$refs" | grep . | best; grep '^ref-follow' <<<"$refs" | sort -k3 -n | head -1)
+ours=$(grep . <<<"$ourss" | best)
+echo "CenterFace detection, ms per frame (median of 20, best of $rounds alternating runs per side), $threads threads, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 printf "| frame | network input | Swift network | onnxruntime network | ratio | Swift total | onnxruntime+cv2 total | ratio | faces (Swift/ref) |\n"
 printf "|---|---|---|---|---|---|---|---|---|\n"
