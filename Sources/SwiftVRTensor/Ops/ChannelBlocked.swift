@@ -52,3 +52,15 @@ public enum ChannelBlocked {
         return y
     }
 }
+
+/// acc + a·b, eight lanes: one FMA instruction where the target has FMA (SWIFTVR_FMA,
+/// set by Package.swift), a multiply and an add elsewhere — never the per-lane fmaf
+/// calls LLVM falls back to without the instruction.
+@inline(__always)
+func madd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if SWIFTVR_FMA
+    return acc.addingProduct(a, b)
+    #else
+    return acc + a * b
+    #endif
+}

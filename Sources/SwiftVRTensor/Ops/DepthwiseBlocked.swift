@@ -36,9 +36,9 @@ public struct DepthwiseBlocked: Sendable {
         // Pixel ox reads input columns ox·s − 1, ox·s, ox·s + 1; the outer two may fall off the row.
         @inline(__always) func pixel(_ ox: Int, left: Bool, right: Bool) {
             let c = ox * s * 8
-            var acc = b0.addingProduct(k1, load(r0 + c)).addingProduct(k4, load(r1 + c)).addingProduct(k7, load(r2 + c))
-            if left { acc = acc.addingProduct(k0, load(r0 + c - 8)).addingProduct(k3, load(r1 + c - 8)).addingProduct(k6, load(r2 + c - 8)) }
-            if right { acc = acc.addingProduct(k2, load(r0 + c + 8)).addingProduct(k5, load(r1 + c + 8)).addingProduct(k8, load(r2 + c + 8)) }
+            var acc = madd(madd(madd(b0, k1, load(r0 + c)), k4, load(r1 + c)), k7, load(r2 + c))
+            if left { acc = madd(madd(madd(acc, k0, load(r0 + c - 8)), k3, load(r1 + c - 8)), k6, load(r2 + c - 8)) }
+            if right { acc = madd(madd(madd(acc, k2, load(r0 + c + 8)), k5, load(r1 + c + 8)), k8, load(r2 + c + 8)) }
             if relu { acc.replace(with: 0, where: acc .< 0) }
             UnsafeMutableRawPointer(d + ox * 8).storeBytes(of: acc, as: Vector.self)
         }

@@ -107,19 +107,19 @@ public struct PointwiseBlocked: Sendable {
                 let va = load(wa + (i + j) * 8)
                 if two {
                     let vb = load(wb + (i + j) * 8)
-                    var v = Vector(repeating: xb[j]); a0 = a0.addingProduct(va, v); b0 = b0.addingProduct(vb, v)
-                    v = Vector(repeating: xb[q1 + j]); a1 = a1.addingProduct(va, v); b1 = b1.addingProduct(vb, v)
-                    v = Vector(repeating: xb[q2 + j]); a2 = a2.addingProduct(va, v); b2 = b2.addingProduct(vb, v)
-                    v = Vector(repeating: xb[q3 + j]); a3 = a3.addingProduct(va, v); b3 = b3.addingProduct(vb, v)
-                    v = Vector(repeating: xb[q4 + j]); a4 = a4.addingProduct(va, v); b4 = b4.addingProduct(vb, v)
-                    v = Vector(repeating: xb[q5 + j]); a5 = a5.addingProduct(va, v); b5 = b5.addingProduct(vb, v)
+                    var v = Vector(repeating: xb[j]); a0 = madd(a0, va, v); b0 = madd(b0, vb, v)
+                    v = Vector(repeating: xb[q1 + j]); a1 = madd(a1, va, v); b1 = madd(b1, vb, v)
+                    v = Vector(repeating: xb[q2 + j]); a2 = madd(a2, va, v); b2 = madd(b2, vb, v)
+                    v = Vector(repeating: xb[q3 + j]); a3 = madd(a3, va, v); b3 = madd(b3, vb, v)
+                    v = Vector(repeating: xb[q4 + j]); a4 = madd(a4, va, v); b4 = madd(b4, vb, v)
+                    v = Vector(repeating: xb[q5 + j]); a5 = madd(a5, va, v); b5 = madd(b5, vb, v)
                 } else {
-                    a0 = a0.addingProduct(va, Vector(repeating: xb[j]))
-                    a1 = a1.addingProduct(va, Vector(repeating: xb[q1 + j]))
-                    a2 = a2.addingProduct(va, Vector(repeating: xb[q2 + j]))
-                    a3 = a3.addingProduct(va, Vector(repeating: xb[q3 + j]))
-                    a4 = a4.addingProduct(va, Vector(repeating: xb[q4 + j]))
-                    a5 = a5.addingProduct(va, Vector(repeating: xb[q5 + j]))
+                    a0 = madd(a0, va, Vector(repeating: xb[j]))
+                    a1 = madd(a1, va, Vector(repeating: xb[q1 + j]))
+                    a2 = madd(a2, va, Vector(repeating: xb[q2 + j]))
+                    a3 = madd(a3, va, Vector(repeating: xb[q3 + j]))
+                    a4 = madd(a4, va, Vector(repeating: xb[q4 + j]))
+                    a5 = madd(a5, va, Vector(repeating: xb[q5 + j]))
                 }
             }
             i += 8
@@ -148,11 +148,11 @@ public struct PointwiseBlocked: Sendable {
             for j in 0..<8 {
                 let (va, vb, vc) = (load(wa + (i + j) * 8), load(wb + (i + j) * 8), load(wc + (i + j) * 8))
                 var v = Vector(repeating: xb[j])
-                a0 = a0.addingProduct(va, v); b0 = b0.addingProduct(vb, v); c0 = c0.addingProduct(vc, v)
+                a0 = madd(a0, va, v); b0 = madd(b0, vb, v); c0 = madd(c0, vc, v)
                 v = Vector(repeating: xb[q1 + j])
-                a1 = a1.addingProduct(va, v); b1 = b1.addingProduct(vb, v); c1 = c1.addingProduct(vc, v)
+                a1 = madd(a1, va, v); b1 = madd(b1, vb, v); c1 = madd(c1, vc, v)
                 v = Vector(repeating: xb[q2 + j])
-                a2 = a2.addingProduct(va, v); b2 = b2.addingProduct(vb, v); c2 = c2.addingProduct(vc, v)
+                a2 = madd(a2, va, v); b2 = madd(b2, vb, v); c2 = madd(c2, vc, v)
             }
             i += 8
         }
