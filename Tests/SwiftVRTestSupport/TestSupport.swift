@@ -31,3 +31,20 @@ public func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float, _ what: Stri
     let e = relativeError(a, b)
     XCTAssertLessThanOrEqual(e, tolerance, "\(what): relative error \(e)", file: file, line: line)
 }
+
+/// Reproducible uniform values in (−scale, scale): a 64-bit LCG, so tests that draw
+/// random weights see the same ones on every run and machine.
+public struct SeededRandom {
+    private var state: UInt64
+
+    public init(seed: UInt64 = 0x9e37_79b9_7f4a_7c15) { state = seed }
+
+    public mutating func tensor(_ shape: [Int], scale: Float = 1) -> Tensor {
+        let t = Tensor(shape: shape)
+        for i in 0..<t.count {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            t.data[i] = (Float(state >> 40) / Float(1 << 24) - 0.5) * 2 * scale
+        }
+        return t
+    }
+}

@@ -19,9 +19,10 @@ public final class CenterFace: @unchecked Sendable {
 
     let stem: Conv2d                 // backbone.features.0
     let blocks: [InvertedResidual]   // backbone.features.1 … 17
-    let top: Conv2d                  // neck.top: 320 → 24
-    let ups: [ConvTranspose2d]       // neck.up.k: ×2 upsampling, BatchNorm folded in
-    let laterals: [Conv2d]           // neck.lateral.k: backbone taps → 24
+    // The neck runs channel-blocked like the backbone, up to the head.
+    let top: PointwiseBlocked        // neck.top: 320 → 24
+    let ups: [ConvTransposeBlocked]  // neck.up.k: ×2 upsampling, BatchNorm folded in
+    let laterals: [PointwiseBlocked] // neck.lateral.k: backbone taps → 24
     let headConv: Conv2d             // head.conv: 3×3
     let heatmap: Conv2d, scale: Conv2d, offset: Conv2d, landmarks: Conv2d
     let arena = Arena()
@@ -62,13 +63,13 @@ public final class CenterFace: @unchecked Sendable {
         self.blocks = blocks
         let c = Self.neckChannels
         let neck = vb.pp("neck")
-        top = try Conv2d(neck.pp("top"), inChannels: 320, outChannels: c, kernel: 1)
-        var ups: [ConvTranspose2d] = [], laterals: [Conv2d] = []
+        top = PointwiseBlocked(try Conv2d(neck.pp("top"), inChannels: 320, outChannels: c, kernel: 1))
+        var ups: [ConvTransposeBlocked] = [], laterals: [PointwiseBlocked] = []
         for (k, lateralIn) in [96, 32, 24].enumerated() {
             var up = try ConvTranspose2d(neck.pp("up.\(k).deconv"), inChannels: c, outChannels: c, kernel: 2, stride: 2, bias: false)
             up.fold(try BatchNormParameters(neck.pp("up.\(k).bn"), channels: c, eps: eps))
-            ups.append(up)
-            laterals.append(try Conv2d(neck.pp("lateral.\(k)"), inChannels: lateralIn, outChannels: c, kernel: 1))
+            ups.append(ConvTransposeBlocked(up))
+            laterals.append(PointwiseBlocked(try Conv2d(neck.pp("lateral.\(k)"), inChannels: lateralIn, outChannels: c, kernel: 1)))
         }
         self.ups = ups
         self.laterals = laterals
@@ -85,20 +86,20 @@ public final class CenterFace: @unchecked Sendable {
         precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
         arena.reset()
         let s = stem(x, activation: .relu, arena: arena)             // (1, 32, H/2, W/2)
-        // The backbone runs channel-blocked (every width is a multiple of 8); the neck
-        // takes its four taps back in NCHW.
+        // The backbone and the neck run channel-blocked (every width is a multiple of 8);
+        // the head takes the neck's output back in NCHW.
         var h = ChannelBlocked.from(s, arena: arena)                  // (1, 4, H/2, W/2, 8)
         var taps: [Tensor] = []
         for (i, block) in blocks.enumerated() {
             h = block.blocked(h, arena: arena)
-            if Self.taps.contains(i + 1) { taps.append(ChannelBlocked.toNCHW(h, arena: arena)) }  // 24@/4, 32@/8, 96@/16, 320@/32
+            if Self.taps.contains(i + 1) { taps.append(h) }            // 24@/4, 32@/8, 96@/16, 320@/32
         }
-        var u = top(taps[3], activation: .relu, arena: arena)         // (1, 24, H/32, W/32)
+        var u = top(taps[3], relu: true, arena: arena)                // (1, 3, H/32, W/32, 8)
         for k in 0..<3 {
-            u = ups[k](u, activation: .relu, arena: arena)            // (1, 24, 2h, 2w)
-            let l = laterals[k](taps[2 - k], activation: .relu, arena: arena)
-            addInPlace(u, l)
+            u = ups[k](u, activation: .relu, arena: arena)            // (1, 3, 2h, 2w, 8)
+            u = laterals[k](taps[2 - k], relu: true, residual: u, arena: arena)  // relu(lateral) + u
         }
+        u = ChannelBlocked.toNCHW(u, arena: arena)                    // (1, 24, H/4, W/4)
         let f = headConv(u, activation: .relu, arena: arena)          // (1, 24, H/4, W/4)
         return Output(heatmap: heatmap(f, activation: .sigmoid, arena: arena),
                       scale: scale(f, arena: arena),

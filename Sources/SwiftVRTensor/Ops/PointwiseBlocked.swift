@@ -27,12 +27,35 @@ public struct PointwiseBlocked: Sendable {
         bias = conv.bias ?? Tensor(shape: [outChannels])
     }
 
+    /// The layer over a whole blocked tensor (N, in/8, H, W, 8) → (N, out/8, H, W, 8) from
+    /// the arena, pixels split across the pool; `residual` (same shape as the output) is
+    /// added after the ReLU.
+    public func callAsFunction(_ x: Tensor, relu: Bool, residual: Tensor? = nil, arena: Arena,
+                               pool: ThreadPool = .shared) -> Tensor {
+        let (n, h, w) = (x.dim(0), x.dim(2), x.dim(3))
+        precondition(x.shape.count == 5 && x.dim(1) * 8 == inChannels, "blocked pointwise: input \(x.shape), layer wants \(inChannels) channels")
+        let y = arena.tensor([n, outChannels / 8, h, w, 8])
+        precondition(residual.map { $0.shape == y.shape } ?? true, "blocked pointwise: residual shape")
+        let hw = h * w
+        for b in 0..<n {
+            let xb = x.data + b * inChannels * hw, yb = y.data + b * outChannels * hw
+            let rb = residual.map { UnsafePointer($0.data + b * outChannels * hw) }
+            pool.parallelRanges(hw, minimum: 64) { px in
+                self(x: xb + px.lowerBound * 8, xStride: hw * 8, pixels: px.count, y: yb + px.lowerBound * 8,
+                     yStride: hw * 8, relu: relu, residual: rb.map { $0 + px.lowerBound * 8 }, rStride: hw * 8)
+            }
+        }
+        return y
+    }
+
     /// `pixels` pixels of every output block. Block b of x starts at x + b·xStride, of y
     /// at y + b·yStride, of the residual (added after the activation, as MobileNet's
-    /// skip is) at r + b·rStride; pixel p of a block is the eight floats at p·8.
+    /// skip is) at r + b·rStride; pixel p of a block is the eight floats at p·8 (in y at
+    /// p·yPixelStride: 16 writes every other pixel of a row, as a ×2 upsampling does).
     public func callAsFunction(x: UnsafePointer<Float>, xStride: Int, pixels: Int,
-                               y: UnsafeMutablePointer<Float>, yStride: Int, relu: Bool,
+                               y: UnsafeMutablePointer<Float>, yStride: Int, yPixelStride: Int = 8, relu: Bool,
                                residual r: UnsafePointer<Float>? = nil, rStride: Int = 0) {
+        let yp = yPixelStride
         let blocks = outChannels / ChannelBlocked.width
         // Pixels in chunks whose inputs stay in L2 while every output block pair passes
         // over them; each pair's weights (in · 16 floats) stay in L1 across the chunk.
@@ -45,7 +68,7 @@ public struct PointwiseBlocked: Sendable {
                 // An odd count (24 channels): three blocks × 3 pixels first, the rest in pairs.
                 var p = c0
                 while p < c1 {
-                    tile3(x + p * 8, xStride, min(3, c1 - p), y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride)
+                    tile3(x + p * 8, xStride, min(3, c1 - p), y + p * yp, yStride, yp, relu, r.map { $0 + p * 8 }, rStride)
                     p += 3
                 }
                 o = 3
@@ -56,9 +79,9 @@ public struct PointwiseBlocked: Sendable {
                 while p < c1 {
                     let count = min(Self.tilePixels, c1 - p)
                     if two {
-                        tilePair(o, x + p * 8, xStride, count, y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride)
+                        tilePair(o, x + p * 8, xStride, count, y + p * yp, yStride, yp, relu, r.map { $0 + p * 8 }, rStride)
                     } else {
-                        tileSingle(o, x + p * 8, xStride, count, y + p * 8, yStride, relu, r.map { $0 + p * 8 }, rStride)
+                        tileSingle(o, x + p * 8, xStride, count, y + p * yp, yStride, yp, relu, r.map { $0 + p * 8 }, rStride)
                     }
                     p += Self.tilePixels
                 }
@@ -75,14 +98,14 @@ public struct PointwiseBlocked: Sendable {
     // the compiler kept `two` as a runtime flag and spilled accumulators.
     @inline(never)
     private func tilePair(_ o: Int, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int, _ y: UnsafeMutablePointer<Float>,
-                          _ yStride: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
-        tile(o, two: true, x, xStride, count, y, yStride, relu, r, rStride)
+                          _ yStride: Int, _ yp: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
+        tile(o, two: true, x, xStride, count, y, yStride, yp, relu, r, rStride)
     }
 
     @inline(never)
     private func tileSingle(_ o: Int, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int, _ y: UnsafeMutablePointer<Float>,
-                            _ yStride: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
-        tile(o, two: false, x, xStride, count, y, yStride, relu, r, rStride)
+                            _ yStride: Int, _ yp: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
+        tile(o, two: false, x, xStride, count, y, yStride, yp, relu, r, rStride)
     }
 
     /// Output blocks `o` (and `o`+1 when `two`) for `count` ≤ 6 pixels. Short tiles read
@@ -90,7 +113,7 @@ public struct PointwiseBlocked: Sendable {
     /// `count` pixels.
     @inline(__always)
     private func tile(_ o: Int, two: Bool, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int,
-                      _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ relu: Bool,
+                      _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ yp: Int, _ relu: Bool,
                       _ r: UnsafePointer<Float>?, _ rStride: Int) {
         let k = inChannels
         let wa = packed.data + o * k * 8, wb = two ? wa + k * 8 : wa
@@ -124,8 +147,8 @@ public struct PointwiseBlocked: Sendable {
             }
             i += 8
         }
-        store((a0, a1, a2, a3, a4, a5), count, y + o * yStride, relu, r.map { $0 + o * rStride })
-        if two { store((b0, b1, b2, b3, b4, b5), count, y + (o + 1) * yStride, relu, r.map { $0 + (o + 1) * rStride }) }
+        store((a0, a1, a2, a3, a4, a5), count, y + o * yStride, yp, relu, r.map { $0 + o * rStride })
+        if two { store((b0, b1, b2, b3, b4, b5), count, y + (o + 1) * yStride, yp, relu, r.map { $0 + (o + 1) * rStride }) }
     }
 
     /// Output blocks 0, 1, 2 for `count` ≤ 3 pixels: the tile for 24 output channels,
@@ -133,7 +156,7 @@ public struct PointwiseBlocked: Sendable {
     /// (Three blocks × 4 pixels needs all sixteen registers and spills: 4× slower.)
     @inline(never)
     private func tile3(_ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int,
-                       _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ relu: Bool,
+                       _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ yp: Int, _ relu: Bool,
                        _ r: UnsafePointer<Float>?, _ rStride: Int) {
         let k = inChannels
         let (wa, wb, wc) = (packed.data, packed.data + k * 8, packed.data + 2 * k * 8)
@@ -157,21 +180,21 @@ public struct PointwiseBlocked: Sendable {
             i += 8
         }
         let z = Vector()
-        store((a0, a1, a2, z, z, z), count, y, relu, r)
-        store((b0, b1, b2, z, z, z), count, y + yStride, relu, r.map { $0 + rStride })
-        store((c0, c1, c2, z, z, z), count, y + 2 * yStride, relu, r.map { $0 + 2 * rStride })
+        store((a0, a1, a2, z, z, z), count, y, yp, relu, r)
+        store((b0, b1, b2, z, z, z), count, y + yStride, yp, relu, r.map { $0 + rStride })
+        store((c0, c1, c2, z, z, z), count, y + 2 * yStride, yp, relu, r.map { $0 + 2 * rStride })
     }
 
     @inline(__always)
     private func store(_ acc: (Vector, Vector, Vector, Vector, Vector, Vector), _ count: Int,
-                       _ y: UnsafeMutablePointer<Float>, _ relu: Bool, _ r: UnsafePointer<Float>?) {
+                       _ y: UnsafeMutablePointer<Float>, _ yp: Int, _ relu: Bool, _ r: UnsafePointer<Float>?) {
         withUnsafeBytes(of: acc) { raw in
             let v = raw.bindMemory(to: Vector.self)
             for p in 0..<count {
                 var out = v[p]
                 if relu { out.replace(with: 0, where: out .< 0) }
                 if let r { out += load(r + p * 8) }
-                UnsafeMutableRawPointer(y + p * 8).storeBytes(of: out, as: Vector.self)
+                UnsafeMutableRawPointer(y + p * yp).storeBytes(of: out, as: Vector.self)
             }
         }
     }

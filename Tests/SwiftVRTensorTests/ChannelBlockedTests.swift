@@ -1,0 +1,65 @@
+import SwiftVRTensor
+import SwiftVRTestSupport
+import XCTest
+
+/// The channel-blocked layout and its kernels against the NCHW ops (themselves matched
+/// to PyTorch by the op fixtures): pixel counts that leave short tiles, output blocks in
+/// odd numbers, ReLU, residuals, strided outputs.
+final class ChannelBlockedTests: XCTestCase {
+    private var rng = SeededRandom()
+    private func random(_ shape: [Int], scale: Float = 1) -> Tensor { rng.tensor(shape, scale: scale) }
+
+    /// The blocked 1×1 kernel against the NCHW convolution (itself matched to PyTorch),
+    /// over pixel counts that leave short tiles and output blocks in odd numbers, with
+    /// ReLU and with a residual.
+    func testPointwiseBlockedMatchesConv() {
+        for (cin, cout, pixels) in [(8, 8, 1), (16, 24, 7), (24, 40, 13), (64, 16, 6), (8, 32, 35)] {
+            let conv = Conv2d(weight: random([cout, cin, 1, 1]), bias: random([cout]))
+            let x = random([1, cin, 1, pixels]), r = random([1, cout, 1, pixels])
+            let arena = Arena()
+            let reference = conv(x, activation: .relu, arena: arena)
+            addInPlace(reference, r)
+            let (xb, rb) = (ChannelBlocked.from(x, arena: arena), ChannelBlocked.from(r, arena: arena))
+            let yb = arena.tensor([1, cout / 8, 1, pixels, 8])
+            PointwiseBlocked(conv)(x: xb.data, xStride: pixels * 8, pixels: pixels, y: yb.data, yStride: pixels * 8,
+                                   relu: true, residual: rb.data, rStride: pixels * 8)
+            assertClose(ChannelBlocked.toNCHW(yb, arena: arena), reference, tolerance: 1e-5, "\(cin)→\(cout) × \(pixels)")
+        }
+    }
+
+    func testChannelBlockedRoundTrip() {
+        let x = random([2, 24, 5, 7]), arena = Arena()
+        let b = ChannelBlocked.from(x, arena: arena)
+        XCTAssertEqual(b.shape, [2, 3, 5, 7, 8])
+        XCTAssertEqual(b.data[(((1 * 3 + 2) * 5 + 4) * 7 + 6) * 8 + 5], x.data[((1 * 24 + 21) * 5 + 4) * 7 + 6])
+        XCTAssertEqual(ChannelBlocked.toNCHW(b, arena: arena).array, x.array)
+    }
+
+    /// The whole-tensor form (pixels split across the pool) with a residual.
+    func testPointwiseBlockedOverTensors() {
+        for pool in [ThreadPool(threads: 1), ThreadPool(threads: 2)] {
+            let conv = Conv2d(weight: random([24, 32, 1, 1]), bias: random([24]))
+            let x = random([2, 32, 7, 9]), r = random([2, 24, 7, 9]), arena = Arena()
+            let reference = conv(x, activation: .relu, arena: arena)
+            addInPlace(reference, r)
+            let y = PointwiseBlocked(conv)(ChannelBlocked.from(x, arena: arena), relu: true,
+                                           residual: ChannelBlocked.from(r, arena: arena), arena: arena, pool: pool)
+            assertClose(ChannelBlocked.toNCHW(y, arena: arena), reference, tolerance: 1e-5, "threads \(pool.threads)")
+        }
+    }
+
+    /// The ×2 upsampling (kernel = stride = 2) and a ×3 one against ConvTranspose2d, with
+    /// a folded-in bias, odd sizes, ReLU.
+    func testConvTransposeBlockedMatchesConvTranspose() {
+        for (cin, cout, k, h, w) in [(24, 24, 2, 5, 7), (8, 16, 3, 3, 4), (16, 8, 2, 1, 13)] {
+            let layer = ConvTranspose2d(weight: random([cin, cout, k, k]), bias: random([cout]), stride: k)
+            XCTAssertTrue(ConvTransposeBlocked.fits(layer))
+            let x = random([2, cin, h, w]), arena = Arena()
+            let reference = layer(x, activation: .relu, arena: arena)
+            let y = ConvTransposeBlocked(layer)(ChannelBlocked.from(x, arena: arena), activation: .relu, arena: arena)
+            XCTAssertEqual(y.shape, [2, cout / 8, k * h, k * w, 8])
+            assertClose(ChannelBlocked.toNCHW(y, arena: arena), reference, tolerance: 1e-5, "\(cin)→\(cout) ×\(k) at \(h)×\(w)")
+        }
+        XCTAssertFalse(ConvTransposeBlocked.fits(ConvTranspose2d(weight: random([8, 8, 3, 3]), bias: nil, stride: 2)))
+    }
+}
