@@ -62,4 +62,19 @@ final class ChannelBlockedTests: XCTestCase {
         }
         XCTAssertFalse(ConvTransposeBlocked.fits(ConvTranspose2d(weight: random([8, 8, 3, 3]), bias: nil, stride: 2)))
     }
+
+    /// The 3×3 convolution through shifted views of a padded copy, against Conv2d's
+    /// im2col, at odd sizes (1×1 and single rows included), two images, ReLU or none.
+    func testConv3x3BlockedMatchesConv() {
+        for (cin, cout, h, w, relu) in [(24, 24, 7, 9, true), (8, 16, 1, 1, false), (16, 8, 1, 11, true), (8, 24, 13, 2, false)] {
+            let conv = Conv2d(weight: random([cout, cin, 3, 3]), bias: random([cout]), padding: 1)
+            XCTAssertTrue(Conv3x3Blocked.fits(conv))
+            let x = random([2, cin, h, w]), arena = Arena()
+            let act: Activation = relu ? .relu : .none
+            let reference = conv(x, activation: act, arena: arena)
+            let y = Conv3x3Blocked(conv)(ChannelBlocked.from(x, arena: arena), activation: act, arena: arena)
+            assertClose(ChannelBlocked.toNCHW(y, arena: arena), reference, tolerance: 1e-5, "\(cin)→\(cout) at \(h)×\(w)")
+        }
+        XCTAssertFalse(Conv3x3Blocked.fits(Conv2d(weight: random([8, 8, 3, 3]), bias: nil, stride: 2, padding: 1)))
+    }
 }

@@ -23,7 +23,7 @@ public final class CenterFace: @unchecked Sendable {
     let top: PointwiseBlocked        // neck.top: 320 → 24
     let ups: [ConvTransposeBlocked]  // neck.up.k: ×2 upsampling, BatchNorm folded in
     let laterals: [PointwiseBlocked] // neck.lateral.k: backbone taps → 24
-    let headConv: Conv2d             // head.conv: 3×3
+    let headConv: Conv3x3Blocked     // head.conv: 3×3, blocked
     let heatmap: Conv2d, scale: Conv2d, offset: Conv2d, landmarks: Conv2d
     let arena = Arena()
 
@@ -74,7 +74,7 @@ public final class CenterFace: @unchecked Sendable {
         self.ups = ups
         self.laterals = laterals
         let head = vb.pp("head")
-        headConv = try Conv2d(head.pp("conv"), inChannels: c, outChannels: c, kernel: 3, padding: 1)
+        headConv = Conv3x3Blocked(try Conv2d(head.pp("conv"), inChannels: c, outChannels: c, kernel: 3, padding: 1))
         heatmap = try Conv2d(head.pp("heatmap"), inChannels: c, outChannels: 1, kernel: 1)
         scale = try Conv2d(head.pp("scale"), inChannels: c, outChannels: 2, kernel: 1)
         offset = try Conv2d(head.pp("offset"), inChannels: c, outChannels: 2, kernel: 1)
@@ -86,8 +86,8 @@ public final class CenterFace: @unchecked Sendable {
         precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
         arena.reset()
         let s = stem(x, activation: .relu, arena: arena)             // (1, 32, H/2, W/2)
-        // The backbone and the neck run channel-blocked (every width is a multiple of 8);
-        // the head takes the neck's output back in NCHW.
+        // The backbone, the neck and the head's 3×3 run channel-blocked (every width is a
+        // multiple of 8); the four 1×1 outputs (15 channels in all) are NCHW.
         var h = ChannelBlocked.from(s, arena: arena)                  // (1, 4, H/2, W/2, 8)
         var taps: [Tensor] = []
         for (i, block) in blocks.enumerated() {
@@ -99,8 +99,7 @@ public final class CenterFace: @unchecked Sendable {
             u = ups[k](u, activation: .relu, arena: arena)            // (1, 3, 2h, 2w, 8)
             u = laterals[k](taps[2 - k], relu: true, residual: u, arena: arena)  // relu(lateral) + u
         }
-        u = ChannelBlocked.toNCHW(u, arena: arena)                    // (1, 24, H/4, W/4)
-        let f = headConv(u, activation: .relu, arena: arena)          // (1, 24, H/4, W/4)
+        let f = ChannelBlocked.toNCHW(headConv(u, activation: .relu, arena: arena), arena: arena)  // (1, 24, H/4, W/4)
         return Output(heatmap: heatmap(f, activation: .sigmoid, arena: arena),
                       scale: scale(f, arena: arena),
                       offset: offset(f, arena: arena),

@@ -48,6 +48,33 @@ public struct PointwiseBlocked: Sendable {
         return y
     }
 
+    /// Where a call reads and writes. Input block b of pixel 0 is at x + b·xStride, or at
+    /// x + xBlocks[b] when a table is given (a 3×3 convolution's nine shifted views of
+    /// a padded input, see ConvBlocked); output block o at y + o·yStride, residual block o
+    /// at r + o·rStride. Pixel p is 8·p floats further in x and r, yPixelStride·p in y.
+    struct Operands {
+        var x: UnsafePointer<Float>
+        let xStride: Int, xBlocks: UnsafePointer<Int>?
+        var y: UnsafeMutablePointer<Float>
+        let yStride: Int, yPixelStride: Int
+        let relu: Bool
+        var r: UnsafePointer<Float>?
+        let rStride: Int
+
+        @inline(__always) func at(pixel p: Int) -> Operands {
+            var t = self
+            t.x += p * 8
+            t.y += p * yPixelStride
+            t.r = r.map { $0 + p * 8 }
+            return t
+        }
+
+        @inline(__always) func input(block b: Int) -> UnsafePointer<Float> {
+            if let xBlocks { return x + xBlocks[b] }
+            return x + b * xStride
+        }
+    }
+
     /// `pixels` pixels of every output block. Block b of x starts at x + b·xStride, of y
     /// at y + b·yStride, of the residual (added after the activation, as MobileNet's
     /// skip is) at r + b·rStride; pixel p of a block is the eight floats at p·8 (in y at
@@ -55,7 +82,11 @@ public struct PointwiseBlocked: Sendable {
     public func callAsFunction(x: UnsafePointer<Float>, xStride: Int, pixels: Int,
                                y: UnsafeMutablePointer<Float>, yStride: Int, yPixelStride: Int = 8, relu: Bool,
                                residual r: UnsafePointer<Float>? = nil, rStride: Int = 0) {
-        let yp = yPixelStride
+        run(Operands(x: x, xStride: xStride, xBlocks: nil, y: y, yStride: yStride, yPixelStride: yPixelStride,
+                     relu: relu, r: r, rStride: rStride), pixels: pixels)
+    }
+
+    func run(_ t: Operands, pixels: Int) {
         let blocks = outChannels / ChannelBlocked.width
         // Pixels in chunks whose inputs stay in L2 while every output block pair passes
         // over them; each pair's weights (in · 16 floats) stay in L1 across the chunk.
@@ -68,7 +99,7 @@ public struct PointwiseBlocked: Sendable {
                 // An odd count (24 channels): three blocks × 3 pixels first, the rest in pairs.
                 var p = c0
                 while p < c1 {
-                    tile3(x + p * 8, xStride, min(3, c1 - p), y + p * yp, yStride, yp, relu, r.map { $0 + p * 8 }, rStride)
+                    tile3(t.at(pixel: p), min(3, c1 - p))
                     p += 3
                 }
                 o = 3
@@ -78,11 +109,7 @@ public struct PointwiseBlocked: Sendable {
                 var p = c0
                 while p < c1 {
                     let count = min(Self.tilePixels, c1 - p)
-                    if two {
-                        tilePair(o, x + p * 8, xStride, count, y + p * yp, yStride, yp, relu, r.map { $0 + p * 8 }, rStride)
-                    } else {
-                        tileSingle(o, x + p * 8, xStride, count, y + p * yp, yStride, yp, relu, r.map { $0 + p * 8 }, rStride)
-                    }
+                    if two { tilePair(o, t.at(pixel: p), count) } else { tileSingle(o, t.at(pixel: p), count) }
                     p += Self.tilePixels
                 }
                 o += 2
@@ -97,24 +124,16 @@ public struct PointwiseBlocked: Sendable {
     // Each tile shape is its own function, compiled on its own: inlined into one caller,
     // the compiler kept `two` as a runtime flag and spilled accumulators.
     @inline(never)
-    private func tilePair(_ o: Int, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int, _ y: UnsafeMutablePointer<Float>,
-                          _ yStride: Int, _ yp: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
-        tile(o, two: true, x, xStride, count, y, yStride, yp, relu, r, rStride)
-    }
+    private func tilePair(_ o: Int, _ t: Operands, _ count: Int) { tile(o, two: true, t, count) }
 
     @inline(never)
-    private func tileSingle(_ o: Int, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int, _ y: UnsafeMutablePointer<Float>,
-                            _ yStride: Int, _ yp: Int, _ relu: Bool, _ r: UnsafePointer<Float>?, _ rStride: Int) {
-        tile(o, two: false, x, xStride, count, y, yStride, yp, relu, r, rStride)
-    }
+    private func tileSingle(_ o: Int, _ t: Operands, _ count: Int) { tile(o, two: false, t, count) }
 
     /// Output blocks `o` (and `o`+1 when `two`) for `count` ≤ 6 pixels. Short tiles read
     /// their last pixel again in the unused lanes (no branch in the loop) and store only
     /// `count` pixels.
     @inline(__always)
-    private func tile(_ o: Int, two: Bool, _ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int,
-                      _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ yp: Int, _ relu: Bool,
-                      _ r: UnsafePointer<Float>?, _ rStride: Int) {
+    private func tile(_ o: Int, two: Bool, _ t: Operands, _ count: Int) {
         let k = inChannels
         let wa = packed.data + o * k * 8, wb = two ? wa + k * 8 : wa
         let ba = load(bias.data + o * 8), bb = two ? load(bias.data + o * 8 + 8) : ba
@@ -125,7 +144,7 @@ public struct PointwiseBlocked: Sendable {
         let (q4, q5) = (min(4, count - 1) * 8, min(5, count - 1) * 8)
         var i = 0
         while i < k {
-            let xb = x + (i / 8) * xStride
+            let xb = t.input(block: i / 8)
             for j in 0..<8 {
                 let va = load(wa + (i + j) * 8)
                 if two {
@@ -147,17 +166,15 @@ public struct PointwiseBlocked: Sendable {
             }
             i += 8
         }
-        store((a0, a1, a2, a3, a4, a5), count, y + o * yStride, yp, relu, r.map { $0 + o * rStride })
-        if two { store((b0, b1, b2, b3, b4, b5), count, y + (o + 1) * yStride, yp, relu, r.map { $0 + (o + 1) * rStride }) }
+        store((a0, a1, a2, a3, a4, a5), count, t, block: o)
+        if two { store((b0, b1, b2, b3, b4, b5), count, t, block: o + 1) }
     }
 
     /// Output blocks 0, 1, 2 for `count` ≤ 3 pixels: the tile for 24 output channels,
     /// where pairs would leave a single block whose tile loads as much as it multiplies.
     /// (Three blocks × 4 pixels needs all sixteen registers and spills: 4× slower.)
     @inline(never)
-    private func tile3(_ x: UnsafePointer<Float>, _ xStride: Int, _ count: Int,
-                       _ y: UnsafeMutablePointer<Float>, _ yStride: Int, _ yp: Int, _ relu: Bool,
-                       _ r: UnsafePointer<Float>?, _ rStride: Int) {
+    private func tile3(_ t: Operands, _ count: Int) {
         let k = inChannels
         let (wa, wb, wc) = (packed.data, packed.data + k * 8, packed.data + 2 * k * 8)
         let (ba, bb, bc) = (load(bias.data), load(bias.data + 8), load(bias.data + 16))
@@ -167,7 +184,7 @@ public struct PointwiseBlocked: Sendable {
         let (q1, q2) = (min(1, count - 1) * 8, min(2, count - 1) * 8)
         var i = 0
         while i < k {
-            let xb = x + (i / 8) * xStride
+            let xb = t.input(block: i / 8)
             for j in 0..<8 {
                 let (va, vb, vc) = (load(wa + (i + j) * 8), load(wb + (i + j) * 8), load(wc + (i + j) * 8))
                 var v = Vector(repeating: xb[j])
@@ -180,14 +197,14 @@ public struct PointwiseBlocked: Sendable {
             i += 8
         }
         let z = Vector()
-        store((a0, a1, a2, z, z, z), count, y, yp, relu, r)
-        store((b0, b1, b2, z, z, z), count, y + yStride, yp, relu, r.map { $0 + rStride })
-        store((c0, c1, c2, z, z, z), count, y + 2 * yStride, yp, relu, r.map { $0 + 2 * rStride })
+        store((a0, a1, a2, z, z, z), count, t, block: 0)
+        store((b0, b1, b2, z, z, z), count, t, block: 1)
+        store((c0, c1, c2, z, z, z), count, t, block: 2)
     }
 
     @inline(__always)
-    private func store(_ acc: (Vector, Vector, Vector, Vector, Vector, Vector), _ count: Int,
-                       _ y: UnsafeMutablePointer<Float>, _ yp: Int, _ relu: Bool, _ r: UnsafePointer<Float>?) {
+    private func store(_ acc: (Vector, Vector, Vector, Vector, Vector, Vector), _ count: Int, _ t: Operands, block o: Int) {
+        let y = t.y + o * t.yStride, yp = t.yPixelStride, relu = t.relu, r = t.r.map { $0 + o * t.rStride }
         withUnsafeBytes(of: acc) { raw in
             let v = raw.bindMemory(to: Vector.self)
             for p in 0..<count {
