@@ -21,16 +21,7 @@ public enum ChannelBlocked {
         let (n, c, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
         precondition(c % width == 0, "channel-blocked layout: \(c) channels is not a multiple of \(width)")
         let y = arena.tensor([n, c / width, h, w, width])
-        let hw = h * w
-        let blocks = n * c / width, parts = max(1, min(pool.threads, blocks))
-        pool.parallelFor(parts) { part in
-            for blk in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
-                let src = x.data + blk * width * hw, dst = y.data + blk * width * hw
-                for p in 0..<hw {
-                    for j in 0..<width { dst[p * width + j] = src[j * hw + p] }
-                }
-            }
-        }
+        transpose(x, into: y, blocks: n * c / width, planeSize: h * w, toBlocked: true, pool: pool)
         return y
     }
 
@@ -39,17 +30,26 @@ public enum ChannelBlocked {
         precondition(x.shape.count == 5 && x.dim(4) == width, "channel-blocked layout: got shape \(x.shape)")
         let (n, cb, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
         let y = arena.tensor([n, cb * width, h, w])
-        let hw = h * w
-        let blocks = n * cb, parts = max(1, min(pool.threads, blocks))
+        transpose(x, into: y, blocks: n * cb, planeSize: h * w, toBlocked: false, pool: pool)
+        return y
+    }
+
+    /// Each group of eight planes of `hw` floats ↔ `hw` pixels of eight floats: the same
+    /// 8 × hw block transposed one way or the other, groups split across the pool.
+    private static func transpose(_ x: Tensor, into y: Tensor, blocks: Int, planeSize hw: Int, toBlocked: Bool,
+                                  pool: ThreadPool) {
+        let parts = max(1, min(pool.threads, blocks))
         pool.parallelFor(parts) { part in
             for blk in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
                 let src = x.data + blk * width * hw, dst = y.data + blk * width * hw
-                for j in 0..<width {
-                    for p in 0..<hw { dst[j * hw + p] = src[p * width + j] }
+                // Planar index j·hw + p ↔ interleaved index p·8 + j; the write side runs contiguously.
+                if toBlocked {
+                    for p in 0..<hw { for j in 0..<width { dst[p * width + j] = src[j * hw + p] } }
+                } else {
+                    for j in 0..<width { for p in 0..<hw { dst[j * hw + p] = src[p * width + j] } }
                 }
             }
         }
-        return y
     }
 }
 
