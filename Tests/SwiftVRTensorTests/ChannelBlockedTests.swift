@@ -64,17 +64,34 @@ final class ChannelBlockedTests: XCTestCase {
     }
 
     /// The 3×3 convolution through shifted views of a padded copy, against Conv2d's
-    /// im2col, at odd sizes (1×1 and single rows included), two images, ReLU or none.
+    /// im2col, at odd sizes (1×1 and single rows included), stride 1 and 2, channel
+    /// counts that are not multiples of 8 (padded), two images, ReLU, SiLU or none.
     func testConv3x3BlockedMatchesConv() {
-        for (cin, cout, h, w, relu) in [(24, 24, 7, 9, true), (8, 16, 1, 1, false), (16, 8, 1, 11, true), (8, 24, 13, 2, false)] {
-            let conv = Conv2d(weight: random([cout, cin, 3, 3]), bias: random([cout]), padding: 1)
+        let cases: [(Int, Int, Int, Int, Int, Activation)] = [
+            (24, 24, 1, 7, 9, .relu), (8, 16, 1, 1, 1, .none), (16, 8, 1, 1, 11, .relu), (8, 24, 1, 13, 2, .none),
+            (32, 48, 2, 9, 12, .silu), (16, 32, 2, 1, 5, .silu), (12, 20, 1, 6, 5, .silu), (32, 12, 1, 4, 4, .none)]
+        for (cin, cout, stride, h, w, act) in cases {
+            let conv = Conv2d(weight: random([cout, cin, 3, 3]), bias: random([cout]), stride: stride, padding: 1)
             XCTAssertTrue(Conv3x3Blocked.fits(conv))
             let x = random([2, cin, h, w]), arena = Arena()
-            let act: Activation = relu ? .relu : .none
             let reference = conv(x, activation: act, arena: arena)
             let y = Conv3x3Blocked(conv)(ChannelBlocked.from(x, arena: arena), activation: act, arena: arena)
-            assertClose(ChannelBlocked.toNCHW(y, arena: arena), reference, tolerance: 1e-5, "\(cin)→\(cout) at \(h)×\(w)")
+            assertClose(ChannelBlocked.toNCHW(y, channels: cout, arena: arena), reference, tolerance: 1e-5,
+                        "\(cin)→\(cout) stride \(stride) at \(h)×\(w)")
         }
-        XCTAssertFalse(Conv3x3Blocked.fits(Conv2d(weight: random([8, 8, 3, 3]), bias: nil, stride: 2, padding: 1)))
+        XCTAssertFalse(Conv3x3Blocked.fits(Conv2d(weight: random([8, 8, 3, 3]), bias: nil, stride: 3, padding: 1)))
+    }
+
+    /// Partial last blocks are zero-padded one way and dropped the other; upsampling.
+    func testPaddedChannelsAndUpsampling() {
+        let x = random([2, 12, 3, 5]), arena = Arena()
+        let b = ChannelBlocked.from(x, arena: arena)
+        XCTAssertEqual(b.shape, [2, 2, 3, 5, 8])
+        XCTAssertEqual(b.data[(((1 * 2 + 1) * 3 + 2) * 5 + 4) * 8 + 3], x.data[((1 * 12 + 11) * 3 + 2) * 5 + 4])
+        XCTAssertEqual(b.data[(((1 * 2 + 1) * 3 + 2) * 5 + 4) * 8 + 4], 0)
+        XCTAssertEqual(ChannelBlocked.toNCHW(b, channels: 12, arena: arena).array, x.array)
+        let up = ChannelBlocked.upsampleNearest(b, scale: 2, arena: arena)
+        assertClose(ChannelBlocked.toNCHW(up, channels: 12, arena: arena), Upsample.nearest(x, scale: 2, arena: arena),
+                    tolerance: 0, "nearest ×2")
     }
 }

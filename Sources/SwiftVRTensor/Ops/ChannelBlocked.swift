@@ -16,40 +16,69 @@ public enum ChannelBlocked {
     /// Whether a layer with these channel counts can run blocked.
     public static func fits(_ channels: Int...) -> Bool { channels.allSatisfy { $0 % width == 0 } }
 
-    /// (N, C, H, W) → (N, C/8, H, W, 8), from the arena.
+    /// Channel blocks for `c` channels (the last one zero-padded when c is not a multiple of 8).
+    public static func blocks(_ c: Int) -> Int { (c + width - 1) / width }
+
+    /// (N, C, H, W) → (N, ⌈C/8⌉, H, W, 8), from the arena; missing lanes of a last
+    /// partial block are zeros.
     public static func from(_ x: Tensor, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
         let (n, c, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
-        precondition(c % width == 0, "channel-blocked layout: \(c) channels is not a multiple of \(width)")
-        let y = arena.tensor([n, c / width, h, w, width])
-        transpose(x, into: y, blocks: n * c / width, planeSize: h * w, toBlocked: true, pool: pool)
+        let y = arena.tensor([n, blocks(c), h, w, width])
+        transpose(planar: x.data, blocked: y.data, images: n, channels: c, planeSize: h * w, toBlocked: true, pool: pool)
         return y
     }
 
-    /// (N, C/8, H, W, 8) → (N, C, H, W), from the arena.
-    public static func toNCHW(_ x: Tensor, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+    /// (N, C/8, H, W, 8) → (N, channels, H, W) from the arena: the first `channels`
+    /// (default all) of the blocked tensor's channels.
+    public static func toNCHW(_ x: Tensor, channels: Int? = nil, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
         precondition(x.shape.count == 5 && x.dim(4) == width, "channel-blocked layout: got shape \(x.shape)")
         let (n, cb, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
-        let y = arena.tensor([n, cb * width, h, w])
-        transpose(x, into: y, blocks: n * cb, planeSize: h * w, toBlocked: false, pool: pool)
+        let c = channels ?? cb * width
+        precondition(blocks(c) == cb, "channel-blocked layout: \(c) channels from \(cb) blocks")
+        let y = arena.tensor([n, c, h, w])
+        transpose(planar: y.data, blocked: x.data, images: n, channels: c, planeSize: h * w, toBlocked: false, pool: pool)
         return y
     }
 
-    /// Each group of eight planes of `hw` floats ↔ `hw` pixels of eight floats: the same
-    /// 8 × hw block transposed one way or the other, groups split across the pool.
-    private static func transpose(_ x: Tensor, into y: Tensor, blocks: Int, planeSize hw: Int, toBlocked: Bool,
-                                  pool: ThreadPool) {
-        let parts = max(1, min(pool.threads, blocks))
+    /// Each group of (up to) eight planes of `hw` floats ↔ `hw` pixels of eight floats:
+    /// the same 8 × hw block transposed one way or the other, groups split across the pool.
+    private static func transpose(planar: UnsafeMutablePointer<Float>, blocked: UnsafeMutablePointer<Float>, images n: Int,
+                                  channels c: Int, planeSize hw: Int, toBlocked: Bool, pool: ThreadPool) {
+        let cb = blocks(c), total = n * cb
+        let parts = max(1, min(pool.threads, total))
         pool.parallelFor(parts) { part in
-            for blk in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
-                let src = x.data + blk * width * hw, dst = y.data + blk * width * hw
-                // Planar index j·hw + p ↔ interleaved index p·8 + j; the write side runs contiguously.
+            for g in (total * part / parts)..<(total * (part + 1) / parts) {
+                let (b, blk) = (g / cb, g % cb)
+                let lanes = min(width, c - blk * width)
+                let p = planar + (b * c + blk * width) * hw, q = blocked + g * width * hw
+                // Planar index j·hw + i ↔ blocked index i·8 + j; the write side runs contiguously.
                 if toBlocked {
-                    for p in 0..<hw { for j in 0..<width { dst[p * width + j] = src[j * hw + p] } }
+                    for i in 0..<hw { for j in 0..<width { q[i * width + j] = j < lanes ? p[j * hw + i] : 0 } }
                 } else {
-                    for j in 0..<width { for p in 0..<hw { dst[j * hw + p] = src[p * width + j] } }
+                    for j in 0..<lanes { for i in 0..<hw { p[j * hw + i] = q[i * width + j] } }
                 }
             }
         }
+    }
+
+    /// Nearest-neighbour ×`scale` upsampling of a blocked tensor, from the arena.
+    public static func upsampleNearest(_ x: Tensor, scale s: Int, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+        let (n, cb, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
+        let y = arena.tensor([n, cb, h * s, w * s, width])
+        pool.parallelRanges(n * cb * h) { rows in
+            for r in rows {  // input row r of plane r / h
+                let src = x.data + r * w * width
+                let plane = r / h, iy = r % h
+                for dy in 0..<s {
+                    let dst = y.data + ((plane * h * s) + iy * s + dy) * w * s * width
+                    for ix in 0..<w {
+                        let v = load(src + ix * width)
+                        for dx in 0..<s { UnsafeMutableRawPointer(dst + (ix * s + dx) * width).storeBytes(of: v, as: Vector.self) }
+                    }
+                }
+            }
+        }
+        return y
     }
 }
 

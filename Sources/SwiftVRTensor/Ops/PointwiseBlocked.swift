@@ -50,11 +50,12 @@ public struct PointwiseBlocked: Sendable {
 
     /// Where a call reads and writes. Input block b of pixel 0 is at x + b·xStride, or at
     /// x + xBlocks[b] when a table is given (a 3×3 convolution's nine shifted views of
-    /// a padded input, see ConvBlocked); output block o at y + o·yStride, residual block o
-    /// at r + o·rStride. Pixel p is 8·p floats further in x and r, yPixelStride·p in y.
+    /// a padded input, see Conv3x3Blocked); output block o at y + o·yStride, residual
+    /// block o at r + o·rStride. Pixel p is xPixelStride·p floats further in x (16 for a
+    /// stride-2 convolution), 8·p in r, yPixelStride·p in y.
     struct Operands {
         var x: UnsafePointer<Float>
-        let xStride: Int, xBlocks: UnsafePointer<Int>?
+        let xStride: Int, xBlocks: UnsafePointer<Int>?, xPixelStride: Int
         var y: UnsafeMutablePointer<Float>
         let yStride: Int, yPixelStride: Int
         let relu: Bool
@@ -63,7 +64,7 @@ public struct PointwiseBlocked: Sendable {
 
         @inline(__always) func at(pixel p: Int) -> Operands {
             var t = self
-            t.x += p * 8
+            t.x += p * xPixelStride
             t.y += p * yPixelStride
             t.r = r.map { $0 + p * 8 }
             return t
@@ -82,7 +83,7 @@ public struct PointwiseBlocked: Sendable {
     public func callAsFunction(x: UnsafePointer<Float>, xStride: Int, pixels: Int,
                                y: UnsafeMutablePointer<Float>, yStride: Int, yPixelStride: Int = 8, relu: Bool,
                                residual r: UnsafePointer<Float>? = nil, rStride: Int = 0) {
-        run(Operands(x: x, xStride: xStride, xBlocks: nil, y: y, yStride: yStride, yPixelStride: yPixelStride,
+        run(Operands(x: x, xStride: xStride, xBlocks: nil, xPixelStride: 8, y: y, yStride: yStride, yPixelStride: yPixelStride,
                      relu: relu, r: r, rStride: rStride), pixels: pixels)
     }
 
@@ -140,8 +141,9 @@ public struct PointwiseBlocked: Sendable {
         var (a0, a1, a2, a3, a4, a5) = (ba, ba, ba, ba, ba, ba)
         var (b0, b1, b2, b3, b4, b5) = (bb, bb, bb, bb, bb, bb)
         // Offsets of the six pixels (the last real one repeated in short tiles).
-        let (q1, q2, q3) = (min(1, count - 1) * 8, min(2, count - 1) * 8, min(3, count - 1) * 8)
-        let (q4, q5) = (min(4, count - 1) * 8, min(5, count - 1) * 8)
+        let xp = t.xPixelStride
+        let (q1, q2, q3) = (min(1, count - 1) * xp, min(2, count - 1) * xp, min(3, count - 1) * xp)
+        let (q4, q5) = (min(4, count - 1) * xp, min(5, count - 1) * xp)
         var i = 0
         while i < k {
             let xb = t.input(block: i / 8)
@@ -181,7 +183,7 @@ public struct PointwiseBlocked: Sendable {
         var (a0, a1, a2) = (ba, ba, ba)
         var (b0, b1, b2) = (bb, bb, bb)
         var (c0, c1, c2) = (bc, bc, bc)
-        let (q1, q2) = (min(1, count - 1) * 8, min(2, count - 1) * 8)
+        let (q1, q2) = (min(1, count - 1) * t.xPixelStride, min(2, count - 1) * t.xPixelStride)
         var i = 0
         while i < k {
             let xb = t.input(block: i / 8)
