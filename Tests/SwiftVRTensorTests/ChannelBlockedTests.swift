@@ -94,4 +94,16 @@ final class ChannelBlockedTests: XCTestCase {
         assertClose(ChannelBlocked.toNCHW(up, channels: 12, arena: arena), Upsample.nearest(x, scale: 2, arena: arena),
                     tolerance: 0, "nearest ×2")
     }
+
+    /// A 1×1 layer whose widths are not multiples of 8 runs zero-padded: the real
+    /// outputs match, the padded lanes are zeros.
+    func testPointwiseBlockedPadsOtherWidths() {
+        let conv = Conv2d(weight: random([20, 12, 1, 1]), bias: random([20]))
+        let x = random([1, 12, 3, 7]), arena = Arena()
+        let layer = PointwiseBlocked(conv)
+        XCTAssertEqual([layer.inChannels, layer.outChannels], [16, 24])
+        let y = layer(ChannelBlocked.from(x, arena: arena), relu: false, arena: arena)
+        assertClose(ChannelBlocked.toNCHW(y, channels: 20, arena: arena), conv(x, arena: arena), tolerance: 1e-5, "12→20")
+        XCTAssertEqual(ChannelBlocked.toNCHW(y, arena: arena).array[(20 * 21)..<(24 * 21)].max(), 0)
+    }
 }

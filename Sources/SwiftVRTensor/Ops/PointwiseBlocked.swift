@@ -8,6 +8,8 @@
 /// than OpenBLAS's SGEMM, which packs both operands again on every call.
 public struct PointwiseBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
+    /// The layer's channel counts rounded up to multiples of 8: other counts are padded
+    /// with zero weights (the extra outputs are zeros, the extra inputs are ignored).
     public let inChannels: Int, outChannels: Int
     /// (out/8, in, 8): for output block o and input channel i, the eight weights W[8o…8o+7, i].
     let packed: Tensor
@@ -16,15 +18,15 @@ public struct PointwiseBlocked: Sendable {
 
     public init(_ conv: Conv2d) {
         precondition(conv.kernel == (1, 1) && conv.stride == 1 && conv.groups == 1, "blocked pointwise: a 1×1 convolution")
-        precondition(ChannelBlocked.fits(conv.inChannels, conv.outChannels), "blocked pointwise: channels must be multiples of 8")
-        inChannels = conv.inChannels
-        outChannels = conv.outChannels
-        let w = ChannelBlocked.width
-        packed = Tensor(shape: [outChannels / w, inChannels, w])
-        for o in 0..<outChannels {
-            for i in 0..<inChannels { packed.data[((o / w) * inChannels + i) * w + o % w] = conv.weight.data[o * inChannels + i] }
+        let (cin, cout) = (conv.inChannels, conv.outChannels)
+        inChannels = ChannelBlocked.blocks(cin) * 8
+        outChannels = ChannelBlocked.blocks(cout) * 8
+        packed = Tensor(shape: [outChannels / 8, inChannels, 8])
+        for o in 0..<cout {
+            for i in 0..<cin { packed.data[((o / 8) * inChannels + i) * 8 + o % 8] = conv.weight.data[o * cin + i] }
         }
-        bias = conv.bias ?? Tensor(shape: [outChannels])
+        bias = Tensor(shape: [outChannels])
+        if let b = conv.bias { bias.data.update(from: b.data, count: cout) }
     }
 
     /// The layer over a whole blocked tensor (N, in/8, H, W, 8) → (N, out/8, H, W, 8) from
