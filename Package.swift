@@ -35,8 +35,8 @@ let pluginLinkerFlags: [LinkerSetting] = [
 // machines, set SWIFTVR_TARGET_CPU (e.g. x86-64 for any x86-64, haswell for AVX2).
 let targetCPU = Context.environment["SWIFTVR_TARGET_CPU"] ?? "native"
 // The kernels' multiply-adds are fused (one FMA instruction) only where the target has
-// FMA: on a CPU without it LLVM turns each fused lane into a call to fmaf, a thousand
-// times slower than a multiply and an add. x86 CPUs named for AVX2 or later have FMA;
+// FMA: on a CPU without it LLVM turns each fused lane into a call to fmaf (the
+// detector's kernels measured about 100× slower than a multiply and an add). x86 CPUs named for AVX2 or later have FMA;
 // for `native` the build machine's /proc/cpuinfo says; every arm64 CPU has it.
 let fmaCPUs = ["haswell", "core-avx2", "broadwell", "skylake", "skylake-avx512", "skx", "cascadelake", "cooperlake",
                "cannonlake", "icelake-client", "icelake-server", "rocketlake", "tigerlake", "sapphirerapids",

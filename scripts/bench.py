@@ -143,7 +143,7 @@ def main():
     for r in stage_rows:
         print(f"| {r['w']}x{r['h']} | {r['faces']} | {r['window']} | {r['res'] if r['faces'] else '–'} | "
               + " | ".join(f"{r.get(k, 0):.1f}" for k in keys) + " |")
-    peak = max(float(l.split()[4]) for l in sgemm)
+    peak = max(float(l.split()[4]) for l in sgemm if l.startswith("sgemm "))  # OpenBLAS's best rate
     print("\n### OpenBLAS SGEMM at the models' shapes, and the engine's channel-blocked 1×1 kernel at the detector's (same run, 2 threads)\n")
     print("| shape (M×N×K) | what | GFLOP/s |")
     print("|---|---|---|")
