@@ -127,16 +127,16 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, cut: Tensor?, mask: Tensor?)]] = [:]
         for (i, report) in reports.enumerated() {
             let frame = window[i]
-            let holes: ((Int, Int) -> Bool)?
-            if let missing = settings.inpaintMask {
-                holes = { missing.isMissing($0, $1, frameWidth: frame.width, frameHeight: frame.height) }
-            } else {
-                holes = frame.format.hasAlpha ? { frame.isTransparent($0, $1) } : nil
+            // The frame's missing pixels, for filling its region before sampling (inpainting only).
+            var filled: ((Int, Int) -> Bool)?
+            if inpainting, let missing = settings.inpaintMask {
+                filled = { missing.isMissing($0, $1, frameWidth: frame.width, frameHeight: frame.height) }
+            } else if inpainting, frame.format.hasAlpha {
+                filled = { frame.isTransparent($0, $1) }
             }
             for t in report.faces {
                 timings.faces += 1
                 let r = sizes[t.id] ?? settings.faceResolution
-                let filled = inpainting ? holes : nil
                 let cut = filled == nil ? nil : crops.tensor([3, r, r])
                 guard let crop = FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r]), scratch: crops,

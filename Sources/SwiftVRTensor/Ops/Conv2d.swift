@@ -70,10 +70,10 @@ public struct Conv2d: Sendable {
     /// no separate zeroing or bias pass.
     @inline(__always)
     private func gemmColumns(a: UnsafePointer<Float>, k: Int, b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                             hw: Int, cols: Range<Int>, rowsPerGroup m: Int, biasOffset: Int = 0, activation: Activation) {
+                             hw: Int, cols: Range<Int>, rowsPerGroup m: Int, activation: Activation) {
         for c in 0..<m {
             let row = y + c * hw + cols.lowerBound
-            row.initialize(repeating: bias?.data[biasOffset + c] ?? 0, count: cols.count)
+            row.initialize(repeating: bias?.data[c] ?? 0, count: cols.count)
         }
         BLAS.sgemm(m: m, n: cols.count, k: k, a: a, lda: k, b: b + cols.lowerBound, ldb: hw,
                    beta: 1, c: y + cols.lowerBound, ldc: hw)

@@ -47,11 +47,17 @@ public struct Conv3x3Blocked: Sendable {
         let relu = activation == .relu
         let other = relu || activation == .none ? nil : activation
         return arena.scoped {
+            // The input with a border of one zero pixel; only the border is written as zeros.
             let padded = arena.scratch(n * cb * ph * pw * 8)
-            padded.initialize(repeating: 0, count: n * cb * ph * pw * 8)
             for plane in 0..<n * cb {
+                let p = padded + plane * ph * pw * 8
+                p.initialize(repeating: 0, count: pw * 8)                       // the top row
+                (p + (ph - 1) * pw * 8).initialize(repeating: 0, count: pw * 8)  // the bottom row
                 for iy in 0..<h {
-                    memcpy(padded + ((plane * ph + iy + 1) * pw + 1) * 8, x.data + (plane * h + iy) * w * 8, w * 8 * 4)
+                    let row = p + (iy + 1) * pw * 8
+                    row.initialize(repeating: 0, count: 8)
+                    memcpy(row + 8, x.data + (plane * h + iy) * w * 8, w * 8 * 4)
+                    (row + (pw - 1) * 8).initialize(repeating: 0, count: 8)
                 }
             }
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 9 * cb) { offsets in
