@@ -43,4 +43,12 @@ paste <(grep '^follow' <<<"$ours") <(grep '^swift' <<<"$ours") | while read -r _
     "$(echo "$fm / $rfollow" | bc -l)" "$ft" "$ff" "$(echo "($st + 4 * $ft) / 5" | bc -l)"
 done
 echo
+# The Swift network by stage: each stage's best decile over all rounds (the host's noise
+# hits the whole-network medians above; the stages show where the time goes).
+echo "The Swift network by stage, ms (best decile of each stage over the rounds):"
+echo
+printf "| frame | network input | stem | backbone (17 blocks) | neck + heads | whole network |\n|---|---|---|---|---|---|\n"
+grep '^stages' <<<"$ourss" | awk '{k=$2"x"$3" | "$4"x"$5; for (i=6;i<=9;i++) if (!(k SUBSEP i in m) || $i+0 < m[k,i]+0) m[k,i]=$i; if (!(k in o)) {o[k]=n++; key[n-1]=k}}
+  END {for (j=0;j<n;j++) {k=key[j]; printf "| %s | %.1f | %.1f | %.1f | %.1f |\n", k, m[k,6], m[k,7], m[k,8], m[k,9]}}'
+echo
 echo "ratio = Swift / onnxruntime (≤ 1.0 means Swift is as fast or faster). onnxruntime $(python3 -c 'import onnxruntime; print(onnxruntime.__version__)'), ORT_ENABLE_ALL, weights removed from the graph inputs."

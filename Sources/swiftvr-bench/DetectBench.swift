@@ -40,8 +40,12 @@ enum DetectBench {
                 return (total, follow)
             }
             let blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
-            let model = measure(runs: runs) { _ = detector.model(blob) }
+            var stages: [(Double, Double, Double)] = []
+            let model = measure(runs: runs) { _ = detector.model(blob); stages.append(detector.model.lastTimings) }
             print("swift \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(model.median)) \(fmt(total.median)) \(faces.count)")
+            // The network by stage, each stage's best decile (robust to the host's noise).
+            let p10 = { (v: [Double]) in v.sorted()[v.count / 10] }
+            print("stages \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(p10(stages.map(\.0)))) \(fmt(p10(stages.map(\.1)))) \(fmt(p10(stages.map(\.2)))) \(fmt(model.p10))")
             let side = settings.neighbourhoodSide
             let small = Tensor(shape: [1, 3, side, side])
             let one = measure(runs: runs) { _ = detector.model(small) }

@@ -42,5 +42,29 @@ enum SgemmBench {
             }
             print("blocked \(m) \(n) \(k) \(fmt(2.0 * Double(m * n * k) / (tb.p10 * 1e6))) \(name), channel-blocked kernel")
         }
+        depthwise(runs: runs, pool: pool)
+    }
+
+    /// The blocked depthwise 3×3 (DepthwiseBlocked.row) over cache-resident rows of
+    /// CenterFace's 144-channel stride-1 layer at 160 pixels wide: `depthwise C W gflops`.
+    static func depthwise(runs: Int, pool: ThreadPool) {
+        let (c, w, rows) = (144, 160, 16)
+        let conv = Conv2d(weight: Tensor(shape: [c, 1, 3, 3]), bias: nil, padding: 1, groups: c)
+        for i in 0..<conv.weight.count { conv.weight.data[i] = Float(i % 9) * 0.1 }
+        let layer = DepthwiseBlocked(conv)
+        let x = Tensor(shape: [c / 8, rows + 2, w, 8]), y = Tensor(shape: [c / 8, rows, w, 8])
+        for i in 0..<x.count { x.data[i] = Float(i % 5) * 0.1 }
+        let t = measure(runs: runs) {
+            pool.parallelRanges(c / 8) { blocks in
+                for b in blocks {
+                    let plane = UnsafePointer(x.data + b * (rows + 2) * w * 8)
+                    for r in 0..<rows {
+                        layer.row(block: b, plane + r * w * 8, plane + (r + 1) * w * 8, plane + (r + 2) * w * 8, w: w, ow: w,
+                                  into: y.data + (b * rows + r) * w * 8, relu: true)
+                    }
+                }
+            }
+        }
+        print("depthwise \(c) \(w) \(fmt(2.0 * 9 * Double(c * rows * w) / (t.p10 * 1e6))) CenterFace depthwise 3×3, \(c) channels, \(rows) rows of \(w), channel-blocked kernel")
     }
 }

@@ -82,6 +82,34 @@ final class ChannelBlockedTests: XCTestCase {
         XCTAssertFalse(Conv3x3Blocked.fits(Conv2d(weight: random([8, 8, 3, 3]), bias: nil, stride: 3, padding: 1)))
     }
 
+    /// The network stem (a few input channels straight to the blocked layout) against
+    /// Conv2d's im2col: RGB and gray, stride 1 and 2, odd and tiny sizes (pixels past a row
+    /// end in the last tile), output blocks in fours and leftovers (40, and 20 padded to
+    /// 24), two images, one and two threads, ReLU, SiLU or none.
+    func testStemBlockedMatchesConv() {
+        let cases: [(Int, Int, Int, Int, Int, Activation)] = [
+            (3, 32, 2, 64, 96, .relu), (3, 32, 2, 7, 9, .relu), (3, 40, 1, 5, 8, .none), (1, 8, 2, 1, 1, .relu),
+            (4, 20, 2, 6, 11, .silu), (3, 16, 1, 3, 2, .silu)]
+        for pool in [ThreadPool(threads: 1), ThreadPool(threads: 2)] {
+            for (cin, cout, stride, h, w, act) in cases {
+                let conv = Conv2d(weight: random([cout, cin, 3, 3]), bias: random([cout]), stride: stride, padding: 1)
+                XCTAssertTrue(StemBlocked.fits(conv))
+                let x = random([2, cin, h, w], scale: 50), arena = Arena()
+                let reference = conv(x, activation: act, arena: arena)
+                let y = StemBlocked(conv)(x, activation: act, arena: arena, pool: pool)
+                XCTAssertEqual(y.shape, [2, ChannelBlocked.blocks(cout), reference.dim(2), reference.dim(3), 8])
+                assertClose(ChannelBlocked.toNCHW(y, channels: cout, arena: arena), reference, tolerance: 1e-5,
+                            "\(cin)→\(cout) stride \(stride) at \(h)×\(w), \(pool.threads) threads")
+                if cout % 8 != 0 {  // the padded lanes are zeros
+                    let padded = ChannelBlocked.toNCHW(y, arena: arena)
+                    let hw = reference.dim(2) * reference.dim(3)
+                    XCTAssertTrue(padded.array[(cout * hw)..<(ChannelBlocked.blocks(cout) * 8 * hw)].allSatisfy { $0 == 0 })
+                }
+            }
+        }
+        XCTAssertFalse(StemBlocked.fits(Conv2d(weight: random([8, 8, 3, 3]), bias: nil, stride: 2, padding: 1)))
+    }
+
     /// Partial last blocks are zero-padded one way and dropped the other; upsampling.
     func testPaddedChannelsAndUpsampling() {
         let x = random([2, 12, 3, 5]), arena = Arena()

@@ -17,7 +17,7 @@ public final class CenterFace: @unchecked Sendable {
     /// Heads are at 1/4 of the input resolution.
     public static let outputStride = 4
 
-    let stem: Conv2d                 // backbone.features.0
+    let stem: StemBlocked            // backbone.features.0: RGB straight to the blocked layout
     let blocks: [InvertedResidual]   // backbone.features.1 … 17
     // The neck runs channel-blocked like the backbone, up to the head.
     let top: PointwiseBlocked        // neck.top: 320 → 24
@@ -26,6 +26,9 @@ public final class CenterFace: @unchecked Sendable {
     let headConv: Conv3x3Blocked     // head.conv: 3×3, blocked
     let heatmap: Conv2d, scale: Conv2d, offset: Conv2d, landmarks: Conv2d
     let arena = Arena()
+    /// Milliseconds of the last call's stem, backbone (blocks 1…17) and neck + heads,
+    /// for the detector benchmark's per-stage line.
+    public private(set) var lastTimings = (stem: 0.0, backbone: 0.0, head: 0.0)
 
     public struct Output {
         public let heatmap: Tensor    // (1, 1, H/4, W/4) face-centre probability
@@ -49,7 +52,7 @@ public final class CenterFace: @unchecked Sendable {
 
     public init(_ vb: VarBuilder, eps: Float = 1e-5) throws(TensorError) {
         let f = vb.pp("backbone.features")
-        stem = try Conv2d(f.pp("0.0"), inChannels: 3, outChannels: 32, kernel: 3, stride: 2, padding: 1)
+        stem = StemBlocked(try Conv2d(f.pp("0.0"), inChannels: 3, outChannels: 32, kernel: 3, stride: 2, padding: 1))
         var blocks: [InvertedResidual] = []
         var cin = 32
         for (t, c, n, s) in Self.settings {
@@ -85,25 +88,29 @@ public final class CenterFace: @unchecked Sendable {
     public func callAsFunction(_ x: Tensor) -> Output {
         precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
         arena.reset()
-        let s = stem(x, activation: .relu, arena: arena)             // (1, 32, H/2, W/2)
-        // The backbone, the neck and the head's 3×3 run channel-blocked (every width is a
-        // multiple of 8); the four 1×1 outputs (15 channels in all) are NCHW.
-        var h = ChannelBlocked.from(s, arena: arena)                  // (1, 4, H/2, W/2, 8)
+        let start = Stopwatch.now()
+        // From the stem on, the backbone, the neck and the head's 3×3 run channel-blocked
+        // (every width is a multiple of 8); the four 1×1 outputs (15 channels in all) are NCHW.
+        var h = stem(x, activation: .relu, arena: arena)              // (1, 4, H/2, W/2, 8)
+        let afterStem = Stopwatch.now()
         var taps: [Tensor] = []
         for (i, block) in blocks.enumerated() {
             h = block.blocked(h, arena: arena)
             if Self.taps.contains(i + 1) { taps.append(h) }            // 24@/4, 32@/8, 96@/16, 320@/32
         }
+        let afterBackbone = Stopwatch.now()
         var u = top(taps[3], relu: true, arena: arena)                // (1, 3, H/32, W/32, 8)
         for k in 0..<3 {
             u = ups[k](u, activation: .relu, arena: arena)            // (1, 3, 2h, 2w, 8)
             u = laterals[k](taps[2 - k], relu: true, residual: u, arena: arena)  // relu(lateral) + u
         }
         let f = ChannelBlocked.toNCHW(headConv(u, activation: .relu, arena: arena), arena: arena)  // (1, 24, H/4, W/4)
-        return Output(heatmap: heatmap(f, activation: .sigmoid, arena: arena),
-                      scale: scale(f, arena: arena),
-                      offset: offset(f, arena: arena),
-                      landmarks: landmarks(f, arena: arena))
+        let out = Output(heatmap: heatmap(f, activation: .sigmoid, arena: arena),
+                         scale: scale(f, arena: arena),
+                         offset: offset(f, arena: arena),
+                         landmarks: landmarks(f, arena: arena))
+        lastTimings = (afterStem - start, afterBackbone - afterStem, Stopwatch.now() - afterBackbone)
+        return out
     }
 }
 
