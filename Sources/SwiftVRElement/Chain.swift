@@ -105,6 +105,7 @@ extension SwiftVR {
         if let faces = processor as? FaceWindowProcessor {
             faces.settings = settings.pipeline
             (faces.restorer as? ModelRestorer)?.tasks = settings.tasks
+            (faces.restorer as? ModelRestorer)?.temporalSmoothing = Float(settings.temporalSmoothing)
             faces.restorer?.context = settings.window - 1
         }
         let strength = Float(settings.strength)

@@ -6,6 +6,7 @@ import SwiftVRPipeline
 struct Settings {
     var window = 4
     var strength = 1.0
+    var temporalSmoothing = 1.0
     var detectionThreshold = 0.5
     var maxFaces = 8
     var minFaceSize = 20
@@ -41,7 +42,7 @@ struct Settings {
 
 /// GObject property ids (0 is reserved by GObject), in gst-inspect order.
 enum PropertyID: guint, CaseIterable {
-    case window = 1, strength, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
+    case window = 1, strength, temporalSmoothing, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
     case postMessages, drawFaces, faceResolution, adaptiveResolution, tasks, inpaintMask, detectorModel, restorationModel
 }
 
@@ -69,6 +70,9 @@ enum Properties {
         add(.strength, g_param_spec_double(cString("strength"), cString("Strength"),
             cString("Blend between the input (0) and the full restoration (1); at 0 pixels pass through untouched (faces are still detected and reported)"),
             0, 1, d.strength, playing))
+        add(.temporalSmoothing, g_param_spec_double(cString("temporal-smoothing"), cString("Temporal smoothing"),
+            cString("Weight with which each restored face is averaged with the window-1 restored frames of the same face before it, pixel by pixel, after moving them onto it (aligned crops slip by a pixel or two); where the face changed (motion, expression) or only differs by more than the noise, the frame keeps its own restoration. Removes frame-to-frame noise and flicker; 0 turns it off, window=1 has nothing to average"),
+            0, 1, d.temporalSmoothing, playing))
         add(.detectionThreshold, g_param_spec_double(cString("detection-threshold"), cString("Detection threshold"),
             cString("Minimum detector confidence for a face"), 0, 1, d.detectionThreshold, playing))
         add(.maxFaces, g_param_spec_uint(cString("max-faces"), cString("Maximum faces"),
@@ -133,6 +137,7 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
         switch property {
         case .window: break
         case .strength: s.strength = g_value_get_double(value)
+        case .temporalSmoothing: s.temporalSmoothing = g_value_get_double(value)
         case .detectionThreshold: s.detectionThreshold = g_value_get_double(value)
         case .maxFaces: s.maxFaces = Int(g_value_get_uint(value))
         case .minFaceSize: s.minFaceSize = Int(g_value_get_uint(value))
@@ -157,6 +162,7 @@ let getProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafeMu
     switch PropertyID(rawValue: id) {
     case .window: g_value_set_uint(value, guint(s.window))
     case .strength: g_value_set_double(value, s.strength)
+    case .temporalSmoothing: g_value_set_double(value, s.temporalSmoothing)
     case .detectionThreshold: g_value_set_double(value, s.detectionThreshold)
     case .maxFaces: g_value_set_uint(value, guint(s.maxFaces))
     case .minFaceSize: g_value_set_uint(value, guint(s.minFaceSize))

@@ -252,6 +252,48 @@ final class RestorationElementTests: XCTestCase {
         XCTAssertTrue(alone[3] != withContext[3], "at window 4 frame 3 sees frames 0-2")
     }
 
+    /// `temporal-smoothing` averages each face with the earlier frames of its window: on
+    /// a still face with fresh noise in every frame, the fourth frame's restoration lies
+    /// nearer the restoration of the noise-free frame with it than without it. (Only the
+    /// part of the noise the 96-pixel crop resolves is averaged: the change is pasted
+    /// back, the frame's finer noise stays; here 10.5 → 9.3 grey levels RMS.)
+    func testTemporalSmoothingAveragesNoiseAway() throws {
+        let (rgb, box) = try FaceTests.astronaut()
+        let caps = "video/x-raw,format=RGB,width=256,height=256,framerate=25/1"
+        func last(smoothing: String, noisy: Bool) -> [UInt8] {
+            let h = Harness(caps: caps, properties: ["window": "4", "max-faces": "8", "face-resolution": "96",
+                                                     "temporal-smoothing": smoothing])
+            _ = gst_element_set_state(h.element, GST_STATE_NULL)
+            h.set("model", Self.model)
+            XCTAssertEqual(gst_element_set_state(h.element, GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS)
+            h.setCaps(caps)
+            var rng = SeededRandom(seed: 5)
+            var frames: [[UInt8]] = []
+            for i in 0..<4 {
+                let noise = rng.tensor([rgb.count], scale: 14)  // uniform, σ ≈ 8 grey levels
+                let frame = noisy ? rgb.indices.map { UInt8(min(255, max(0, Float(rgb[$0]) + noise.data[$0]))) } : rgb
+                XCTAssertEqual(h.push(pixels: frame, pts: GstClockTime(i) * 40_000_000), GST_FLOW_OK)
+                let out = h.pullAll()
+                frames += out.map { bytes(of: $0) }
+                out.forEach { gst_buffer_unref($0) }
+            }
+            return frames.last ?? []
+        }
+        let clean = last(smoothing: "1", noisy: false)
+        let (on, off) = (last(smoothing: "1", noisy: true), last(smoothing: "0", noisy: true))
+        func faceRMS(_ a: [UInt8]) -> Float {
+            var (s, n): (Float, Float) = (0, 0)
+            for y in Int(box[1])..<Int(box[3]) {
+                for x in Int(box[0])..<Int(box[2]) {
+                    for c in 0..<3 { let d = Float(a[(y * 256 + x) * 3 + c]) - Float(clean[(y * 256 + x) * 3 + c]); s += d * d; n += 1 }
+                }
+            }
+            return (s / n).squareRoot()
+        }
+        guard clean.count == rgb.count, on.count == rgb.count, off.count == rgb.count else { return XCTFail("frames missing") }
+        XCTAssertLessThan(faceRMS(on), 0.95 * faceRMS(off), "smoothing on \(faceRMS(on)), off \(faceRMS(off))")
+    }
+
     /// A DISCONT buffer ends each face's temporal context: after three frames, a frame
     /// flagged DISCONT comes out exactly as the same frame does at the start of a stream.
     func testDiscontinuityEndsTheTemporalContext() throws {

@@ -19,7 +19,15 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
     public let model: Restorer
     public var tasks: RestorationTasks = [.restore]
     public var isCausal: Bool { model.config.causalTemporal }
-    public var context = 3
+    /// Earlier frames of each face it keeps: the causal model's context, and the frames
+    /// each restored crop is averaged with (TemporalBlend).
+    public var context = 3 { didSet { blend.frames = context } }
+    /// Weight of the temporal blend, 0 (off) … 1 (TemporalBlend.strength).
+    public var temporalSmoothing: Float {
+        get { blend.strength }
+        set { blend.strength = newValue }
+    }
+    private let blend = TemporalBlend()
     private let arena = Arena()
     private var caches: [UInt32: (size: Int, cache: TemporalCache, seen: Int)] = [:]
     private var generation = 0
@@ -70,14 +78,17 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         generation += 1
         // Faces gone for a while take their caches with them.
         caches = caches.filter { generation - $0.value.seen < 64 }
+        let restored = arena.tensor([3, r, r])
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
-            for k in 0..<plane {
-                let restored = min(max(src[k], 0), 1) * 255
-                c.data[k] += strength * (restored - c.data[k])
-            }
+            for k in 0..<plane { restored.data[k] = min(max(src[k], 0), 1) * 255 }
+            blend.apply(track: track, input: c, output: restored)
+            for k in 0..<plane { c.data[k] += strength * (restored.data[k] - c.data[k]) }
         }
     }
 
-    public func reset() { caches.removeAll() }
+    public func reset() {
+        caches.removeAll()
+        blend.reset()
+    }
 }

@@ -1,0 +1,231 @@
+import Glibc
+import SwiftVRTensor
+
+/// Motion-adaptive averaging of a face track's restored crops over its window, in the
+/// aligned space: each restored crop becomes a weighted mean of itself and the restored
+/// crops of the `frames` earlier frames of the same face, per pixel, weighted as
+/// non-local means weighs patches: an earlier frame counts with `strength`·exp(−γ·max(0,
+/// B/2σ² − 1)), where B is the 7×7 mean of the squared difference between the two
+/// *input* crops (the earlier one first moved onto this one by the shift that matches
+/// them best) and 2σ² the level B has where only noise differs (from B's low quantile).
+///
+/// Why: the tracker's alignment already registers a face's crops frame to frame, so
+/// what differs between them where the face has not changed is noise, compression
+/// blocks and the restorer's own frame-to-frame wobble — averaging removes it (the
+/// learned temporal prior of the shipped weights does not yet, docs/EVAL.md). Where the
+/// face really moved, blinked or spoke, or where the alignment slipped by a pixel on
+/// fine texture, B rises above the noise level, the weight falls to nothing and the
+/// frame keeps its own restoration: motion does not ghost and a clean face is not
+/// blurred. With `frames` = 0 (window 1) the crop is left as it is.
+public final class TemporalBlend {
+    /// Earlier frames each crop is averaged with (the element's `window` − 1).
+    public var frames = 3
+    /// Weight of a matching earlier frame, 0 (off) … 1.
+    public var strength: Float = 1
+    /// How fast the weight falls as B rises above the noise level: e^−γ at twice it.
+    public static let falloff: Float = 2
+    /// The smallest noise level σ assumed (grey levels): below it (clean, identical
+    /// crops) any difference counts as change.
+    public static let minimumNoise: Float = 0.5
+    static let radius = 3  // the box is (2·radius + 1)²
+
+    /// Per track: the input and restored crops of its last `frames` frames, oldest first.
+    private var history: [UInt32: (size: Int, frames: [(input: Tensor, output: Tensor)], seen: Int)] = [:]
+    private var generation = 0
+    /// Scratch for one crop size: the frame's own restoration (3·R²); the difference, its
+    /// box mean, a row pass, the weight sums, two smoothed lumas and the gradients of
+    /// one (R² each); an earlier frame's input and output moved onto this one (3·R² each).
+    private var scratch = Tensor(shape: [0])
+
+    public init() {}
+
+    /// Replaces `output` (3, R, R), the restoration of `input` (3, R, R), both 0…255, by
+    /// its blend with the track's earlier restorations; then remembers both.
+    public func apply(track: UInt32, input: Tensor, output: Tensor) {
+        let r = input.dim(-1), plane = r * r
+        generation += 1
+        defer { history = history.filter { generation - $0.value.seen < 64 } }  // faces gone for a while
+        guard frames > 0 else { history[track] = nil; return }
+        var entry = history[track] ?? (r, [], generation)
+        if entry.size != r { entry = (r, [], generation) }  // a new crop size: nothing to align with
+        if scratch.count != 18 * plane { scratch = Tensor(shape: [18 * plane]) }
+        let own = scratch.data, difference = own + 3 * plane, box = difference + plane, pass = box + plane
+        let weights = pass + plane, luma = weights + plane, earlierLuma = luma + plane, gx = earlierLuma + plane
+        let gy = gx + plane, movedInput = gy + plane, movedOutput = movedInput + 3 * plane
+        own.update(from: output.data, count: 3 * plane)
+        if strength > 0 && !entry.frames.isEmpty {
+            weights.initialize(repeating: 1, count: plane)
+            let (x, y) = (input.data, output.data)
+            Self.smoothedLuma(input.data, into: luma, temporary: difference, box, size: r)
+            Self.gradients(luma, gx, gy, size: r)
+            for earlier in entry.frames {
+                // The alignment leaves a face's crops a pixel or two apart from frame to
+                // frame: find that shift and move the earlier frame onto this one first.
+                Self.smoothedLuma(earlier.input.data, into: earlierLuma, temporary: difference, box, size: r)
+                let (dx, dy) = Self.shift(of: earlierLuma, onto: luma, gx, gy, size: r)
+                Self.translate(earlier.input.data, by: dx, dy, into: movedInput, pass: pass, size: r)
+                Self.translate(earlier.output.data, by: dx, dy, into: movedOutput, pass: pass, size: r)
+                let (e, o) = (UnsafePointer(movedInput), UnsafePointer(movedOutput))
+                for k in 0..<plane {  // the squared difference of the inputs, channels averaged
+                    let (a, b, c) = (x[k] - e[k], x[plane + k] - e[plane + k], x[2 * plane + k] - e[2 * plane + k])
+                    difference[k] = (a * a + b * b + c * c) / 3
+                }
+                Self.boxMean(difference, into: box, pass: pass, size: r)
+                // 2σ² from where the crops agree best: a low quantile, scaled by what that quantile
+                // is for pure noise (a 49-pixel mean of squares, spread ±20 %); a median would
+                // count fine texture (hair, fabric), which resampling changes slightly from
+                // frame to frame, as noise and blur it.
+                let noise = max(quantile(box, plane, 0.1) / 0.75, 2 * Self.minimumNoise * Self.minimumNoise)
+                let scale = 1 / noise
+                for k in 0..<plane {
+                    let w = strength * expf(-Self.falloff * max(0, box[k] * scale - 1))
+                    weights[k] += w
+                    y[k] += w * o[k]
+                    y[plane + k] += w * o[plane + k]
+                    y[2 * plane + k] += w * o[2 * plane + k]
+                }
+            }
+            for c in 0..<3 {
+                for k in 0..<plane { y[c * plane + k] /= weights[k] }
+            }
+        }
+        // Remember this frame's input and its own restoration (the average is not fed back:
+        // each frame blends with its window's frames, not with everything before them).
+        let reuse = entry.frames.count >= frames ? entry.frames.removeFirst() : nil
+        let kept = (input: reuse?.input ?? Tensor(shape: input.shape), output: reuse?.output ?? Tensor(shape: output.shape))
+        kept.input.data.update(from: input.data, count: 3 * plane)
+        kept.output.data.update(from: own, count: 3 * plane)
+        entry.frames.append(kept)
+        while entry.frames.count > frames { entry.frames.removeFirst() }
+        entry.seen = generation
+        history[track] = entry
+    }
+
+    public func reset() { history.removeAll() }
+
+    private var samples: [Float] = []
+    /// The q-quantile of every 7th of x's n values (enough for a level, and cheap).
+    private func quantile(_ x: UnsafePointer<Float>, _ n: Int, _ q: Float) -> Float {
+        samples.removeAll(keepingCapacity: true)
+        for k in stride(from: 0, to: n, by: 7) { samples.append(x[k]) }
+        samples.sort()
+        return samples[Int(Float(samples.count - 1) * q)]
+    }
+
+    /// Channel-mean luma of a (3, R, R) crop, 5×5 box-smoothed (noise down, and a wider
+    /// basin for the shift search).
+    static func smoothedLuma(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, temporary t: UnsafeMutablePointer<Float>,
+                             _ pass: UnsafeMutablePointer<Float>, size r: Int) {
+        let plane = r * r
+        for k in 0..<plane { t[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
+        boxMean(t, into: y, pass: pass, size: r, radius: 2)
+    }
+
+    /// Central differences (zero at the border).
+    static func gradients(_ l: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ gy: UnsafeMutablePointer<Float>, size r: Int) {
+        gx.initialize(repeating: 0, count: r * r)
+        gy.initialize(repeating: 0, count: r * r)
+        for i in 1..<(r - 1) {
+            for j in 1..<(r - 1) {
+                gx[i * r + j] = (l[i * r + j + 1] - l[i * r + j - 1]) / 2
+                gy[i * r + j] = (l[(i + 1) * r + j] - l[(i - 1) * r + j]) / 2
+            }
+        }
+    }
+
+    /// The translation (dx, dy) with e(p + d) ≈ l(p) over the crop's interior:
+    /// Lucas–Kanade, Gauss–Newton steps on l's gradients, bilinear samples of e; at most
+    /// `maximumShift` pixels either way (more is not a slip of the alignment).
+    static func shift(of e: UnsafePointer<Float>, onto l: UnsafePointer<Float>, _ gx: UnsafePointer<Float>,
+                      _ gy: UnsafePointer<Float>, size r: Int) -> (Float, Float) {
+        let margin = 8, step = 2  // every other pixel of every other row: plenty for two unknowns
+        guard r > 2 * margin + 4 else { return (0, 0) }
+        var (hxx, hxy, hyy): (Float, Float, Float) = (0, 0, 0)
+        for i in stride(from: margin, to: r - margin, by: step) {
+            for j in stride(from: margin, to: r - margin, by: step) {
+                let (a, b) = (gx[i * r + j], gy[i * r + j])
+                hxx += a * a; hxy += a * b; hyy += b * b
+            }
+        }
+        let det = hxx * hyy - hxy * hxy
+        guard det > 1e-6 * max(1, hxx * hyy) else { return (0, 0) }  // a flat crop: nothing to lock onto
+        var (dx, dy): (Float, Float) = (0, 0)
+        for _ in 0..<6 {
+            var (bx, by): (Float, Float) = (0, 0)
+            for i in stride(from: margin, to: r - margin, by: step) {
+                for j in stride(from: margin, to: r - margin, by: step) {
+                    let res = bilinear(e, r, Float(j) + dx, Float(i) + dy) - l[i * r + j]
+                    bx += gx[i * r + j] * res; by += gy[i * r + j] * res
+                }
+            }
+            let (ux, uy) = ((hyy * bx - hxy * by) / det, (hxx * by - hxy * bx) / det)
+            dx = min(max(dx - ux, -maximumShift), maximumShift)
+            dy = min(max(dy - uy, -maximumShift), maximumShift)
+            if ux * ux + uy * uy < 1e-4 { break }
+        }
+        return (dx, dy)
+    }
+
+    static let maximumShift: Float = 4
+
+    @inline(__always)
+    static func bilinear(_ p: UnsafePointer<Float>, _ r: Int, _ x: Float, _ y: Float) -> Float {
+        let xc = min(max(x, 0), Float(r - 1)), yc = min(max(y, 0), Float(r - 1))
+        let (x0, y0) = (min(Int(xc), r - 2), min(Int(yc), r - 2))
+        let (fx, fy) = (xc - Float(x0), yc - Float(y0))
+        let a = p[y0 * r + x0] + fx * (p[y0 * r + x0 + 1] - p[y0 * r + x0])
+        let b = p[(y0 + 1) * r + x0] + fx * (p[(y0 + 1) * r + x0 + 1] - p[(y0 + 1) * r + x0])
+        return a + fy * (b - a)
+    }
+
+    /// y(p) = x(p + d) for a (3, R, R) crop, Catmull-Rom cubic, edges clamped: one set of
+    /// four weights per axis (a translation), applied along rows, then down columns.
+    static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
+                          pass: UnsafeMutablePointer<Float>, size r: Int) {
+        let (ix, iy) = (Int(dx.rounded(.down)), Int(dy.rounded(.down)))
+        let (wx, wy) = (cubicWeights(dx - Float(ix)), cubicWeights(dy - Float(iy)))
+        let clamp = { (v: Int) in min(max(v, 0), r - 1) }
+        for c in 0..<3 {
+            let src = x + c * r * r, dst = y + c * r * r
+            for i in 0..<r {
+                for j in 0..<r {
+                    var v: Float = 0
+                    for t in 0..<4 { v += wx[t] * src[i * r + clamp(j + ix + t - 1)] }
+                    pass[i * r + j] = v
+                }
+            }
+            for i in 0..<r {
+                for j in 0..<r {
+                    var v: Float = 0
+                    for t in 0..<4 { v += wy[t] * pass[clamp(i + iy + t - 1) * r + j] }
+                    dst[i * r + j] = v
+                }
+            }
+        }
+    }
+
+    /// The mean over a (2·radius + 1)² box, clipped at the image borders: running sums
+    /// along rows into `pass`, then down columns into `y`.
+    static func boxMean(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pass: UnsafeMutablePointer<Float>,
+                        size r: Int, radius k: Int = radius) {
+        for i in 0..<r {
+            let row = x + i * r
+            var s: Float = 0
+            for j in 0..<min(k, r) { s += row[j] }
+            for j in 0..<r {
+                if j + k < r { s += row[j + k] }
+                if j - k - 1 >= 0 { s -= row[j - k - 1] }
+                pass[i * r + j] = s / Float(min(r - 1, j + k) - max(0, j - k) + 1)
+            }
+        }
+        for j in 0..<r {
+            var s: Float = 0
+            for i in 0..<min(k, r) { s += pass[i * r + j] }
+            for i in 0..<r {
+                if i + k < r { s += pass[(i + k) * r + j] }
+                if i - k - 1 >= 0 { s -= pass[(i - k - 1) * r + j] }
+                y[i * r + j] = s / Float(min(r - 1, i + k) - max(0, i - k) + 1)
+            }
+        }
+    }
+}
