@@ -136,7 +136,7 @@ def main():
     for r in rows:
         print(f"| {r['w']}x{r['h']} | {r['faces']} | {r['window']} | {r['res'] if r['faces'] else '–'} | {r['fps']:.1f} | "
               f"{r['ref_fps']:.0f} | {r['p50']:.0f} / {r['p99']:.0f} | {r['rss']:.0f} (ref {r['ref_rss']:.0f}) |")
-    keys = ["convert", "detect", "track", "align", "priors", "restore", "decode", "paste"]
+    keys = ["convert", "detect", "track", "align", "priors", "restore", "decode", "smooth", "paste"]
     print("\n### Per-stage time, ms per frame\n")
     print("| frame | faces | window | R | " + " | ".join(keys) + " |")
     print("|---|---|---|---|" + "---|" * len(keys))

@@ -172,6 +172,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 timings.priors += m.model.lastTimings.priors
                 timings.restoration += m.model.lastTimings.restoration
                 timings.decode += m.model.lastTimings.decode
+                timings.smoothing += m.lastBlendMs
             }
             let t0 = Stopwatch.now()
             for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry, adding: true) }
@@ -200,11 +201,11 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
 public struct StageTimings: Sendable, CustomStringConvertible {
     public var frames = 0, faces = 0
     public var colorConversion = 0.0, detection = 0.0, tracking = 0.0, alignment = 0.0
-    public var priors = 0.0, restoration = 0.0, decode = 0.0, pasteBack = 0.0
+    public var priors = 0.0, restoration = 0.0, decode = 0.0, smoothing = 0.0, pasteBack = 0.0
 
     /// One line, `key=value` pairs, parsed by scripts/bench.py.
     public var description: String {
         func f(_ v: Double) -> String { "\((v * 1000).rounded() / 1000)" }
-        return "stage-ms frames=\(frames) faces=\(faces) convert=\(f(colorConversion)) detect=\(f(detection)) track=\(f(tracking)) align=\(f(alignment)) priors=\(f(priors)) restore=\(f(restoration)) decode=\(f(decode)) paste=\(f(pasteBack))"
+        return "stage-ms frames=\(frames) faces=\(faces) convert=\(f(colorConversion)) detect=\(f(detection)) track=\(f(tracking)) align=\(f(alignment)) priors=\(f(priors)) restore=\(f(restoration)) decode=\(f(decode)) smooth=\(f(smoothing)) paste=\(f(pasteBack))"
     }
 }

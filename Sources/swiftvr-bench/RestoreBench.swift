@@ -1,8 +1,12 @@
+import Glibc
 import SwiftVRModels
+import SwiftVRPipeline
 import SwiftVRTensor
 
 /// `swiftvr-bench restore`: the restoration model on windows of T face crops.
-/// Prints `swift R T ms_per_window ms_per_face_frame`, read by scripts/bench-restore.sh.
+/// Prints `swift R T ms_per_window ms_per_face_frame`, read by scripts/bench-restore.sh,
+/// and `blend R ms_per_face_frame`: the element's temporal blend (TemporalBlend) with
+/// three earlier frames, on crops that differ by noise and a sub-pixel drift.
 enum RestoreBench {
     static func run(modelPath: String, runs: Int) throws {
         let model = try Restorer(path: modelPath)
@@ -13,6 +17,27 @@ enum RestoreBench {
                 let m = measure(runs: runs) { _ = model(frames: frames, mask: mask, tasks: [1, 0, 0]) }
                 print("swift \(r) \(t) \(fmt(m.median)) \(fmt(m.median / Double(t)))")
             }
+        }
+        for r in [128, 256] {
+            let blend = TemporalBlend()
+            let crops = (0..<4).map { f in
+                let t = Tensor(shape: [3, r, r])
+                for i in 0..<t.count {
+                    let x = Float(i % r) + 0.3 * Float(f), y = Float((i / r) % r)
+                    let wave: Float = 60 * sinf(x * 0.11) * cosf(y * 0.07)
+                    let noise = Float((i &* 2_654_435_761 &+ f) % 17) - 8
+                    t.data[i] = 128 + wave + noise
+                }
+                return t
+            }
+            let output = Tensor(shape: [3, r, r])
+            var f = 0
+            let m = measure(runs: runs * 4) {
+                output.data.update(from: crops[f % 4].data, count: output.count)
+                blend.apply(track: 1, input: crops[f % 4], output: output)
+                f += 1
+            }
+            print("blend \(r) \(fmt(m.median))")
         }
     }
 }

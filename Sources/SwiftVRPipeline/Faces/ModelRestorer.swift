@@ -28,6 +28,8 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         set { blend.strength = newValue }
     }
     private let blend = TemporalBlend()
+    /// Milliseconds the temporal blend took in the last `restore` call (the benchmark's `smooth` stage).
+    public private(set) var lastBlendMs = 0.0
     private let arena = Arena()
     private var caches: [UInt32: (size: Int, cache: TemporalCache, seen: Int)] = [:]
     private var generation = 0
@@ -79,10 +81,13 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         // Faces gone for a while take their caches with them.
         caches = caches.filter { generation - $0.value.seen < 64 }
         let restored = arena.tensor([3, r, r])
+        lastBlendMs = 0
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
             for k in 0..<plane { restored.data[k] = min(max(src[k], 0), 1) * 255 }
+            let t0 = Stopwatch.now()
             blend.apply(track: track, input: c, output: restored)
+            lastBlendMs += Stopwatch.now() - t0
             for k in 0..<plane { c.data[k] += strength * (restored.data[k] - c.data[k]) }
         }
     }

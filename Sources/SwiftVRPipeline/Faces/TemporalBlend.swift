@@ -29,18 +29,20 @@ public final class TemporalBlend {
     public static let minimumNoise: Float = 0.5
     static let radius = 3  // the box is (2·radius + 1)²
 
-    /// Per track: the input and restored crops of its last `frames` frames, oldest first.
-    private var history: [UInt32: (size: Int, frames: [(input: Tensor, output: Tensor)], seen: Int)] = [:]
+    /// Per track, its last `frames` frames, oldest first, each (5, R, R): the input's luma
+    /// (channel mean), that luma 5×5-smoothed (for the shift search), the restoration.
+    private var history: [UInt32: (size: Int, frames: [Tensor], seen: Int)] = [:]
     private var generation = 0
-    /// Scratch for one crop size: the frame's own restoration (3·R²); the difference, its
-    /// box mean, a row pass, the weight sums, two smoothed lumas and the gradients of
-    /// one (R² each); an earlier frame's input and output moved onto this one (3·R² each).
+    /// Scratch for one crop size, R² floats each: this frame's luma and smoothed luma, its
+    /// gradients, an earlier luma moved onto it, the difference, its box mean, a pass, the
+    /// weight sums; 3·R² for an earlier restoration moved onto this one, 3·R² for this
+    /// frame's own; R for column sums.
     private var scratch = Tensor(shape: [0])
 
     public init() {}
 
     /// Replaces `output` (3, R, R), the restoration of `input` (3, R, R), both 0…255, by
-    /// its blend with the track's earlier restorations; then remembers both.
+    /// its blend with the track's earlier restorations; then remembers this frame.
     public func apply(track: UInt32, input: Tensor, output: Tensor) {
         let r = input.dim(-1), plane = r * r
         generation += 1
@@ -48,35 +50,33 @@ public final class TemporalBlend {
         guard frames > 0 else { history[track] = nil; return }
         var entry = history[track] ?? (r, [], generation)
         if entry.size != r { entry = (r, [], generation) }  // a new crop size: nothing to align with
-        if scratch.count != 18 * plane { scratch = Tensor(shape: [18 * plane]) }
-        let own = scratch.data, difference = own + 3 * plane, box = difference + plane, pass = box + plane
-        let weights = pass + plane, luma = weights + plane, earlierLuma = luma + plane, gx = earlierLuma + plane
-        let gy = gx + plane, movedInput = gy + plane, movedOutput = movedInput + 3 * plane
-        own.update(from: output.data, count: 3 * plane)
+        if scratch.count != 15 * plane + r { scratch = Tensor(shape: [15 * plane + r]) }
+        let luma = scratch.data, smooth = luma + plane, gx = smooth + plane, gy = gx + plane
+        let moved = gy + plane, difference = moved + plane, box = difference + plane, pass = box + plane
+        let weights = pass + plane, movedOutput = weights + plane, own = movedOutput + 3 * plane, columns = own + 3 * plane
+        let (x, y) = (input.data, output.data)
+        own.update(from: y, count: 3 * plane)
+        for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
+        Self.boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
         if strength > 0 && !entry.frames.isEmpty {
             weights.initialize(repeating: 1, count: plane)
-            let (x, y) = (input.data, output.data)
-            Self.smoothedLuma(input.data, into: luma, temporary: difference, box, size: r)
-            Self.gradients(luma, gx, gy, size: r)
+            Self.gradients(smooth, gx, gy, size: r)
             for earlier in entry.frames {
                 // The alignment leaves a face's crops a pixel or two apart from frame to
                 // frame: find that shift and move the earlier frame onto this one first.
-                Self.smoothedLuma(earlier.input.data, into: earlierLuma, temporary: difference, box, size: r)
-                let (dx, dy) = Self.shift(of: earlierLuma, onto: luma, gx, gy, size: r)
-                Self.translate(earlier.input.data, by: dx, dy, into: movedInput, pass: pass, size: r)
-                Self.translate(earlier.output.data, by: dx, dy, into: movedOutput, pass: pass, size: r)
-                let (e, o) = (UnsafePointer(movedInput), UnsafePointer(movedOutput))
-                for k in 0..<plane {  // the squared difference of the inputs, channels averaged
-                    let (a, b, c) = (x[k] - e[k], x[plane + k] - e[plane + k], x[2 * plane + k] - e[2 * plane + k])
-                    difference[k] = (a * a + b * b + c * c) / 3
-                }
-                Self.boxMean(difference, into: box, pass: pass, size: r)
+                let e = UnsafePointer(earlier.data)
+                let (dx, dy) = Self.shift(of: e + plane, onto: smooth, gx, gy, size: r)
+                Self.translate(e, planes: 1, by: dx, dy, into: moved, pass: pass, size: r)
+                Self.translate(e + 2 * plane, planes: 3, by: dx, dy, into: movedOutput, pass: pass, size: r)
+                for k in 0..<plane { difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
+                Self.boxMean(difference, into: box, pass: pass, columns: columns, size: r, radius: Self.radius)
                 // 2σ² from where the crops agree best: a low quantile, scaled by what that quantile
                 // is for pure noise (a 49-pixel mean of squares, spread ±20 %); a median would
                 // count fine texture (hair, fabric), which resampling changes slightly from
                 // frame to frame, as noise and blur it.
                 let noise = max(quantile(box, plane, 0.1) / 0.75, 2 * Self.minimumNoise * Self.minimumNoise)
                 let scale = 1 / noise
+                let o = UnsafePointer(movedOutput)
                 for k in 0..<plane {
                     let w = strength * expf(-Self.falloff * max(0, box[k] * scale - 1))
                     weights[k] += w
@@ -89,12 +89,11 @@ public final class TemporalBlend {
                 for k in 0..<plane { y[c * plane + k] /= weights[k] }
             }
         }
-        // Remember this frame's input and its own restoration (the average is not fed back:
+        // Remember this frame's lumas and its own restoration (the average is not fed back:
         // each frame blends with its window's frames, not with everything before them).
-        let reuse = entry.frames.count >= frames ? entry.frames.removeFirst() : nil
-        let kept = (input: reuse?.input ?? Tensor(shape: input.shape), output: reuse?.output ?? Tensor(shape: output.shape))
-        kept.input.data.update(from: input.data, count: 3 * plane)
-        kept.output.data.update(from: own, count: 3 * plane)
+        let kept = entry.frames.count >= frames ? entry.frames.removeFirst() : Tensor(shape: [5, r, r])
+        kept.data.update(from: luma, count: 2 * plane)
+        (kept.data + 2 * plane).update(from: own, count: 3 * plane)
         entry.frames.append(kept)
         while entry.frames.count > frames { entry.frames.removeFirst() }
         entry.seen = generation
@@ -104,21 +103,12 @@ public final class TemporalBlend {
     public func reset() { history.removeAll() }
 
     private var samples: [Float] = []
-    /// The q-quantile of every 7th of x's n values (enough for a level, and cheap).
+    /// The q-quantile of every 29th of x's n values (thousands at face sizes: enough for a level).
     private func quantile(_ x: UnsafePointer<Float>, _ n: Int, _ q: Float) -> Float {
         samples.removeAll(keepingCapacity: true)
-        for k in stride(from: 0, to: n, by: 7) { samples.append(x[k]) }
+        for k in stride(from: 0, to: n, by: 29) { samples.append(x[k]) }
         samples.sort()
         return samples[Int(Float(samples.count - 1) * q)]
-    }
-
-    /// Channel-mean luma of a (3, R, R) crop, 5×5 box-smoothed (noise down, and a wider
-    /// basin for the shift search).
-    static func smoothedLuma(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, temporary t: UnsafeMutablePointer<Float>,
-                             _ pass: UnsafeMutablePointer<Float>, size r: Int) {
-        let plane = r * r
-        for k in 0..<plane { t[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
-        boxMean(t, into: y, pass: pass, size: r, radius: 2)
     }
 
     /// Central differences (zero at the border).
@@ -178,36 +168,44 @@ public final class TemporalBlend {
         return a + fy * (b - a)
     }
 
-    /// y(p) = x(p + d) for a (3, R, R) crop, Catmull-Rom cubic, edges clamped: one set of
-    /// four weights per axis (a translation), applied along rows, then down columns.
-    static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
+    /// y(p) = x(p + d) for `planes` planes of R², Catmull-Rom cubic, edges clamped: one
+    /// set of four weights per axis (a translation), along rows, then across them; the
+    /// inner loops run over contiguous floats without clamping, so they vectorise.
+    static func translate(_ x: UnsafePointer<Float>, planes: Int, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
                           pass: UnsafeMutablePointer<Float>, size r: Int) {
         let (ix, iy) = (Int(dx.rounded(.down)), Int(dy.rounded(.down)))
         let (wx, wy) = (cubicWeights(dx - Float(ix)), cubicWeights(dy - Float(iy)))
         let clamp = { (v: Int) in min(max(v, 0), r - 1) }
-        for c in 0..<3 {
+        // Output columns whose four taps j + ix − 1 … j + ix + 2 all lie in the row.
+        let (lo, hi) = (max(0, 1 - ix), min(r, r - 2 - ix))
+        for c in 0..<planes {
             let src = x + c * r * r, dst = y + c * r * r
             for i in 0..<r {
-                for j in 0..<r {
+                let row = src + i * r, out = pass + i * r
+                for j in 0..<r where j < lo || j >= hi {
                     var v: Float = 0
-                    for t in 0..<4 { v += wx[t] * src[i * r + clamp(j + ix + t - 1)] }
-                    pass[i * r + j] = v
+                    for t in 0..<4 { v += wx[t] * row[clamp(j + ix + t - 1)] }
+                    out[j] = v
+                }
+                if lo < hi {
+                    let base = row + ix - 1
+                    for j in lo..<hi { out[j] = wx[0] * base[j] + wx[1] * base[j + 1] + wx[2] * base[j + 2] + wx[3] * base[j + 3] }
                 }
             }
             for i in 0..<r {
-                for j in 0..<r {
-                    var v: Float = 0
-                    for t in 0..<4 { v += wy[t] * pass[clamp(i + iy + t - 1) * r + j] }
-                    dst[i * r + j] = v
-                }
+                let (a, b) = (UnsafePointer(pass + clamp(i + iy - 1) * r), UnsafePointer(pass + clamp(i + iy) * r))
+                let (e, f) = (UnsafePointer(pass + clamp(i + iy + 1) * r), UnsafePointer(pass + clamp(i + iy + 2) * r))
+                let out = dst + i * r
+                for j in 0..<r { out[j] = wy[0] * a[j] + wy[1] * b[j] + wy[2] * e[j] + wy[3] * f[j] }
             }
         }
     }
 
     /// The mean over a (2·radius + 1)² box, clipped at the image borders: running sums
-    /// along rows into `pass`, then down columns into `y`.
+    /// along each row into `pass`, then running column sums (`columns`, R floats) down
+    /// the rows.
     static func boxMean(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pass: UnsafeMutablePointer<Float>,
-                        size r: Int, radius k: Int = radius) {
+                        columns: UnsafeMutablePointer<Float>, size r: Int, radius k: Int) {
         for i in 0..<r {
             let row = x + i * r
             var s: Float = 0
@@ -218,14 +216,13 @@ public final class TemporalBlend {
                 pass[i * r + j] = s / Float(min(r - 1, j + k) - max(0, j - k) + 1)
             }
         }
-        for j in 0..<r {
-            var s: Float = 0
-            for i in 0..<min(k, r) { s += pass[i * r + j] }
-            for i in 0..<r {
-                if i + k < r { s += pass[(i + k) * r + j] }
-                if i - k - 1 >= 0 { s -= pass[(i - k - 1) * r + j] }
-                y[i * r + j] = s / Float(min(r - 1, i + k) - max(0, i - k) + 1)
-            }
+        columns.initialize(repeating: 0, count: r)
+        for i in 0..<min(k, r) { for j in 0..<r { columns[j] += pass[i * r + j] } }
+        for i in 0..<r {
+            if i + k < r { let add = pass + (i + k) * r; for j in 0..<r { columns[j] += add[j] } }
+            if i - k - 1 >= 0 { let sub = pass + (i - k - 1) * r; for j in 0..<r { columns[j] -= sub[j] } }
+            let scale = 1 / Float(min(r - 1, i + k) - max(0, i - k) + 1), out = y + i * r
+            for j in 0..<r { out[j] = columns[j] * scale }
         }
     }
 }
