@@ -51,4 +51,10 @@ printf "| frame | network input | stem | backbone (17 blocks) | neck + heads | w
 grep '^stages' <<<"$ourss" | awk '{k=$2"x"$3" | "$4"x"$5; for (i=6;i<=9;i++) if (!(k SUBSEP i in m) || $i+0 < m[k,i]+0) m[k,i]=$i; if (!(k in o)) {o[k]=n++; key[n-1]=k}}
   END {for (j=0;j<n;j++) {k=key[j]; printf "| %s | %.1f | %.1f | %.1f | %.1f |\n", k, m[k,6], m[k,7], m[k,8], m[k,9]}}'
 echo
+# Each backbone block at the 1280x720 row's input: best decile over the rounds, and its rate.
+echo "Backbone blocks (MobileNetV2's inverted residuals, banded and channel-blocked) at 640x384, best decile over the rounds:"
+echo
+printf "| block | ms | GFLOP/s |\n|---|---|---|\n"
+grep '^block 1280 720' <<<"$ourss" | awk '{i=$4; if (!(i in m) || $5+0 < m[i]+0) {m[i]=$5; g[i]=$6}; if ($4+0 > n) n=$4+0} END {for (i=1;i<=n;i++) printf "| %d | %.2f | %.0f |\n", i, m[i], g[i]}'
+echo
 echo "ratio = Swift / onnxruntime (≤ 1.0 means Swift is as fast or faster). onnxruntime $(python3 -c 'import onnxruntime; print(onnxruntime.__version__)'), ORT_ENABLE_ALL, weights removed from the graph inputs."

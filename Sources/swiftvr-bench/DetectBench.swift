@@ -7,8 +7,9 @@ import SwiftVRTensor
 /// Prints one line per size: `swift W H inputW inputH model_ms total_ms faces`, and one
 /// for following those faces between whole-frame detections (`detect(around:)`):
 /// `follow W H side side model_ms total_ms faces`, model_ms for one face's neighbourhood,
-/// total_ms for all of them; read by scripts/bench-detect.sh (total = resample + network
-/// + decode).
+/// total_ms for all of them (total = resample + network + decode); and the network by
+/// stage and by backbone block, best deciles: `stages W H inputW inputH stem backbone
+/// head whole`, `block W H index ms gflops`. Read by scripts/bench-detect.sh.
 func fmt(_ v: Double) -> String {
     let r = (v * 100).rounded() / 100
     return "\(r)"
@@ -40,12 +41,21 @@ enum DetectBench {
                 return (total, follow)
             }
             let blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
-            var stages: [(Double, Double, Double)] = []
-            let model = measure(runs: runs) { _ = detector.model(blob); stages.append(detector.model.lastTimings) }
+            var stages: [(Double, Double, Double)] = [], blocks: [[Double]] = []
+            let model = measure(runs: runs) {
+                _ = detector.model(blob)
+                stages.append(detector.model.lastTimings)
+                blocks.append(detector.model.lastBlockTimings)
+            }
             print("swift \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(model.median)) \(fmt(total.median)) \(faces.count)")
             // The network by stage, each stage's best decile (robust to the host's noise).
             let p10 = { (v: [Double]) in v.sorted()[v.count / 10] }
             print("stages \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(p10(stages.map(\.0)))) \(fmt(p10(stages.map(\.1)))) \(fmt(p10(stages.map(\.2)))) \(fmt(model.p10))")
+            let flops = detector.model.blockFlops(height: g.padded.h, width: g.padded.w)
+            for i in 0..<flops.count {
+                let ms = p10(blocks.map { $0[i] })
+                print("block \(w) \(h) \(i + 1) \(fmt(ms)) \(fmt(flops[i] / (ms * 1e6)))")
+            }
             let side = settings.neighbourhoodSide
             let small = Tensor(shape: [1, 3, side, side])
             let one = measure(runs: runs) { _ = detector.model(small) }

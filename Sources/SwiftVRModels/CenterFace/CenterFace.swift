@@ -29,6 +29,8 @@ public final class CenterFace: @unchecked Sendable {
     /// Milliseconds of the last call's stem, backbone (blocks 1…17) and neck + heads,
     /// for the detector benchmark's per-stage line.
     public private(set) var lastTimings = (stem: 0.0, backbone: 0.0, head: 0.0)
+    /// Milliseconds of each backbone block (1…17) in the last call.
+    public private(set) var lastBlockTimings = [Double](repeating: 0, count: 17)
 
     public struct Output {
         public let heatmap: Tensor    // (1, 1, H/4, W/4) face-centre probability
@@ -95,7 +97,9 @@ public final class CenterFace: @unchecked Sendable {
         let afterStem = Stopwatch.now()
         var taps: [Tensor] = []
         for (i, block) in blocks.enumerated() {
+            let blockStart = Stopwatch.now()
             h = block.blocked(h, arena: arena)
+            lastBlockTimings[i] = Stopwatch.now() - blockStart
             if Self.taps.contains(i + 1) { taps.append(h) }            // 24@/4, 32@/8, 96@/16, 320@/32
         }
         let afterBackbone = Stopwatch.now()
@@ -134,6 +138,20 @@ extension InvertedResidual {
 }
 
 extension CenterFace {
+    /// FLOPs (2 × multiply-adds) of each backbone block at an input of height × width,
+    /// for the benchmark's per-block rates.
+    public func blockFlops(height: Int, width: Int) -> [Double] {
+        var (h, w) = (height / 2, width / 2)  // after the stem
+        return blocks.map { b in
+            let hidden = b.depthwise.inChannels
+            let (oh, ow) = b.depthwise.outputSize(h, w)
+            var f = 2.0 * Double(oh * ow * hidden) * Double(9 + b.project.outChannels)
+            if let e = b.expand { f += 2.0 * Double(h * w * e.inChannels * hidden) }
+            (h, w) = (oh, ow)
+            return f
+        }
+    }
+
     /// Buffers the arena has allocated so far (constant once input shapes are steady).
     public var allocations: Int { arena.allocations }
 }
