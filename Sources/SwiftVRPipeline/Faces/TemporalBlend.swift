@@ -30,8 +30,10 @@ public final class TemporalBlend {
     static let radius = 3  // the box is (2·radius + 1)²
 
     /// Per track, its last `frames` frames, oldest first, each (5, R, R): the input's luma
-    /// (channel mean), that luma 5×5-smoothed (for the shift search), the restoration.
-    private var history: [UInt32: (size: Int, frames: [Tensor], seen: Int)] = [:]
+    /// (channel mean), that luma 5×5-smoothed (for the shift search), the restoration; and
+    /// each frame's shift from the frame before it (previous(p + shift) ≈ this(p)), so one
+    /// search per frame finds every earlier frame's shift as a sum.
+    private var history: [UInt32: (size: Int, frames: [Tensor], shifts: [(Float, Float)], seen: Int)] = [:]
     private var generation = 0
     /// Scratch for one crop size, R² floats each: this frame's luma and smoothed luma, its
     /// gradients, an earlier luma moved onto it, the difference, its box mean, a pass, the
@@ -48,8 +50,8 @@ public final class TemporalBlend {
         generation += 1
         defer { history = history.filter { generation - $0.value.seen < 64 } }  // faces gone for a while
         guard frames > 0 else { history[track] = nil; return }
-        var entry = history[track] ?? (r, [], generation)
-        if entry.size != r { entry = (r, [], generation) }  // a new crop size: nothing to align with
+        var entry = history[track] ?? (r, [], [], generation)
+        if entry.size != r { entry = (r, [], [], generation) }  // a new crop size: nothing to align with
         if scratch.count != 15 * plane + r { scratch = Tensor(shape: [15 * plane + r]) }
         let luma = scratch.data, smooth = luma + plane, gx = smooth + plane, gy = gx + plane
         let moved = gy + plane, difference = moved + plane, box = difference + plane, pass = box + plane
@@ -58,14 +60,20 @@ public final class TemporalBlend {
         own.update(from: y, count: 3 * plane)
         for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
         Self.boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
+        // The alignment leaves a face's crops a pixel or two apart from frame to frame:
+        // find this frame's shift from the one before, and move each earlier frame onto
+        // this one by the sum of the shifts between them before comparing.
+        var ownShift: (Float, Float) = (0, 0)
+        if let newest = entry.frames.last {
+            Self.gradients(smooth, gx, gy, size: r)
+            ownShift = Self.shift(of: UnsafePointer(newest.data) + plane, onto: smooth, gx, gy, size: r)
+        }
         if strength > 0 && !entry.frames.isEmpty {
             weights.initialize(repeating: 1, count: plane)
-            Self.gradients(smooth, gx, gy, size: r)
-            for earlier in entry.frames {
-                // The alignment leaves a face's crops a pixel or two apart from frame to
-                // frame: find that shift and move the earlier frame onto this one first.
+            var (dx, dy) = ownShift
+            for (n, earlier) in zip(entry.frames.indices, entry.frames).reversed() {
+                if n < entry.frames.count - 1 { (dx, dy) = (dx + entry.shifts[n + 1].0, dy + entry.shifts[n + 1].1) }
                 let e = UnsafePointer(earlier.data)
-                let (dx, dy) = Self.shift(of: e + plane, onto: smooth, gx, gy, size: r)
                 Self.translate(e, planes: 1, by: dx, dy, into: moved, pass: pass, size: r)
                 Self.translate(e + 2 * plane, planes: 3, by: dx, dy, into: movedOutput, pass: pass, size: r)
                 for k in 0..<plane { difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
@@ -94,8 +102,10 @@ public final class TemporalBlend {
         let kept = entry.frames.count >= frames ? entry.frames.removeFirst() : Tensor(shape: [5, r, r])
         kept.data.update(from: luma, count: 2 * plane)
         (kept.data + 2 * plane).update(from: own, count: 3 * plane)
+        if entry.shifts.count >= frames { entry.shifts.removeFirst() }
         entry.frames.append(kept)
-        while entry.frames.count > frames { entry.frames.removeFirst() }
+        entry.shifts.append(ownShift)
+        while entry.frames.count > frames { entry.frames.removeFirst(); entry.shifts.removeFirst() }
         entry.seen = generation
         history[track] = entry
     }
@@ -128,8 +138,9 @@ public final class TemporalBlend {
     /// `maximumShift` pixels either way (more is not a slip of the alignment).
     static func shift(of e: UnsafePointer<Float>, onto l: UnsafePointer<Float>, _ gx: UnsafePointer<Float>,
                       _ gy: UnsafePointer<Float>, size r: Int) -> (Float, Float) {
-        let margin = 8, step = 2  // every other pixel of every other row: plenty for two unknowns
+        let margin = 8
         guard r > 2 * margin + 4 else { return (0, 0) }
+        let step = max(1, (r - 2 * margin) / 64)  // a grid of about 64 × 64 samples: plenty for two unknowns
         var (hxx, hxy, hyy): (Float, Float, Float) = (0, 0, 0)
         for i in stride(from: margin, to: r - margin, by: step) {
             for j in stride(from: margin, to: r - margin, by: step) {
