@@ -5,9 +5,10 @@ import SwiftVRTensor
 /// aligned space: each restored crop becomes a weighted mean of itself and the restored
 /// crops of the `frames` earlier frames of the same face, per pixel, weighted as
 /// non-local means weighs patches: an earlier frame counts with `strength`·exp(−γ·max(0,
-/// B/2σ² − 1)), where B is the 7×7 mean of the squared difference between the two
-/// *input* crops (the earlier one first moved onto this one by the shift that matches
-/// them best) and 2σ² the level B has where only noise differs (from B's low quantile).
+/// B/2σ² − 1)), where B is the 7×7 mean of the squared difference between the lumas of
+/// the two *input* crops (the earlier one first moved onto this one by the shift that
+/// matches them best) and 2σ² the level B has where only noise differs (from B's low
+/// quantile).
 ///
 /// Why: the tracker's alignment already registers a face's crops frame to frame, so
 /// what differs between them where the face has not changed is noise, compression
@@ -48,9 +49,14 @@ public final class TemporalBlend {
     public func apply(track: UInt32, input: Tensor, output: Tensor) {
         let r = input.dim(-1), plane = r * r
         generation += 1
-        defer { history = history.filter { generation - $0.value.seen < 64 } }  // faces gone for a while
+        defer {  // faces gone for a while take their frames with them (checked first: no copy per call)
+            if history.values.contains(where: { generation - $0.seen >= 64 }) {
+                history = history.filter { generation - $0.value.seen < 64 }
+            }
+        }
         guard frames > 0 else { history[track] = nil; return }
-        var entry = history[track] ?? (r, [], [], generation)
+        // Taken out of the dictionary while it changes, so its arrays are not copied.
+        var entry = history.removeValue(forKey: track) ?? (r, [], [], generation)
         if entry.size != r { entry = (r, [], [], generation) }  // a new crop size: nothing to align with
         if scratch.count != 15 * plane + r { scratch = Tensor(shape: [15 * plane + r]) }
         let luma = scratch.data, smooth = luma + plane, gx = smooth + plane, gy = gx + plane
@@ -71,9 +77,9 @@ public final class TemporalBlend {
         if strength > 0 && !entry.frames.isEmpty {
             weights.initialize(repeating: 1, count: plane)
             var (dx, dy) = ownShift
-            for (n, earlier) in zip(entry.frames.indices, entry.frames).reversed() {
+            for n in stride(from: entry.frames.count - 1, through: 0, by: -1) {  // newest first
                 if n < entry.frames.count - 1 { (dx, dy) = (dx + entry.shifts[n + 1].0, dy + entry.shifts[n + 1].1) }
-                let e = UnsafePointer(earlier.data)
+                let e = UnsafePointer(entry.frames[n].data)
                 Self.translate(e, planes: 1, by: dx, dy, into: moved, pass: pass, size: r)
                 Self.translate(e + 2 * plane, planes: 3, by: dx, dy, into: movedOutput, pass: pass, size: r)
                 for k in 0..<plane { difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
