@@ -17,7 +17,7 @@ import SwiftVRTensor
 /// face really moved, blinked or spoke, or where the alignment slipped by a pixel on
 /// fine texture, B rises above the noise level, the weight falls to nothing and the
 /// frame keeps its own restoration: motion does not ghost and a clean face is not
-/// blurred. With `frames` = 0 (window 1) the crop is left as it is.
+/// blurred. With `frames` = 0 (window 1) or `strength` 0 the crop is left as it is.
 public final class TemporalBlend {
     /// Earlier frames each crop is averaged with (the element's `window` − 1).
     public var frames = 3
@@ -54,7 +54,9 @@ public final class TemporalBlend {
                 history = history.filter { generation - $0.value.seen < 64 }
             }
         }
-        guard frames > 0 else { history[track] = nil; return }
+        // Window 1 or smoothing off: nothing to blend, nothing to keep (turned on again, a
+        // face starts afresh).
+        guard frames > 0 && strength > 0 else { history[track] = nil; return }
         // Taken out of the dictionary while it changes, so its arrays are not copied.
         var entry = history.removeValue(forKey: track) ?? (r, [], [], generation)
         if entry.size != r { entry = (r, [], [], generation) }  // a new crop size: nothing to align with
@@ -74,7 +76,7 @@ public final class TemporalBlend {
             Self.gradients(smooth, gx, gy, size: r)
             ownShift = Self.shift(of: UnsafePointer(newest.data) + plane, onto: smooth, gx, gy, size: r)
         }
-        if strength > 0 && !entry.frames.isEmpty {
+        if !entry.frames.isEmpty {
             weights.initialize(repeating: 1, count: plane)
             var (dx, dy) = ownShift
             for n in stride(from: entry.frames.count - 1, through: 0, by: -1) {  // newest first

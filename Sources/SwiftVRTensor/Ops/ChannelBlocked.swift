@@ -60,26 +60,6 @@ public enum ChannelBlocked {
             }
         }
     }
-
-    /// Nearest-neighbour ×`scale` upsampling of a blocked tensor, from the arena.
-    public static func upsampleNearest(_ x: Tensor, scale s: Int, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
-        let (n, cb, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
-        let y = arena.tensor([n, cb, h * s, w * s, width])
-        pool.parallelRanges(n * cb * h) { rows in
-            for r in rows {  // input row r of plane r / h
-                let src = x.data + r * w * width
-                let plane = r / h, iy = r % h
-                for dy in 0..<s {
-                    let dst = y.data + ((plane * h * s) + iy * s + dy) * w * s * width
-                    for ix in 0..<w {
-                        let v = load(src + ix * width)
-                        for dx in 0..<s { UnsafeMutableRawPointer(dst + (ix * s + dx) * width).storeBytes(of: v, as: Vector.self) }
-                    }
-                }
-            }
-        }
-        return y
-    }
 }
 
 /// acc + a·b, eight lanes: one FMA instruction where the target has FMA (SWIFTVR_FMA,
