@@ -34,7 +34,12 @@ enum DetectBench {
             let (total, follow) = try pixels.withUnsafeMutableBufferPointer { buf in
                 let view = try FrameView(format: .rgb, width: w, height: h,
                                          planes: [Plane(base: buf.baseAddress!, stride: w * 3, rowBytes: w * 3, rows: h)])
-                let total = measure(runs: runs) { faces = detector.detect(view, colorimetry: .bt709, settings: settings) }
+                var resamples: [Double] = []
+                let total = measure(runs: runs) {
+                    faces = detector.detect(view, colorimetry: .bt709, settings: settings)
+                    resamples.append(detector.lastTimings.resample)
+                }
+                print("prep \(w) \(h) \(fmt(resamples.sorted()[resamples.count / 10]))")
                 let follow = measure(runs: runs) {
                     followed = detector.detect(around: faces, in: view, colorimetry: .bt709, settings: settings).count
                 }

@@ -35,36 +35,36 @@ public struct DepthwiseBlocked: Sendable {
         let s = stride
         // Pixel ox reads input columns ox·s − 1, ox·s, ox·s + 1; the outer two may fall off the row.
         @inline(__always) func pixel(_ ox: Int, left: Bool, right: Bool) {
-            let c = ox * s * 8
+            let c = ox &* s &* 8
             var acc = madd(madd(madd(b0, k1, load(r0 + c)), k4, load(r1 + c)), k7, load(r2 + c))
-            if left { acc = madd(madd(madd(acc, k0, load(r0 + c - 8)), k3, load(r1 + c - 8)), k6, load(r2 + c - 8)) }
-            if right { acc = madd(madd(madd(acc, k2, load(r0 + c + 8)), k5, load(r1 + c + 8)), k8, load(r2 + c + 8)) }
+            if left { acc = madd(madd(madd(acc, k0, load(r0 + (c &- 8))), k3, load(r1 + (c &- 8))), k6, load(r2 + (c &- 8))) }
+            if right { acc = madd(madd(madd(acc, k2, load(r0 + (c &+ 8))), k5, load(r1 + (c &+ 8))), k8, load(r2 + (c &+ 8))) }
             if relu { acc.replace(with: 0, where: acc .< 0) }
-            UnsafeMutableRawPointer(d + ox * 8).storeBytes(of: acc, as: Vector.self)
+            UnsafeMutableRawPointer(d + ox &* 8).storeBytes(of: acc, as: Vector.self)
         }
         // Two interior pixels at once: their column windows overlap (four columns for six
         // taps per row at stride 1, five at stride 2), so each loaded column serves both,
         // and each pixel's three rows sum in separate chains rather than one of nine.
         @inline(__always) func pair(_ ox: Int) {
-            let c = ox * s * 8, e = c + s * 8  // the centre columns of the two pixels
-            var p = madd(madd(madd(b0, k0, load(r0 + c - 8)), k1, load(r0 + c)), k2, load(r0 + c + 8))
-            var q = madd(madd(madd(b0, k0, load(r0 + e - 8)), k1, load(r0 + e)), k2, load(r0 + e + 8))
-            let p1 = madd(madd(k3 * load(r1 + c - 8), k4, load(r1 + c)), k5, load(r1 + c + 8))
-            let q1 = madd(madd(k3 * load(r1 + e - 8), k4, load(r1 + e)), k5, load(r1 + e + 8))
-            let p2 = madd(madd(k6 * load(r2 + c - 8), k7, load(r2 + c)), k8, load(r2 + c + 8))
-            let q2 = madd(madd(k6 * load(r2 + e - 8), k7, load(r2 + e)), k8, load(r2 + e + 8))
+            let c = ox &* s &* 8, e = c &+ s &* 8  // the centre columns of the two pixels
+            var p = madd(madd(madd(b0, k0, load(r0 + (c &- 8))), k1, load(r0 + c)), k2, load(r0 + (c &+ 8)))
+            var q = madd(madd(madd(b0, k0, load(r0 + (e &- 8))), k1, load(r0 + e)), k2, load(r0 + (e &+ 8)))
+            let p1 = madd(madd(k3 * load(r1 + (c &- 8)), k4, load(r1 + c)), k5, load(r1 + (c &+ 8)))
+            let q1 = madd(madd(k3 * load(r1 + (e &- 8)), k4, load(r1 + e)), k5, load(r1 + (e &+ 8)))
+            let p2 = madd(madd(k6 * load(r2 + (c &- 8)), k7, load(r2 + c)), k8, load(r2 + (c &+ 8)))
+            let q2 = madd(madd(k6 * load(r2 + (e &- 8)), k7, load(r2 + e)), k8, load(r2 + (e &+ 8)))
             p += p1 + p2
             q += q1 + q2
             if relu { p.replace(with: 0, where: p .< 0); q.replace(with: 0, where: q .< 0) }
-            UnsafeMutableRawPointer(d + ox * 8).storeBytes(of: p, as: Vector.self)
-            UnsafeMutableRawPointer(d + ox * 8 + 8).storeBytes(of: q, as: Vector.self)
+            UnsafeMutableRawPointer(d + ox &* 8).storeBytes(of: p, as: Vector.self)
+            UnsafeMutableRawPointer(d + (ox &* 8 &+ 8)).storeBytes(of: q, as: Vector.self)
         }
         var ox = 0
         while ox < ow {
             let c = ox * s
             if c >= 1 && c + 1 < w {
                 let end = min(ow, (w - 2) / s + 1)  // the pixels whose three columns all lie in the row
-                while ox + 1 < end { pair(ox); ox += 2 }
+                while ox &+ 1 < end { pair(ox); ox &+= 2 }
                 while ox < end { pixel(ox, left: true, right: true); ox += 1 }
             } else {
                 pixel(ox, left: c >= 1, right: c + 1 < w)

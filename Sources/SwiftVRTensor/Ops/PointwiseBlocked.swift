@@ -146,29 +146,36 @@ public struct PointwiseBlocked: Sendable {
         let xp = t.xPixelStride
         let (q1, q2, q3) = (min(1, count - 1) * xp, min(2, count - 1) * xp, min(3, count - 1) * xp)
         let (q4, q5) = (min(4, count - 1) * xp, min(5, count - 1) * xp)
+        // Pointers advanced once per input block and wrapping index arithmetic: with
+        // checked `q + j` offsets the inner loop carried an overflow branch per pixel and
+        // reloaded the offsets from the stack — a third of its instructions.
+        var (pa, pb) = (wa, wb)
         var i = 0
         while i < k {
-            let xb = t.input(block: i / 8)
+            let x0 = t.input(block: i &>> 3)
+            let (x1, x2, x3, x4, x5) = (x0 + q1, x0 + q2, x0 + q3, x0 + q4, x0 + q5)
             for j in 0..<8 {
-                let va = load(wa + (i + j) * 8)
+                let va = load(pa + j &* 8)
                 if two {
-                    let vb = load(wb + (i + j) * 8)
-                    var v = Vector(repeating: xb[j]); a0 = madd(a0, va, v); b0 = madd(b0, vb, v)
-                    v = Vector(repeating: xb[q1 + j]); a1 = madd(a1, va, v); b1 = madd(b1, vb, v)
-                    v = Vector(repeating: xb[q2 + j]); a2 = madd(a2, va, v); b2 = madd(b2, vb, v)
-                    v = Vector(repeating: xb[q3 + j]); a3 = madd(a3, va, v); b3 = madd(b3, vb, v)
-                    v = Vector(repeating: xb[q4 + j]); a4 = madd(a4, va, v); b4 = madd(b4, vb, v)
-                    v = Vector(repeating: xb[q5 + j]); a5 = madd(a5, va, v); b5 = madd(b5, vb, v)
+                    let vb = load(pb + j &* 8)
+                    var v = Vector(repeating: x0[j]); a0 = madd(a0, va, v); b0 = madd(b0, vb, v)
+                    v = Vector(repeating: x1[j]); a1 = madd(a1, va, v); b1 = madd(b1, vb, v)
+                    v = Vector(repeating: x2[j]); a2 = madd(a2, va, v); b2 = madd(b2, vb, v)
+                    v = Vector(repeating: x3[j]); a3 = madd(a3, va, v); b3 = madd(b3, vb, v)
+                    v = Vector(repeating: x4[j]); a4 = madd(a4, va, v); b4 = madd(b4, vb, v)
+                    v = Vector(repeating: x5[j]); a5 = madd(a5, va, v); b5 = madd(b5, vb, v)
                 } else {
-                    a0 = madd(a0, va, Vector(repeating: xb[j]))
-                    a1 = madd(a1, va, Vector(repeating: xb[q1 + j]))
-                    a2 = madd(a2, va, Vector(repeating: xb[q2 + j]))
-                    a3 = madd(a3, va, Vector(repeating: xb[q3 + j]))
-                    a4 = madd(a4, va, Vector(repeating: xb[q4 + j]))
-                    a5 = madd(a5, va, Vector(repeating: xb[q5 + j]))
+                    a0 = madd(a0, va, Vector(repeating: x0[j]))
+                    a1 = madd(a1, va, Vector(repeating: x1[j]))
+                    a2 = madd(a2, va, Vector(repeating: x2[j]))
+                    a3 = madd(a3, va, Vector(repeating: x3[j]))
+                    a4 = madd(a4, va, Vector(repeating: x4[j]))
+                    a5 = madd(a5, va, Vector(repeating: x5[j]))
                 }
             }
-            i += 8
+            pa += 64
+            pb += 64
+            i &+= 8
         }
         store((a0, a1, a2, a3, a4, a5), count, t, block: o)
         if two { store((b0, b1, b2, b3, b4, b5), count, t, block: o + 1) }
@@ -186,19 +193,24 @@ public struct PointwiseBlocked: Sendable {
         var (b0, b1, b2) = (bb, bb, bb)
         var (c0, c1, c2) = (bc, bc, bc)
         let (q1, q2) = (min(1, count - 1) * t.xPixelStride, min(2, count - 1) * t.xPixelStride)
+        var (pa, pb, pc) = (wa, wb, wc)  // as in `tile`: pointers, wrapping offsets
         var i = 0
         while i < k {
-            let xb = t.input(block: i / 8)
+            let x0 = t.input(block: i &>> 3)
+            let (x1, x2) = (x0 + q1, x0 + q2)
             for j in 0..<8 {
-                let (va, vb, vc) = (load(wa + (i + j) * 8), load(wb + (i + j) * 8), load(wc + (i + j) * 8))
-                var v = Vector(repeating: xb[j])
+                let (va, vb, vc) = (load(pa + j &* 8), load(pb + j &* 8), load(pc + j &* 8))
+                var v = Vector(repeating: x0[j])
                 a0 = madd(a0, va, v); b0 = madd(b0, vb, v); c0 = madd(c0, vc, v)
-                v = Vector(repeating: xb[q1 + j])
+                v = Vector(repeating: x1[j])
                 a1 = madd(a1, va, v); b1 = madd(b1, vb, v); c1 = madd(c1, vc, v)
-                v = Vector(repeating: xb[q2 + j])
+                v = Vector(repeating: x2[j])
                 a2 = madd(a2, va, v); b2 = madd(b2, vb, v); c2 = madd(c2, vc, v)
             }
-            i += 8
+            pa += 64
+            pb += 64
+            pc += 64
+            i &+= 8
         }
         let z = Vector()
         store((a0, a1, a2, z, z, z), count, t, block: 0)

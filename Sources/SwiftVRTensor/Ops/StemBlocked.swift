@@ -128,11 +128,14 @@ public struct StemBlocked: Sendable {
         var (a10, a11, a12) = (load(bb + 8), load(bb + 8), load(bb + 8))
         var (a20, a21, a22) = (load(bb + 16), load(bb + 16), load(bb + 16))
         var (a30, a31, a32) = (load(bb + 24), load(bb + 24), load(bb + 24))
+        // Pointers stepped per tap and wrapping offsets: checked index arithmetic put an
+        // overflow branch beside every load (as in PointwiseBlocked.tile).
+        var k = 0
         for ky in 0..<3 {
             let row = ky == 0 ? r0 : ky == 1 ? r1 : r2
+            let (x0, x1, x2) = (row + p0, row + p1, row + p2)
             for j in 0..<run {
-                let k = (ky * run + j) * 8
-                let (v0, v1, v2) = (Vector(repeating: row[p0 + j]), Vector(repeating: row[p1 + j]), Vector(repeating: row[p2 + j]))
+                let (v0, v1, v2) = (Vector(repeating: x0[j]), Vector(repeating: x1[j]), Vector(repeating: x2[j]))
                 let c0 = load(w0 + k)
                 a00 = madd(a00, c0, v0); a01 = madd(a01, c0, v1); a02 = madd(a02, c0, v2)
                 let c1 = load(w1 + k)
@@ -141,6 +144,7 @@ public struct StemBlocked: Sendable {
                 a20 = madd(a20, c2, v0); a21 = madd(a21, c2, v1); a22 = madd(a22, c2, v2)
                 let c3 = load(w3 + k)
                 a30 = madd(a30, c3, v0); a31 = madd(a31, c3, v1); a32 = madd(a32, c3, v2)
+                k &+= 8
             }
         }
         let count = min(3, ow - ox), d = y + o * blockStride + ox * 8
@@ -158,13 +162,16 @@ public struct StemBlocked: Sendable {
         let (p0, p1, p2) = (ox * step, min(ox + 1, ow - 1) * step, min(ox + 2, ow - 1) * step)
         let w0 = packed.data + o * taps * 8, bb = bias.data + o * 8
         var (a0, a1, a2) = (load(bb), load(bb), load(bb))
+        var k = 0
         for ky in 0..<3 {
             let row = ky == 0 ? r0 : ky == 1 ? r1 : r2
+            let (x0, x1, x2) = (row + p0, row + p1, row + p2)
             for j in 0..<run {
-                let c = load(w0 + (ky * run + j) * 8)
-                a0 = madd(a0, c, Vector(repeating: row[p0 + j]))
-                a1 = madd(a1, c, Vector(repeating: row[p1 + j]))
-                a2 = madd(a2, c, Vector(repeating: row[p2 + j]))
+                let c = load(w0 + k)
+                a0 = madd(a0, c, Vector(repeating: x0[j]))
+                a1 = madd(a1, c, Vector(repeating: x1[j]))
+                a2 = madd(a2, c, Vector(repeating: x2[j]))
+                k &+= 8
             }
         }
         put(a0, a1, a2, y + o * blockStride + ox * 8, min(3, ow - ox), relu)
