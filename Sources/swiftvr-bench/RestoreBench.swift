@@ -4,7 +4,9 @@ import SwiftVRPipeline
 import SwiftVRTensor
 
 /// `swiftvr-bench restore`: the restoration model on windows of T face crops.
-/// Prints `swift R T ms_per_window ms_per_face_frame`, read by scripts/bench-restore.sh,
+/// Prints `swift R T ms_per_window ms_per_face_frame`, read by scripts/bench-restore.sh;
+/// `stream R median p10 priors restore decode` for one frame per call with three earlier
+/// frames as context (the element's causal mode), stages as best deciles;
 /// and `blend R ms_per_face_frame`: the element's temporal blend (TemporalBlend) with
 /// three earlier frames, on crops that differ by noise and a sub-pixel drift.
 enum RestoreBench {
@@ -17,6 +19,19 @@ enum RestoreBench {
                 let m = measure(runs: runs) { _ = model(frames: frames, mask: mask, tasks: [1, 0, 0]) }
                 print("swift \(r) \(t) \(fmt(m.median)) \(fmt(m.median / Double(t)))")
             }
+            // As the element runs a causal model: one frame per call, the face's three
+            // earlier frames as context through the cache; stages as best deciles.
+            let frame = Tensor(shape: [1, 3, r, r]), mask = Tensor(shape: [1, 1, r, r])
+            for i in 0..<frame.count { frame.data[i] = Float(i % 251) / 251 }
+            var cache: TemporalCache? = nil
+            var stages: [(Double, Double, Double)] = []
+            let m = measure(runs: runs * 2) {
+                _ = model(frames: frame, mask: mask, tasks: [1, 0, 0], cache: cache, context: 3)
+                cache = model.nextCache
+                stages.append(model.lastTimings)
+            }
+            let p10 = { (v: [Double]) in fmt(v.sorted()[v.count / 10]) }
+            print("stream \(r) \(fmt(m.median)) \(fmt(m.p10)) \(p10(stages.map(\.0))) \(p10(stages.map(\.1))) \(p10(stages.map(\.2)))")
         }
         for r in [128, 256] {
             let blend = TemporalBlend()

@@ -1,3 +1,4 @@
+import Glibc
 import SwiftVRTensor
 import SwiftVRTestSupport
 import XCTest
@@ -57,5 +58,34 @@ final class MoreOpParityTests: XCTestCase {
         assertClose(x, try t("groupnorm.output"), tolerance: 1e-5, "groupnorm")
         let y = scaledDotProductAttention(try t("sdpa_windows.q"), try t("sdpa_windows.k"), try t("sdpa_windows.v"), arena: Arena())
         assertClose(y, try t("sdpa_windows.output"), tolerance: 1e-5, "sdpa")
+    }
+
+    /// Both attention paths — direct loops for small windows, SGEMM for the rest — against
+    /// a float64 evaluation of the definition, with and without the causal offset.
+    func testSmallAndLargeWindowAttentionAgreeWithTheDefinition() {
+        var random = SeededRandom(seed: 7)
+        for (batch, lq, lk, d, dv) in [(37, 1, 4, 32, 32), (5, 3, 7, 8, 12), (4, 24, 24, 16, 16)] {
+            let (q, k, v) = (random.tensor([batch, lq, d], scale: 2), random.tensor([batch, lk, d], scale: 2), random.tensor([batch, lk, dv]))
+            for offset in [nil, 0, lk - lq] as [Int?] {
+                let y = scaledDotProductAttention(q, k, v, causalOffset: offset, arena: Arena())
+                let expected = Tensor(shape: [batch, lq, dv])
+                for b in 0..<batch {
+                    for r in 0..<lq {
+                        let seen = offset.map { max(1, min(lk, r + $0 + 1)) } ?? lk
+                        var scores = (0..<seen).map { j in
+                            (0..<d).reduce(0.0) { $0 + Double(q.data[(b * lq + r) * d + $1]) * Double(k.data[(b * lk + j) * d + $1]) } / Double(d).squareRoot()
+                        }
+                        let top = scores.max()!
+                        scores = scores.map { exp($0 - top) }
+                        let sum = scores.reduce(0, +)
+                        for c in 0..<dv {
+                            let value = (0..<seen).reduce(0.0) { $0 + scores[$1] / sum * Double(v.data[(b * lk + $1) * dv + c]) }
+                            expected.data[(b * lq + r) * dv + c] = Float(value)
+                        }
+                    }
+                }
+                assertClose(y, expected, tolerance: 1e-5, "sdpa \(batch)×\(lq)×\(lk), causal offset \(offset.map(String.init) ?? "none")")
+            }
+        }
     }
 }
