@@ -92,4 +92,17 @@ final class TemporalBlendTests: XCTestCase {
         unchanged(1, 40, "window 1")
         unchanged(1, 40, "window 1, again")
     }
+
+    /// The blend's planes and bands split across threads: one thread and three (each
+    /// box-filter band then starts its column sums from the rows above it) agree.
+    func testThreadsDoNotChangeTheBlend() {
+        let (one, three) = (TemporalBlend(pool: ThreadPool(threads: 1)), TemporalBlend(pool: ThreadPool(threads: 3)))
+        for f in 0..<4 {
+            let input = frame(square: 10 + 3 * f, 12, sigma: 4)
+            let (a, b) = (copy(input), copy(input))
+            one.apply(track: 1, input: input, output: a)
+            three.apply(track: 1, input: input, output: b)
+            XCTAssertLessThan(rms(a, b), 1e-3, "frame \(f)")
+        }
+    }
 }

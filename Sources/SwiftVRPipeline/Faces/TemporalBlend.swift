@@ -37,12 +37,14 @@ public final class TemporalBlend {
     private var history: [UInt32: (size: Int, frames: [Tensor], shifts: [(Float, Float)], seen: Int)] = [:]
     private var generation = 0
     /// Scratch for one crop size, R² floats each: this frame's luma and smoothed luma, its
-    /// gradients, an earlier luma moved onto it, the difference, its box mean, a pass, the
-    /// weight sums; 3·R² for an earlier restoration moved onto this one, 3·R² for this
-    /// frame's own; R for column sums.
+    /// gradients, an earlier luma moved onto it, the difference, its box mean, the weight
+    /// sums; 3·R² for an earlier restoration moved onto this one, 3·R² for this frame's
+    /// own; 4·R² of passes (one per plane moved at once); R of column sums per thread.
     private var scratch = Tensor(shape: [0])
+    /// Planes are moved, box-filtered and weighed on the pool's threads.
+    let pool: ThreadPool
 
-    public init() {}
+    public init(pool: ThreadPool = .shared) { self.pool = pool }
 
     /// Replaces `output` (3, R, R), the restoration of `input` (3, R, R), both 0…255, by
     /// its blend with the track's earlier restorations; then remembers this frame.
@@ -60,14 +62,16 @@ public final class TemporalBlend {
         // Taken out of the dictionary while it changes, so its arrays are not copied.
         var entry = history.removeValue(forKey: track) ?? (r, [], [], generation)
         if entry.size != r { entry = (r, [], [], generation) }  // a new crop size: nothing to align with
-        if scratch.count != 15 * plane + r { scratch = Tensor(shape: [15 * plane + r]) }
+        let size = 18 * plane + pool.threads * r
+        if scratch.count != size { scratch = Tensor(shape: [size]) }
         let luma = scratch.data, smooth = luma + plane, gx = smooth + plane, gy = gx + plane
-        let moved = gy + plane, difference = moved + plane, box = difference + plane, pass = box + plane
-        let weights = pass + plane, movedOutput = weights + plane, own = movedOutput + 3 * plane, columns = own + 3 * plane
+        let moved = gy + plane, difference = moved + plane, box = difference + plane
+        let weights = box + plane, movedOutput = weights + plane, own = movedOutput + 3 * plane
+        let pass = own + 3 * plane, columns = pass + 4 * plane
         let (x, y) = (input.data, output.data)
         own.update(from: y, count: 3 * plane)
         for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
-        Self.boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
+        boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
         // The alignment leaves a face's crops a pixel or two apart from frame to frame:
         // find this frame's shift from the one before, and move each earlier frame onto
         // this one by the sum of the shifts between them before comparing.
@@ -81,24 +85,31 @@ public final class TemporalBlend {
             var (dx, dy) = ownShift
             for n in stride(from: entry.frames.count - 1, through: 0, by: -1) {  // newest first
                 if n < entry.frames.count - 1 { (dx, dy) = (dx + entry.shifts[n + 1].0, dy + entry.shifts[n + 1].1) }
+                // The earlier luma (plane 0) and restoration (planes 2–4), a plane per item.
                 let e = UnsafePointer(entry.frames[n].data)
-                Self.translate(e, planes: 1, by: dx, dy, into: moved, pass: pass, size: r)
-                Self.translate(e + 2 * plane, planes: 3, by: dx, dy, into: movedOutput, pass: pass, size: r)
+                pool.parallelFor(4) { i in
+                    Self.translate(e + (i == 0 ? 0 : (i + 1) * plane), planes: 1, by: dx, dy,
+                                   into: i == 0 ? moved : movedOutput + (i - 1) * plane, pass: pass + i * plane, size: r)
+                }
                 for k in 0..<plane { difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
-                Self.boxMean(difference, into: box, pass: pass, columns: columns, size: r, radius: Self.radius)
+                boxMean(difference, into: box, pass: pass, columns: columns, size: r, radius: Self.radius)
                 // 2σ² from where the crops agree best: a low quantile, scaled by what that quantile
                 // is for pure noise (a 49-pixel mean of squares, spread ±20 %); a median would
                 // count fine texture (hair, fabric), which resampling changes slightly from
                 // frame to frame, as noise and blur it.
                 let noise = max(quantile(box, plane, 0.1) / 0.75, 2 * Self.minimumNoise * Self.minimumNoise)
-                let scale = 1 / noise
-                let o = UnsafePointer(movedOutput)
-                for k in 0..<plane {
-                    let w = strength * expf(-Self.falloff * max(0, box[k] * scale - 1))
-                    weights[k] += w
-                    y[k] += w * o[k]
-                    y[plane + k] += w * o[plane + k]
-                    y[2 * plane + k] += w * o[2 * plane + k]
+                let (scale, strength, falloff) = (1 / noise, strength, Self.falloff)
+                let o = UnsafePointer(movedOutput), w = difference  // the difference is spent
+                pool.parallelRanges(plane, minimum: 4096) { part in
+                    for k in part { w[k] = -falloff * max(0, box[k] * scale - 1) }
+                    expInPlace(w + part.lowerBound, part.count)
+                    for k in part {
+                        let wk = strength * w[k]
+                        weights[k] += wk
+                        y[k] += wk * o[k]
+                        y[plane + k] += wk * o[plane + k]
+                        y[2 * plane + k] += wk * o[2 * plane + k]
+                    }
                 }
             }
             for c in 0..<3 {
@@ -221,27 +232,37 @@ public final class TemporalBlend {
     }
 
     /// The mean over a (2·radius + 1)² box, clipped at the image borders: running sums
-    /// along each row into `pass`, then running column sums (`columns`, R floats) down
-    /// the rows.
-    static func boxMean(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pass: UnsafeMutablePointer<Float>,
-                        columns: UnsafeMutablePointer<Float>, size r: Int, radius k: Int) {
-        for i in 0..<r {
-            let row = x + i * r
-            var s: Float = 0
-            for j in 0..<min(k, r) { s += row[j] }
-            for j in 0..<r {
-                if j + k < r { s += row[j + k] }
-                if j - k - 1 >= 0 { s -= row[j - k - 1] }
-                pass[i * r + j] = s / Float(min(r - 1, j + k) - max(0, j - k) + 1)
+    /// along each row into `pass`, then running column sums down the rows — each thread
+    /// a band of rows with its own R column sums (`columns`, threads × R floats), started
+    /// from the rows above its band.
+    func boxMean(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pass: UnsafeMutablePointer<Float>,
+                 columns: UnsafeMutablePointer<Float>, size r: Int, radius k: Int) {
+        pool.parallelRanges(r, minimum: 16) { rows in
+            for i in rows {
+                let row = x + i * r
+                var s: Float = 0
+                for j in 0..<min(k, r) { s += row[j] }
+                for j in 0..<r {
+                    if j + k < r { s += row[j + k] }
+                    if j - k - 1 >= 0 { s -= row[j - k - 1] }
+                    pass[i * r + j] = s / Float(min(r - 1, j + k) - max(0, j - k) + 1)
+                }
             }
         }
-        columns.initialize(repeating: 0, count: r)
-        for i in 0..<min(k, r) { for j in 0..<r { columns[j] += pass[i * r + j] } }
-        for i in 0..<r {
-            if i + k < r { let add = pass + (i + k) * r; for j in 0..<r { columns[j] += add[j] } }
-            if i - k - 1 >= 0 { let sub = pass + (i - k - 1) * r; for j in 0..<r { columns[j] -= sub[j] } }
-            let scale = 1 / Float(min(r - 1, i + k) - max(0, i - k) + 1), out = y + i * r
-            for j in 0..<r { out[j] = columns[j] * scale }
+        let parts = max(1, min(pool.threads, r / 16))
+        pool.parallelFor(parts) { part in
+            let (i0, i1) = (r * part / parts, r * (part + 1) / parts)
+            let sums = columns + part * r
+            sums.initialize(repeating: 0, count: r)
+            // The sums just before row i0: rows i0 − k − 1 … i0 + k − 1 (the first is taken
+            // out again at row i0).
+            for i in max(0, i0 - k - 1)..<min(r, i0 + k) { for j in 0..<r { sums[j] += pass[i * r + j] } }
+            for i in i0..<i1 {
+                if i + k < r { let add = pass + (i + k) * r; for j in 0..<r { sums[j] += add[j] } }
+                if i - k - 1 >= 0 { let sub = pass + (i - k - 1) * r; for j in 0..<r { sums[j] -= sub[j] } }
+                let scale = 1 / Float(min(r - 1, i + k) - max(0, i - k) + 1), out = y + i * r
+                for j in 0..<r { out[j] = sums[j] * scale }
+            }
         }
     }
 }

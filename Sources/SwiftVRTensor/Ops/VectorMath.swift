@@ -63,3 +63,8 @@ func map4(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ f: (SIMD4<Float>) -> SIM
         for j in 0..<(n - i) { p[i + j] = y[j] }
     }
 }
+
+/// p[i] = e^p[i] for n floats in place, four at a time (`exp4`).
+public func expInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    map4(p, n) { exp4($0) }
+}
