@@ -127,7 +127,9 @@ public struct Conv2d: Sendable {
                                     if stride == 1 {
                                         (row + v.lowerBound).update(from: src + v.lowerBound, count: v.count)
                                     } else {
-                                        for ox in v { row[ox] = src[ox * stride] }
+                                        // A pointer walk: `src[ox * stride]` checked each product for overflow.
+                                        var from = src + v.lowerBound * stride
+                                        for ox in v { row[ox] = from.pointee; from += stride }
                                     }
                                 }
                             }
