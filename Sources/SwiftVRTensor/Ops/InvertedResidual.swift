@@ -98,7 +98,12 @@ public struct InvertedResidual: Sendable {
             pool.parallelFor(parts) { part in
                 let expanded = scratch + part * (expandedSize + depthwiseSize)
                 let rows = expanded + expandedSize
-                var held = 0..<0  // input rows now in `expanded`, from its first row on
+                // Input rows now in `expanded`, a ring of `heldRows` rows per channel block:
+                // input row iy sits in slot iy % heldRows, so the rows a band shares with the
+                // last one stay where they are (they were moved down with memmove: 3 % of
+                // the detector's time).
+                var held = 0..<0
+                @inline(__always) func slot(_ iy: Int) -> Int { iy % heldRows }
                 var o0 = oh * part / parts
                 let end = oh * (part + 1) / parts
                 while o0 < end {
@@ -106,41 +111,32 @@ public struct InvertedResidual: Sendable {
                     let need = max(0, o0 * s - 1)..<min(h, (o1 - 1) * s + 2)
                     // Keep the rows this band shares with the last one; expand the rest.
                     if let expand = packed.expand {
-                        if held.contains(need.lowerBound) {
-                            let from = need.lowerBound - held.lowerBound, keep = held.upperBound - need.lowerBound
-                            if from > 0 {
-                                for c in 0..<hidden / 8 {
-                                    let p = expanded + c * hiddenBlock
-                                    memmove(p, p + from * w * 8, keep * w * 8 * MemoryLayout<Float>.stride)
-                                }
-                            }
-                            held = need.lowerBound..<held.upperBound
-                        } else {
-                            held = need.lowerBound..<need.lowerBound
-                        }
-                        if need.upperBound > held.upperBound {
-                            let fresh = held.upperBound..<need.upperBound
-                            let dst = expanded + (fresh.lowerBound - held.lowerBound) * w * 8
-                            expand(x: xb + fresh.lowerBound * w * 8, xStride: inBlock, pixels: fresh.count * w,
+                        held = held.contains(need.lowerBound) ? need.lowerBound..<held.upperBound : need.lowerBound..<need.lowerBound
+                        var next = held.upperBound
+                        while next < need.upperBound {
+                            // Fresh rows up to the end of the ring, then from its start.
+                            let count = min(need.upperBound - next, heldRows - slot(next))
+                            let dst = expanded + slot(next) * w * 8
+                            expand(x: xb + next * w * 8, xStride: inBlock, pixels: count * w,
                                    y: dst, yStride: hiddenBlock, relu: relu)
-                            if let other { for c in 0..<hidden / 8 { other.apply(dst + c * hiddenBlock, fresh.count * w * 8) } }
-                            held = held.lowerBound..<need.upperBound
+                            if let other { for c in 0..<hidden / 8 { other.apply(dst + c * hiddenBlock, count * w * 8) } }
+                            next += count
                         }
+                        held = held.lowerBound..<need.upperBound
                     }
                     // Depthwise rows o0..<o1 of every channel block.
                     for c in 0..<hidden / 8 {
-                        let plane: UnsafePointer<Float>  // input row iy at plane + iy·w·8
-                        if expand == nil {
-                            plane = UnsafePointer(xb + c * inBlock)
-                        } else {
-                            plane = UnsafePointer(expanded + c * hiddenBlock) - held.lowerBound * w * 8
+                        // Input row iy of this block: the input itself, or its slot in the ring.
+                        let input = UnsafePointer(xb + c * inBlock), ring = UnsafePointer(expanded + c * hiddenBlock)
+                        @inline(__always) func row(_ iy: Int) -> UnsafePointer<Float> {
+                            expand == nil ? input + iy * w * 8 : ring + slot(iy) * w * 8
                         }
                         for oy in o0..<o1 {
                             let iy = oy * s - 1
-                            let r0 = iy >= 0 ? plane + iy * w * 8 : zeroRow
-                            let r2 = iy + 2 < h ? plane + (iy + 2) * w * 8 : zeroRow
+                            let r0 = iy >= 0 ? row(iy) : zeroRow
+                            let r2 = iy + 2 < h ? row(iy + 2) : zeroRow
                             let d = rows + (c * rowsPerBand + oy - o0) * ow * 8
-                            packed.depthwise.row(block: c, r0, plane + (iy + 1) * w * 8, r2, w: w, ow: ow, into: d, relu: relu)
+                            packed.depthwise.row(block: c, r0, row(iy + 1), r2, w: w, ow: ow, into: d, relu: relu)
                             other?.apply(d, ow * 8)
                         }
                     }
