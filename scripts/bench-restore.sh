@@ -18,7 +18,13 @@ paste <(echo "$ours") <(echo "$ref") | while read -r _ r t sw sf _ _ _ pw pf gf;
   printf "| %s² | %s | %.1f | %.1f | %.2f | %.1f | %s |\n" "$r" "$t" "$sw" "$pw" "$(echo "$sw / $pw" | bc -l)" "$sf" "$gf"
 done
 echo
-echo "The element's temporal blend (TemporalBlend, 3 earlier frames, one thread), ms per face-frame:"
+echo "As the element runs the causal model: one frame per call, three earlier frames as context (ms per face-frame; stages as best deciles):"
+echo
+echo "| crop | median | best decile | encoder + priors | restoration blocks | decoder |"
+echo "|---|---|---|---|---|---|"
+grep '^stream' <<<"$all" | while read -r _ r med p10 pr rs dc; do printf "| %s² | %s | %s | %s | %s | %s |\n" "$r" "$med" "$p10" "$pr" "$rs" "$dc"; done
+echo
+echo "The element's temporal blend (TemporalBlend, 3 earlier frames, on the pool's threads), ms per face-frame:"
 echo
 echo "| crop | ms |"
 echo "|---|---|"

@@ -115,11 +115,12 @@ public final class Restorer: @unchecked Sendable {
         let z = arena.tensor([t, c.latent, h, w])                                  // (T, L, h, w)
         let skip0 = arena.tensor([t, c.channels[0], r / 2, r / 2])                 // kept for the decoder
         let skip1 = arena.tensor([t, c.channels[1], r / 4, r / 4])
+        // Frame f of a (T, …) tensor; with T = 1 (a causal model in the element, one frame
+        // per call) the tensor itself, not a copy of it (the skips are 3 MB at 256²).
+        func frame(_ x: Tensor, _ f: Int) -> Tensor { t == 1 ? x : ShapeOps.narrow(x, axis: 0, range: f..<(f + 1), arena: frameArena) }
         for f in 0..<t {
             frameArena.reset()
-            let one = ShapeOps.concat([ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: frameArena),
-                                       ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: frameArena)],
-                                      axis: 1, arena: frameArena)                  // (1, 4, R, R)
+            let one = ShapeOps.concat([frame(frames, f), frame(mask, f)], axis: 1, arena: frameArena)  // (1, 4, R, R)
             let (zf, (s0, s1)) = encoder(one, arena: frameArena)                   // (1, L, h, w)
             (z.data + f * zf.count).update(from: zf.data, count: zf.count)
             (skip0.data + f * s0.count).update(from: s0.data, count: s0.count)
@@ -161,9 +162,7 @@ public final class Restorer: @unchecked Sendable {
         let out = arena.tensor([t, 3, r, r])                                       // (T, 3, R, R)
         for f in 0..<t {
             frameArena.reset()
-            let skips = (ShapeOps.narrow(skip0, axis: 0, range: f..<(f + 1), arena: frameArena),
-                         ShapeOps.narrow(skip1, axis: 0, range: f..<(f + 1), arena: frameArena))
-            let d = decoder(ShapeOps.narrow(zHQ, axis: 0, range: f..<(f + 1), arena: frameArena), skips: skips, arena: frameArena)
+            let d = decoder(frame(zHQ, f), skips: (frame(skip0, f), frame(skip1, f)), arena: frameArena)
             (out.data + f * d.count).update(from: d.data, count: d.count)
         }
         addInPlace(out, frames)
