@@ -76,8 +76,7 @@ private func attendDirectly(_ q: Tensor, _ k: Tensor, _ v: Tensor, into y: Tenso
     let scale = 1 / sqrtf(Float(d))
     let (qd, kd, vd, yd) = (q.data, k.data, v.data, y.data)
     pool.parallelRanges(batch, minimum: 64) { range in
-        var scores = [Float](repeating: 0, count: lk)
-        scores.withUnsafeMutableBufferPointer { s in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: lk) { s in  // on the stack: no allocation per call
             for b in range {
                 for r in 0..<lq {
                     let seen = causalOffset.map { max(1, min(lk, r + $0 + 1)) } ?? lk
