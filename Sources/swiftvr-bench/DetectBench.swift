@@ -39,7 +39,7 @@ enum DetectBench {
                     faces = detector.detect(view, colorimetry: .bt709, settings: settings)
                     resamples.append(detector.lastTimings.resample)
                 }
-                print("prep \(w) \(h) \(fmt(resamples.sorted()[resamples.count / 10]))")
+                print("prep \(w) \(h) \(fmt(bestDecile(resamples)))")
                 let follow = measure(runs: runs) {
                     followed = detector.detect(around: faces, in: view, colorimetry: .bt709, settings: settings).count
                 }
@@ -54,11 +54,10 @@ enum DetectBench {
             }
             print("swift \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(model.median)) \(fmt(total.median)) \(faces.count)")
             // The network by stage, each stage's best decile (robust to the host's noise).
-            let p10 = { (v: [Double]) in v.sorted()[v.count / 10] }
-            print("stages \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(p10(stages.map(\.0)))) \(fmt(p10(stages.map(\.1)))) \(fmt(p10(stages.map(\.2)))) \(fmt(model.p10))")
+            print("stages \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(bestDecile(stages.map(\.0)))) \(fmt(bestDecile(stages.map(\.1)))) \(fmt(bestDecile(stages.map(\.2)))) \(fmt(model.p10))")
             let flops = detector.model.blockFlops(height: g.padded.h, width: g.padded.w)
             for i in 0..<flops.count {
-                let ms = p10(blocks.map { $0[i] })
+                let ms = bestDecile(blocks.map { $0[i] })
                 print("block \(w) \(h) \(i + 1) \(fmt(ms)) \(fmt(flops[i] / (ms * 1e6)))")
             }
             let side = settings.neighbourhoodSide

@@ -30,8 +30,8 @@ enum RestoreBench {
                 cache = model.nextCache
                 stages.append(model.lastTimings)
             }
-            let p10 = { (v: [Double]) in fmt(v.sorted()[v.count / 10]) }
-            print("stream \(r) \(fmt(m.median)) \(fmt(m.p10)) \(p10(stages.map(\.0))) \(p10(stages.map(\.1))) \(p10(stages.map(\.2)))")
+            let stage = { (i: Int) in fmt(bestDecile(stages.map { [$0.0, $0.1, $0.2][i] })) }
+            print("stream \(r) \(fmt(m.median)) \(fmt(m.p10)) \(stage(0)) \(stage(1)) \(stage(2))")
         }
         for r in [128, 256] {
             let blend = TemporalBlend()

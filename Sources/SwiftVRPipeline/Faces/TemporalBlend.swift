@@ -88,7 +88,7 @@ public final class TemporalBlend {
                 // The earlier luma (plane 0) and restoration (planes 2–4), a plane per item.
                 let e = UnsafePointer(entry.frames[n].data)
                 pool.parallelFor(4) { i in
-                    Self.translate(e + (i == 0 ? 0 : (i + 1) * plane), planes: 1, by: dx, dy,
+                    Self.translate(e + (i == 0 ? 0 : (i + 1) * plane), by: dx, dy,
                                    into: i == 0 ? moved : movedOutput + (i - 1) * plane, pass: pass + i * plane, size: r)
                 }
                 for k in 0..<plane { difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
@@ -198,36 +198,33 @@ public final class TemporalBlend {
         return a + fy * (b - a)
     }
 
-    /// y(p) = x(p + d) for `planes` planes of R², Catmull-Rom cubic, edges clamped: one
-    /// set of four weights per axis (a translation), along rows, then across them; the
+    /// y(p) = x(p + d) for one R² plane, Catmull-Rom cubic, edges clamped: one set of four
+    /// weights per axis (a translation), along rows into `pass`, then across them; the
     /// inner loops run over contiguous floats without clamping, so they vectorise.
-    static func translate(_ x: UnsafePointer<Float>, planes: Int, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
+    static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
                           pass: UnsafeMutablePointer<Float>, size r: Int) {
         let (ix, iy) = (Int(dx.rounded(.down)), Int(dy.rounded(.down)))
         let (wx, wy) = (cubicWeights(dx - Float(ix)), cubicWeights(dy - Float(iy)))
         let clamp = { (v: Int) in min(max(v, 0), r - 1) }
         // Output columns whose four taps j + ix − 1 … j + ix + 2 all lie in the row.
         let (lo, hi) = (max(0, 1 - ix), min(r, r - 2 - ix))
-        for c in 0..<planes {
-            let src = x + c * r * r, dst = y + c * r * r
-            for i in 0..<r {
-                let row = src + i * r, out = pass + i * r
-                for j in 0..<r where j < lo || j >= hi {
-                    var v: Float = 0
-                    for t in 0..<4 { v += wx[t] * row[clamp(j + ix + t - 1)] }
-                    out[j] = v
-                }
-                if lo < hi {
-                    let base = row + ix - 1
-                    for j in lo..<hi { out[j] = wx[0] * base[j] + wx[1] * base[j + 1] + wx[2] * base[j + 2] + wx[3] * base[j + 3] }
-                }
+        for i in 0..<r {
+            let row = x + i * r, out = pass + i * r
+            for j in 0..<r where j < lo || j >= hi {
+                var v: Float = 0
+                for t in 0..<4 { v += wx[t] * row[clamp(j + ix + t - 1)] }
+                out[j] = v
             }
-            for i in 0..<r {
-                let (a, b) = (UnsafePointer(pass + clamp(i + iy - 1) * r), UnsafePointer(pass + clamp(i + iy) * r))
-                let (e, f) = (UnsafePointer(pass + clamp(i + iy + 1) * r), UnsafePointer(pass + clamp(i + iy + 2) * r))
-                let out = dst + i * r
-                for j in 0..<r { out[j] = wy[0] * a[j] + wy[1] * b[j] + wy[2] * e[j] + wy[3] * f[j] }
+            if lo < hi {
+                let base = row + ix - 1
+                for j in lo..<hi { out[j] = wx[0] * base[j] + wx[1] * base[j + 1] + wx[2] * base[j + 2] + wx[3] * base[j + 3] }
             }
+        }
+        for i in 0..<r {
+            let (a, b) = (UnsafePointer(pass + clamp(i + iy - 1) * r), UnsafePointer(pass + clamp(i + iy) * r))
+            let (e, f) = (UnsafePointer(pass + clamp(i + iy + 1) * r), UnsafePointer(pass + clamp(i + iy + 2) * r))
+            let out = y + i * r
+            for j in 0..<r { out[j] = wy[0] * a[j] + wy[1] * b[j] + wy[2] * e[j] + wy[3] * f[j] }
         }
     }
 
