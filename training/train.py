@@ -1,75 +1,64 @@
 #!/usr/bin/env python3
-"""Trains the restorer on synthetic clips (swiftvr_train/data.py) in DVFace's two stages,
+"""Trains the restorer on clips degraded at frame scale (swiftvr_train/degrade.py),
 resuming from its last checkpoint after any interruption.
 
-    python3 training/train.py                     # train (or resume) for --minutes
-    python3 training/train.py --fresh             # retrain from scratch
-    python3 -m swiftvr_train.export CKPT OUT      # export (run from training/)
+    python3 training/train.py                      # train (or resume) for --minutes
+    python3 training/train.py --data DIR           # your own face images and/or videos
+    python3 training/train.py --ablation --minutes 30   # the ablation table (docs/EVAL.md)
+    python3 -m swiftvr_train.export CKPT OUT       # export (run from training/)
 
-Stage 1 (the first --stage1 share of the run), codebooks by HQ reconstruction: the
-encoder and both prior feature networks see clean clips; their features are vector-
-quantised (nearest code, straight-through) and small training-only heads must rebuild
-from the codes each token's 8×8 pixel patch (spatial) and its change since the previous
-frame (temporal); plus the codebook and commitment losses, and dead codes restarted on
-live features (CodeUsage). The codes must therefore carry structure and motion — the
-run before this one trained the codes on restoration alone and both codebooks
-collapsed to a single code.
+One stage, every part learned together through the real decoder. Losses:
+  pixel:    Charbonnier, plus L1 on image gradients and on FFT amplitudes;
+  latent:   z_hq against the clean clip's latent (the one step must land on it);
+  codes:    class-balanced cross-entropy of both code predictors on the degraded clip
+            against their argmax on the clean clip (the codes describe clean faces);
+  warp:     the exact motion between crops warps frame t−1 onto frame t, and the restored
+            pair must differ as the clean pair does.
+No per-clip loss scale: every clip, clean or heavily degraded, weighs the same, so the
+model learns how much to do from the input itself. Code assignment is soft: the softmax
+temperature anneals from 2 to the configured τ over the first half of the run.
 
-Stage 2, one-step restoration on degraded clips. A frozen copy of the stage-1 networks
-(the teacher) gives the code indices of the clean clip; the codebooks are frozen. Losses:
-  pixel:    L1 and MSE, plus L1 on image gradients (edges) and on FFT amplitudes (texture) —
-            structure losses that need no downloaded network;
-  temporal: the exact motion of the synthetic clip warps frame t−1 onto frame t, and the
-            restored pair must differ the way the clean pair does (flicker costs);
-  priors:   cross-entropy of both code predictors (on the degraded input) against the
-            teacher's codes, and the code-feature loss pulling their features to those
-            codes' entries.
-The learning rate follows a cosine over the --minutes of the run. Checkpoints go to
-~/.cache/swiftvr/ (outside the repository) every --save-every steps, after scoring a
-fixed validation set (swiftvr_train/validate.py); restorer-best.pt keeps the stage-2
-checkpoint with the best validation gain, which is the one to export. Runs on a GPU
-when there is one (clips are made by --workers processes meanwhile).
+Clips come from a pool made once (--pool clips, cached in ~/.cache/swiftvr/) and are
+flipped and transposed at random; validation scores every degradation family and
+severity (degrade.VAL_SETS) and keeps as restorer-best.pt the checkpoint whose WORST
+family gain is highest. Each validation appends a row to ~/.cache/swiftvr/val.csv.
 """
 import argparse
-import copy
+import csv
 import json
 import math
 import os
 import sys
 import time
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from swiftvr_train import data, validate  # noqa: E402
-from swiftvr_train.model import Restorer, nearest_code  # noqa: E402
+from swiftvr_train import data, pool  # noqa: E402
+from swiftvr_train.model import NAF_CONFIG, Restorer  # noqa: E402
 
 CACHE = os.path.expanduser("~/.cache/swiftvr")
 
 
-def per_clip(x):
-    """Mean over all but the first (clip) dimension: (B, …) → (B,)."""
-    return x.flatten(1).mean(1)
+def charbonnier(a, b, eps=1e-3):
+    return torch.sqrt((a - b) ** 2 + eps * eps).mean()
 
 
 def gradient_l1(a, b):
     dx = lambda x: x[..., :, 1:] - x[..., :, :-1]
     dy = lambda x: x[..., 1:, :] - x[..., :-1, :]
-    return per_clip((dx(a) - dx(b)).abs()) + per_clip((dy(a) - dy(b)).abs())
+    return (dx(a) - dx(b)).abs().mean() + (dy(a) - dy(b)).abs().mean()
 
 
 def fft_l1(a, b):
-    return per_clip((torch.fft.rfft2(a, norm="ortho").abs() - torch.fft.rfft2(b, norm="ortho").abs()).abs())
+    return (torch.fft.rfft2(a, norm="ortho").abs() - torch.fft.rfft2(b, norm="ortho").abs()).abs().mean()
 
 
 def warp(frames, mats):
-    """Samples frames t−1 (T−1, 3, S, S) onto the pixel grids of frames t, given the 2×3
-    maps m from a frame-t pixel index to a frame-(t−1) pixel index. With
-    align_corners=False a pixel index i sits at x = (2i + 1)/S − 1, so the map in
-    normalised coordinates is x' = A·x + A·1·(1 − 1/S) + (2c + 1)/S − 1."""
+    """Samples frames t−1 (N, 3, S, S) onto the pixel grids of frames t, given the 2×3 maps
+    from a frame-t pixel index to a frame-(t−1) pixel index (align_corners=False)."""
     n, _, s, _ = frames.shape
     a, c = mats[:, :, :2], mats[:, :, 2]
     theta = torch.cat([a, (a.sum(2) * (1 - 1 / s) + (2 * c + 1) / s - 1)[..., None]], dim=2)
@@ -78,177 +67,50 @@ def warp(frames, mats):
     return F.grid_sample(frames, grid, align_corners=False, padding_mode="border"), valid
 
 
-def temporal_loss(out, hq, mats):
-    """out, hq (B, T, 3, S, S); mats (B, T−1, 2, 3) → (B,)."""
-    b, t = out.shape[:2]
+def warp_loss(out, hq, mats):
+    """out, hq (B, T, 3, S, S); mats (B, T−1, 2, 3)."""
     prev = lambda x: x[:, :-1].flatten(0, 1)
     w_out, valid = warp(prev(out), mats.flatten(0, 1))
     w_hq, _ = warp(prev(hq), mats.flatten(0, 1))
     diff = (w_out - out[:, 1:].flatten(0, 1)) - (w_hq - hq[:, 1:].flatten(0, 1))
-    num = (diff.abs() * valid).unflatten(0, (b, t - 1)).flatten(1).sum(1)
-    return num / valid.unflatten(0, (b, t - 1)).flatten(1).sum(1).clamp(min=1) / 3
+    return (diff.abs() * valid).sum() / valid.sum().clamp(min=1) / 3
 
 
-@torch.no_grad()
-def seed_codes(book, codes, features):
-    """Codebook entries `codes` become random rows of `features` (N, D), a little noise added."""
-    pick = features[torch.randint(len(features), (len(codes),), device=features.device)]
-    book.weight[codes] = pick + 0.01 * torch.randn_like(pick)
+def balanced_ce(logits, target):
+    """Cross-entropy with each class weighted by the inverse of its share of the targets
+    (frequent codes — the motion-free temporal ones — would otherwise win every token)."""
+    k = logits.shape[-1]
+    counts = torch.bincount(target.flatten(), minlength=k).float()
+    weight = (counts.sum() / (counts.clamp(min=1) * (counts > 0).sum())).clamp(max=10)
+    return F.cross_entropy(logits.flatten(0, -2), target.flatten(), weight=weight)
 
 
-class CodeUsage:
-    """Keeps both codebooks alive. Codes no clean feature has been nearest to for a while
-    (usage, an exponential average over steps) are moved onto clean features of the
-    current batch: without this, one code soon wins every token and the priors carry
-    nothing (the VQ "codebook collapse")."""
-
-    def __init__(self, model, decay=0.99):
-        self.decay = decay
-        self.books = {"spatial": model.spatial.codebook, "temporal": model.temporal.codebook}
-        self.usage = {k: torch.ones(b.num_embeddings, device=b.weight.device) for k, b in self.books.items()}
-        self.features = {}
-
-    def record(self, name, targets, features):
-        counts = torch.bincount(targets.flatten(), minlength=self.books[name].num_embeddings).float()
-        self.usage[name] = self.decay * self.usage[name] + (1 - self.decay) * (counts > 0).float()
-        self.features[name] = features.detach().flatten(0, -2)
-
-    @torch.no_grad()
-    def restart_dead(self, threshold=0.02):
-        """Returns how many codes were restarted."""
-        restarted = 0
-        for name, book in self.books.items():
-            dead = (self.usage[name] < threshold).nonzero().flatten()
-            feats = self.features.get(name)
-            if len(dead) == 0 or feats is None:
-                continue
-            seed_codes(book, dead, feats)
-            self.usage[name][dead] = 1.0
-            restarted += len(dead)
-        return restarted
+def set_temperature(model, frac):
+    tau = model.config.get("code_temperature", 0.0)
+    if not model.priors or tau <= 0:
+        return
+    t = tau + (2.0 - tau) * max(0.0, 1 - 2 * frac)
+    model.spatial.temperature = model.temporal.temperature = t
 
 
-class ReconstructionHeads(torch.nn.Module):
-    """Stage 1 only (never exported): from the quantised prior features of a clean clip,
-    each token's 8×8 RGB patch (spatial) and its change since the previous frame
-    (temporal). Linear, so the codes themselves must hold the information."""
-
-    def __init__(self, dim, patch=8):
-        super().__init__()
-        self.patch = patch
-        self.spatial = torch.nn.Linear(dim, 3 * patch * patch)
-        self.temporal = torch.nn.Linear(dim, 3 * patch * patch)
-
-    def patches(self, frames):
-        """(B·T, 3, R, R) → (B·T, N, 3·p²), tokens in the latent grid's order."""
-        return F.pixel_unshuffle(frames, self.patch).flatten(2).transpose(1, 2)
-
-
-def quantise(features, codebook):
-    """Nearest codes, straight-through values, and the VQ codebook + commitment loss."""
-    idx = nearest_code(features.detach(), codebook)
-    entries = codebook(idx)
-    vq = F.mse_loss(entries, features.detach()) + 0.25 * F.mse_loss(features, entries.detach())
-    return idx, features + (entries - features).detach(), vq
-
-
-def two_windows(clip):
-    half = clip.shape[1] // 2
-    return clip[:, :half], clip[:, half:]
-
-
-def clean_prior_features(net, hq):
-    """Prior features of clean clips (B, T, 3, S, S) as two consecutive windows, the
-    second attending to the first through the cache, as in streaming: (B·T, N, D) each,
-    ordered window a's frames then window b's."""
-    a, b = two_windows(hq)
-    zeros = lambda x: torch.zeros_like(x[:, :, :1])
-    fs_a, ft_a, cache = net.prior_features_of(a, zeros(a))
-    fs_b, ft_b, _ = net.prior_features_of(b, zeros(b), {k: v.detach() for k, v in cache.items()})
-    return torch.cat([fs_a, fs_b]), torch.cat([ft_a, ft_b])
-
-
-def window_order(clip):
-    """(B, T, …) → (B·T, …) in clean_prior_features' order (window a of every clip, then b)."""
-    a, b = two_windows(clip)
-    return torch.cat([a.flatten(0, 1), b.flatten(0, 1)])
-
-
-def stage1_loss(model, heads, hq, usage):
-    fs, ft = clean_prior_features(model, hq)
-    idx_s, q_s, vq_s = quantise(fs, model.spatial.codebook)
-    idx_t, q_t, vq_t = quantise(ft, model.temporal.codebook)
-    usage.record("spatial", idx_s, fs)
-    usage.record("temporal", idx_t, ft)
-    frames = window_order(hq)
-    change = window_order(torch.cat([torch.zeros_like(hq[:, :1]), hq[:, 1:] - hq[:, :-1]], dim=1))
-    losses = {
-        "recon_spatial": F.l1_loss(heads.spatial(q_s), heads.patches(frames)),
-        "recon_temporal": F.l1_loss(heads.temporal(q_t), heads.patches(change)),
-        "vq": vq_s + vq_t,
-    }
-    parts = {k: v.item() for k, v in losses.items()}
-    parts.update(codes_used_s=len(torch.unique(idx_s)), codes_used_t=len(torch.unique(idx_t)))
-    return sum(losses.values()), parts
-
-
-def stage2_loss(model, teacher, lq, hq, mask, tasks, warps, weights):
-    """Each clip is two consecutive windows of the same face: the second attends to the
-    first's cached temporal keys/values, as in streaming, and the temporal loss spans
-    the window border."""
-    (lq_a, lq_b), (m_a, m_b) = two_windows(lq), two_windows(mask)
-    out_a, _ = model(lq_a, m_a, tasks)
-    feats_a = model.prior_features
-    out_b, _ = model(lq_b, m_b, tasks, cache={k: v.detach() for k, v in model.next_cache.items()})
-    feats_b = model.prior_features
-    out = torch.cat([out_a, out_b], dim=1)                              # (B, T, 3, S, S)
-    feats_s, feats_t = torch.cat([feats_a[0], feats_b[0]]), torch.cat([feats_a[1], feats_b[1]])
+def loss_fn(model, lq, hq, mask, tasks, warps, weights):
+    out, (z, z_hq, _, logits_s, _, logits_t) = model(lq, mask, tasks)
     with torch.no_grad():
-        fs, ft = clean_prior_features(teacher, hq)
-        tgt_s, tgt_t = nearest_code(fs, model.spatial.codebook), nearest_code(ft, model.temporal.codebook)
-    per = {
-        "l1": per_clip((out - hq).abs()),
-        "mse": per_clip((out - hq) ** 2),
+        z_clean, _ = model.encoder(torch.cat([hq, torch.zeros_like(mask)], dim=2).flatten(0, 1))
+    parts = {
+        "charbonnier": charbonnier(out, hq),
         "grad": gradient_l1(out, hq),
         "fft": fft_l1(out, hq),
-        "temporal": temporal_loss(out, hq, warps),
+        "latent": (z_hq - z_clean).abs().mean(),
+        "warp": warp_loss(out, hq, warps) if lq.shape[1] > 1 else out.new_zeros(()),
     }
-    # The same L1 for the degraded input itself: the bar the model must get under. Each
-    # clip's image losses are scaled by it, so a gray or holed clip (errors several times
-    # a noisy one's) does not drown the others' gradients, and clean clips weigh most:
-    # leaving them alone matters most.
-    l1_input = per_clip((lq - hq).abs())
-    scale = 0.05 / (l1_input + 0.02)
-    total = sum(weights[k] * (scale * v).mean() for k, v in per.items())
-    priors = {
-        "code": F.cross_entropy(model.spatial.logits(feats_s).flatten(0, 1), tgt_s.flatten())
-        + F.cross_entropy(model.temporal.logits(feats_t).flatten(0, 1), tgt_t.flatten()),
-        "feature": F.mse_loss(feats_s, model.spatial.codebook(tgt_s)) + F.mse_loss(feats_t, model.temporal.codebook(tgt_t)),
-    }
-    total = total + sum(weights[k] * v for k, v in priors.items())
-    parts = {k: v.mean().item() for k, v in {**per, **priors}.items()}
-    parts["l1_input"] = l1_input.mean().item()
-    with torch.no_grad():
-        parts["code_acc_s"] = (model.spatial.logits(feats_s).argmax(-1) == tgt_s).float().mean().item()
-        parts["codes_used_s"] = len(torch.unique(tgt_s))
-        parts["codes_used_t"] = len(torch.unique(tgt_t))
-    return total, parts
-
-
-class Clips(torch.utils.data.IterableDataset):
-    """Endless synthetic clips; each worker draws from its own seed."""
-
-    def __init__(self, frames, size, seed):
-        self.frames, self.size, self.seed = frames, size, seed
-
-    def __iter__(self):
-        cv2.setNumThreads(1)  # the workers are the parallelism
-        info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng([self.seed, info.id if info else 0])
-        images = data.load_images()
-        while True:
-            lq, hq, mask, tasks, warps = data.batch(images, rng, 1, self.frames, self.size)
-            yield lq[0], hq[0], mask[0], tasks[0], warps[0]
+    if model.priors:
+        with torch.no_grad():
+            fs, ft, _ = model.prior_features_of(hq, torch.zeros_like(mask))
+            tgt_s, tgt_t = model.spatial.logits(fs).argmax(-1), model.temporal.logits(ft).argmax(-1)
+        parts["code"] = balanced_ce(logits_s, tgt_s) + balanced_ce(logits_t, tgt_t)
+    total = sum(weights[k] * v for k, v in parts.items())
+    return total, {k: float(v) for k, v in parts.items()}
 
 
 def save(obj, path):
@@ -256,155 +118,128 @@ def save(obj, path):
     os.replace(path + ".tmp", path)
 
 
+class Run:
+    """One model being trained: its optimiser, step count and wall time."""
+
+    def __init__(self, name, config, args, device, ckpt):
+        self.name, self.ckpt, self.args = name, ckpt, args
+        state = torch.load(ckpt, map_location="cpu") if os.path.exists(ckpt) and not args.fresh else {}
+        if state:
+            config = state["config"]
+        self.model = Restorer(config).to(device)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, weight_decay=1e-4)
+        self.step, self.elapsed, self.best = 0, 0.0, -1e9
+        if state:
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["optimizer"])
+            self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
+            print(f"{name}: resumed from {ckpt} at step {self.step} ({self.elapsed / 60:.1f} min)", flush=True)
+        self.model.train()
+
+    def train_step(self, batch, total_s, weights):
+        t0 = time.time()
+        frac = min(1.0, self.elapsed / total_s)
+        for g in self.opt.param_groups:   # warm-up, then a cosine to 5 % at the end of the run
+            g["lr"] = self.args.lr * min(1.0, (self.step + 1) / 100) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        set_temperature(self.model, frac)
+        loss, parts = loss_fn(self.model, *batch, weights)
+        self.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        self.step += 1
+        self.elapsed += time.time() - t0
+        return float(loss), parts
+
+    def checkpoint(self, scores):
+        worst = min(s["gain"] for s in scores.values())
+        improved = worst > self.best
+        self.best = max(self.best, worst)
+        state = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), step=self.step,
+                     elapsed=self.elapsed, config=self.model.config, best=self.best)
+        save(state, self.ckpt)
+        if improved:
+            save(state, self.ckpt.replace(".pt", "-best.pt"))
+        return worst, improved
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--minutes", type=float, default=24 * 60, help="length of the run (the learning-rate cosine spans it)")
-    ap.add_argument("--stage1", type=float, default=0.15, help="share of the run spent on stage 1")
-    ap.add_argument("--clips", type=int, default=4, help="clips per step")
-    ap.add_argument("--frames", type=int, default=6, help="frames per clip: two consecutive windows of half this")
-    ap.add_argument("--size", type=int, default=96, help="crop size (multiple of 8)")
-    ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", help="a folder of face images and/or videos (default: the packaged photographs)")
+    ap.add_argument("--minutes", type=float, default=12 * 60, help="training time of the run (the learning-rate cosine spans it)")
+    ap.add_argument("--clips", type=int, default=8, help="clips per step")
+    ap.add_argument("--frames", type=int, default=3, help="frames per clip (causal: frame t sees frames ≤ t)")
+    ap.add_argument("--size", type=int, default=96, help="training crop size (multiple of 8)")
+    ap.add_argument("--pool", type=int, default=2400, help="clips in the degraded pool")
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--workers", type=int, default=0, help="processes making clips (0: in the training process)")
-    ap.add_argument("--save-every", type=int, default=200, help="steps between checkpoints and validation")
+    ap.add_argument("--save-every", type=int, default=150, help="steps between validation and checkpoints")
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "restorer.pt"))
-    ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--fresh", action="store_true", help="start from scratch instead of resuming")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="change the architecture config")
+    ap.add_argument("--ablation", action="store_true",
+                    help="train the full model, the same backbone without priors (equal compute) and the old "
+                         "architecture side by side on the same batches, and print the table")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                    help="change the architecture config (e.g. temporal_residual=true); resuming with a new "
-                         "config fine-tunes: new parameters start at their init, the optimiser and the "
-                         "learning-rate schedule start afresh")
-    ap.add_argument("--restart", action="store_true",
-                    help="keep the checkpoint's weights but start a fresh optimiser and learning-rate schedule")
-    ap.add_argument("--weight", action="append", default=[], metavar="LOSS=W", help="override a loss weight, e.g. temporal=2")
-    ap.add_argument("--lr-scale", action="append", default=[], metavar="PREFIX=S",
-                    help="learning rate × S for parameters whose name starts with PREFIX, e.g. temporal.residual=10")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    os.makedirs(os.path.dirname(args.ckpt), exist_ok=True)
-    weights = dict(l1=1.0, mse=5.0, grad=0.5, fft=0.1, temporal=0.5, code=0.01, feature=0.05)
-    for k, v in (a.split("=", 1) for a in args.weight):
-        assert k in weights, f"--weight {k}: no such loss (one of {sorted(weights)})"
-        weights[k] = float(v)
+    os.makedirs(CACHE, exist_ok=True)
+    weights = dict(charbonnier=1.0, grad=0.5, fft=0.05, latent=0.1, code=0.01, warp=0.1)
 
-    state = {}
-    if os.path.exists(args.ckpt) and not args.fresh:
-        state = torch.load(args.ckpt, map_location="cpu")
-        assert "elapsed" in state, f"{args.ckpt} predates the two-stage trainer: pass --fresh"
-    changes = {k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)}
-    model = Restorer(dict(state.get("config") or {}, **changes)).to(device)
-    upgraded = bool(state) and model.config != Restorer(state["config"]).config
-    heads = ReconstructionHeads(model.config["dim"]).to(device)
-    teacher = None
-    scales = [(k, float(v)) for k, v in (a.split("=", 1) for a in args.lr_scale)]
-    scaled = {n for n, _ in model.named_parameters() if any(n.startswith(k) for k, _ in scales)}
-    groups = [{"params": [p for n, p in model.named_parameters() if n not in scaled] + list(heads.parameters()), "scale": 1.0}]
-    for k, v in scales:
-        groups.append({"params": [p for n, p in model.named_parameters() if n.startswith(k)], "scale": v})
-    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=1e-4)
-    step, elapsed, best = 0, 0.0, -1e9
-    if state:
-        load_grown(model, state["model"])
-        heads.load_state_dict(state["heads"])
-        if state.get("teacher") is not None:
-            teacher = Restorer(model.config).to(device)
-            load_grown(teacher, state["teacher"])
-        step = state["step"]
-        if not upgraded and not args.restart and not scales:
-            opt.load_state_dict(state["optimizer"])
-            elapsed, best = state["elapsed"], state.get("best_gain", -1e9)
-        print(f"{'fine-tuning with ' + json.dumps(changes) if upgraded else 'restarted' if args.restart or scales else 'resumed'} from {args.ckpt} "
-              f"at step {step} ({elapsed / 60:.1f} min, stage {2 if teacher else 1})", flush=True)
-    if teacher is not None:
-        freeze_codebooks(model, teacher)
-    val = validate.clips()
-    loader = iter(torch.utils.data.DataLoader(
-        Clips(args.frames, args.size, args.seed + step), batch_size=args.clips, num_workers=args.workers,
-        pin_memory=device.type == "cuda", persistent_workers=args.workers > 0, prefetch_factor=4 if args.workers else None,
-        # spawned, not forked: a fork after the parent has run torch can deadlock in OpenMP
-        multiprocessing_context="spawn" if args.workers else None))
-    model.train()
-    usage = CodeUsage(model)
-    log = open(os.path.join(os.path.dirname(args.ckpt), "train.log"), "a")
+    config = dict(NAF_CONFIG, **{k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)})
+    if args.ablation:
+        runs = [Run("naf+priors", config, args, device, os.path.join(CACHE, "ablation-full.pt")),
+                Run("naf-no-priors", dict(config, priors=False, enc_blocks=[2, 2, 2], dec_blocks=[3, 3, 3]),
+                    args, device, os.path.join(CACHE, "ablation-nopriors.pt")),
+                Run("old-architecture", dict(temporal_residual=True, prefill=True, causal_temporal=True),
+                    args, device, os.path.join(CACHE, "ablation-old.pt"))]
+    else:
+        runs = [Run("restorer", config, args, device, args.ckpt)]
+    clips = pool.load_or_make(args.data, args.pool, args.frames, args.size + 16, args.seed)
+    val = pool.validation_set(args.data, args.frames, args.size)
+    rng = np.random.default_rng(args.seed + runs[0].step)
     total_s = args.minutes * 60
-    t_last, t0 = time.time(), time.time()
-    while elapsed < total_s:
-        if teacher is None and elapsed >= args.stage1 * total_s:
-            teacher = Restorer(model.config).to(device)
-            teacher.load_state_dict(model.state_dict())
-            freeze_codebooks(model, teacher)
-            print(f"stage 2 from step {step}", flush=True)
-        lq, hq, mask, tasks, warps = (x.to(device, non_blocking=True) for x in next(loader))
-        frac = elapsed / total_s
-        for group in opt.param_groups:  # warm-up, then a cosine down to zero at the end of the run
-            group["lr"] = group.get("scale", 1.0) * args.lr * min(1.0, step / 200) * 0.5 * (1 + math.cos(math.pi * frac))
-        if teacher is None:
-            if step == 0:
-                init_codebooks(model, hq)
-            loss, parts = stage1_loss(model, heads, hq, usage)
-        else:
-            loss, parts = stage2_loss(model, teacher, lq, hq, mask, tasks, warps, weights)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        now = time.time()
-        elapsed += now - t_last
-        t_last = now
-        if teacher is None and step % 20 == 0:
-            parts["codes_restarted"] = usage.restart_dead()
-        if step % 20 == 0:
-            line = json.dumps(dict(step=step, stage=2 if teacher else 1, minutes=round(elapsed / 60, 2),
-                                   loss=round(loss.item(), 5), s_per_step=round((now - t0) / 20, 3),
-                                   **{k: round(v, 5) for k, v in parts.items()}))
-            print(line, flush=True)
-            log.write(line + "\n")
+    log = open(os.path.join(CACHE, "train.log"), "a")
+    csv_path = os.path.join(CACHE, "ablation.csv" if args.ablation else "val.csv")
+    new_csv = not os.path.exists(csv_path)
+    csv_file = open(csv_path, "a", newline="")
+    writer = csv.writer(csv_file)
+    if new_csv:
+        writer.writerow(["run", "step", "minutes", "family", "psnr_input", "psnr_output", "gain"])
+    t_print = time.time()
+    while min(r.elapsed for r in runs) < total_s:
+        batch = tuple(x.to(device) for x in pool.batch(clips, rng, args.clips, args.size))
+        for r in runs:
+            if r.elapsed < total_s:
+                loss, parts = r.train_step(batch, total_s, weights)
+        r0 = runs[0]
+        if time.time() - t_print > 60:
+            for r in runs:
+                line = json.dumps(dict(run=r.name, step=r.step, minutes=round(r.elapsed / 60, 2), loss=round(loss, 5),
+                                       s_per_step=round(r.elapsed / max(r.step, 1), 3)))
+                print(line, flush=True)
+            log.write(json.dumps(dict(run=r0.name, step=r0.step, **{k: round(v, 5) for k, v in parts.items()})) + "\n")
             log.flush()
-            t0 = time.time()
-        if step % args.save_every == 0 or elapsed >= total_s:
-            p_in, p_out = validate.score(model, val)
-            line = json.dumps(dict(step=step, val_psnr_input=round(p_in, 3), val_psnr_output=round(p_out, 3)))
-            print(line, flush=True)
-            log.write(line + "\n")
-            best_now = teacher is not None and p_out - p_in > best
-            if best_now:
-                best = p_out - p_in
-            ckpt = dict(model=model.state_dict(), heads=heads.state_dict(), optimizer=opt.state_dict(), step=step,
-                        elapsed=elapsed, config=model.config, best_gain=best,
-                        teacher=teacher.state_dict() if teacher is not None else None)
-            save(ckpt, args.ckpt)
-            if best_now:  # the checkpoint to export: the best validation gain so far
-                save(ckpt, args.ckpt.replace(".pt", "-best.pt"))
-            t_last = time.time()  # validation and saving are not training time
-
-
-def load_grown(model, state):
-    """Loads a checkpoint into a model that may have grown since (a config change that
-    adds modules): every saved tensor must fit, and only new parameters may be missing."""
-    result = model.load_state_dict(state, strict=False)
-    assert not result.unexpected_keys, f"checkpoint has parameters the model lacks: {result.unexpected_keys}"
-    grown = [k for k in result.missing_keys if k.startswith("temporal.residual.")]
-    assert grown == result.missing_keys, f"checkpoint lacks parameters: {sorted(set(result.missing_keys) - set(grown))}"
-
-
-@torch.no_grad()
-def init_codebooks(model, hq):
-    """Both codebooks start as features of the first clean batch (random tokens, a little
-    noise added): codes drawn from N(0, 1) far from the features would never be nearest."""
-    fs, ft = clean_prior_features(model, hq)
-    for book, feats in ((model.spatial.codebook, fs.flatten(0, 1)), (model.temporal.codebook, ft.flatten(0, 1))):
-        seed_codes(book, torch.arange(book.num_embeddings, device=feats.device), feats)
-
-
-def freeze_codebooks(model, teacher):
-    """Stage 2: the teacher gives targets and learns nothing; the codebooks stay as
-    stage 1 left them (the teacher's are the same tensors' values)."""
-    teacher.eval().requires_grad_(False)
-    model.spatial.codebook.weight.requires_grad_(False)
-    model.temporal.codebook.weight.requires_grad_(False)
+            t_print = time.time()
+        if r0.step % args.save_every == 0 or all(r.elapsed >= total_s for r in runs):
+            for r in runs:
+                scores = pool.score(r.model, val)
+                worst, improved = r.checkpoint(scores)
+                for fam, s in scores.items():
+                    writer.writerow([r.name, r.step, round(r.elapsed / 60, 2), fam, round(s["input"], 3),
+                                     round(s["output"], 3), round(s["gain"], 3)])
+                csv_file.flush()
+                print(f"{r.name} step {r.step} ({r.elapsed / 60:.1f} min): worst family gain {worst:+.3f} dB"
+                      f"{' (best so far)' if improved else ''}; " +
+                      ", ".join(f"{k} {v['gain']:+.2f}" for k, v in scores.items()), flush=True)
+    if args.ablation:
+        print("\n| model | params | GFLOP @256² | steps | " + " | ".join(val) + " | worst |")
+        for r in runs:
+            scores = pool.score(r.model, val)
+            print(f"| {r.name} | {sum(p.numel() for p in r.model.parameters()) / 1e6:.2f} M | "
+                  f"{pool.gflops(r.model):.2f} | {r.step} | " + " | ".join(f"{s['gain']:+.2f}" for s in scores.values()) +
+                  f" | {min(s['gain'] for s in scores.values()):+.2f} |")
 
 
 if __name__ == "__main__":

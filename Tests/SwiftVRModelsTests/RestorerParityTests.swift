@@ -12,7 +12,21 @@ final class RestorerParityTests: XCTestCase {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer.safetensors")
         XCTAssertTrue(model.config.temporalResidual && model.config.prefill && model.config.causalTemporal,
                       "the fixture should exercise every optional path")
-        let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
+        XCTAssertEqual(model.config.backbone, .conv)
+        try checkStages(model, io: "restorer-io")
+    }
+
+    /// The NAFNet-style backbone with soft code assignment and both prior residuals
+    /// (model.py NAF_CONFIG), every residual scale random so every block contributes.
+    func testNAFBackboneMatchesPyTorch() throws {
+        let model = try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors")
+        XCTAssertEqual(model.config.backbone, .naf)
+        XCTAssertTrue(model.config.codeTemperature > 0 && model.config.spatialResidual && model.config.temporalResidual)
+        try checkStages(model, io: "restorer-naf-io")
+    }
+
+    private func checkStages(_ model: Restorer, io name: String) throws {
+        let io = try SafetensorsFile(path: TestPaths.fixtures + "/\(name).safetensors")
         let out = model(frames: try io.tensor("frames"), mask: try io.tensor("mask"), tasks: try io.tensor("tasks").array)
         let trace = try XCTUnwrap(model.trace)
         for (name, t) in [("z", trace.z), ("tokens", trace.tokens), ("spatial_logits", trace.spatialLogits),
@@ -36,9 +50,13 @@ final class RestorerParityTests: XCTestCase {
     /// before it through the rolling cache, gives PyTorch's frames — and the same frames
     /// as the whole window at once (frame i sees frames ≤ i either way).
     func testFrameByFrameWithRollingContextMatchesPyTorch() throws {
-        let model = try Restorer(path: TestPaths.fixtures + "/restorer.safetensors")
+        for fixture in ["restorer", "restorer-naf"] { try checkFrameByFrame(fixture) }
+    }
+
+    private func checkFrameByFrame(_ fixture: String) throws {
+        let model = try Restorer(path: TestPaths.fixtures + "/\(fixture).safetensors")
         XCTAssertTrue(model.config.causalTemporal)
-        let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-io.safetensors")
+        let io = try SafetensorsFile(path: TestPaths.fixtures + "/\(fixture)-io.safetensors")
         let (frames, mask, tasks) = (try io.tensor("frames"), try io.tensor("mask"), try io.tensor("tasks").array)
         let arena = Arena()
         var cache: TemporalCache?
@@ -53,7 +71,7 @@ final class RestorerParityTests: XCTestCase {
         let streamed = ShapeOps.concat(outs, axis: 0, arena: arena)
         assertClose(streamed, try io.tensor("stream_output"), tolerance: 1e-4, "stream_output")
         assertClose(streamed, try io.tensor("output"), tolerance: 1e-4, "stream vs window")
-        print("restorer parity frame by frame: relative error \(relativeError(streamed, try io.tensor("stream_output")))")
+        print("\(fixture) parity frame by frame: relative error \(relativeError(streamed, try io.tensor("stream_output")))")
     }
 
     /// The push-pull fill of missing pixels against model.py's `fill_missing` at an odd

@@ -204,3 +204,53 @@ def batch(images, rng, clips, frames, size):
     to = lambda a: torch.from_numpy(np.stack(a)).permute(0, 1, 4, 2, 3).float() / 255
     return (to(lqs), to(hqs), torch.from_numpy(np.stack(masks))[:, :, None],
             torch.from_numpy(np.stack(tasks)), torch.from_numpy(np.stack(warps)))
+
+
+IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+VIDEO_EXT = (".mp4", ".mkv", ".webm", ".mov", ".avi")
+
+
+def load_sources(folder=None, split="train", max_side=1400):
+    """What training clips are cut from: with no folder the packaged photographs
+    (load_images); otherwise every image (RGB arrays) and video (paths) under folder,
+    e.g. FFHQ-style face photographs or VFHQ-style face clips. Every tenth file is held
+    out for validation; the evaluation portraits are refused by name."""
+    if not folder:
+        return load_images(max_side, split)
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(folder) for f in fs
+                   if f.lower().endswith(IMAGE_EXT + VIDEO_EXT))
+    assert files, f"--data {folder}: no images ({', '.join(IMAGE_EXT)}) or videos ({', '.join(VIDEO_EXT)}) found"
+    out = []
+    for i, p in enumerate(files):
+        assert not any(r in os.path.basename(p) for r in RESERVED), f"evaluation image in the training set: {p}"
+        if (i % 10 == 9) != (split == "val") and len(files) >= 10:
+            continue
+        if p.lower().endswith(VIDEO_EXT):
+            out.append(p)
+            continue
+        img = cv2.imread(p, cv2.IMREAD_COLOR)
+        if img is None or min(img.shape[:2]) < 64:
+            continue
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        s = max_side / max(img.shape[:2])
+        out.append(cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else img)
+    assert out, f"--data {folder}: nothing readable for the {split} split"
+    return out
+
+
+def video_frames(path, rng, count):
+    """`count` consecutive RGB frames from a random position of a video."""
+    cap = cv2.VideoCapture(path)
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, int(rng.integers(max(1, n - count))))
+    frames = []
+    while len(frames) < count:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+    cap.release()
+    assert frames, f"could not read frames from {path}"
+    while len(frames) < count:
+        frames.append(frames[-1])
+    return np.stack(frames)

@@ -28,7 +28,16 @@ DEFAULT_CONFIG = dict(
     temporal_residual=False,  # f_t also carries the continuous temporal features (see TemporalPrior)
     prefill=False,          # missing pixels are filled by push-pull before encoding (fill_missing)
     causal_temporal=False,  # frame t attends only to frames ≤ t (see TemporalPrior)
+    backbone="conv",        # "naf": NAFNet-style down/up paths (NAFEncoder, NAFDecoder)
+    enc_blocks=[1, 1, 1],   # NAF blocks at R/2, R/4, R/8 on the way down ("naf" only)
+    dec_blocks=[1, 1, 1],   # and on the way up, after each skip merge
+    code_temperature=0.0,   # > 0: codes are a softmax(logits / τ) mix of entries (0: the best entry)
+    spatial_residual=False,  # f_s also carries the continuous spatial features
 )
+# What the new restorer trains with (train.py); older shipped files omit these keys.
+NAF_CONFIG = dict(DEFAULT_CONFIG, backbone="naf", channels=[16, 32, 64], dec_blocks=[2, 2, 2], dim=48, blocks=2,
+                  temporal_residual=True,
+                  spatial_residual=True, prefill=True, causal_temporal=True, code_temperature=0.5)
 TASKS = ("restore", "colorize", "inpaint")  # SVFR's task ids 0, 1, 2
 
 
@@ -225,12 +234,115 @@ class Decoder(nn.Module):
         return F.pixel_shuffle(self.conv_out(x), 2)                      # (B, 3, R, R)
 
 
+# MARK: - NAFNet-style backbone
+
+class LayerNorm2d(nn.Module):
+    """LayerNorm over the channels of each pixel: (B, C, H, W)."""
+
+    def __init__(self, c, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(c))
+        self.bias = nn.Parameter(torch.zeros(c))
+        self.eps = eps
+
+    def forward(self, x):
+        mu = x.mean(1, keepdim=True)
+        var = (x - mu).pow(2).mean(1, keepdim=True)
+        return (x - mu) / torch.sqrt(var + self.eps) * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+class NAFBlock(nn.Module):
+    """NAFNet's block: norm → 1×1 expand → depthwise 3×3 → simple gate → channel scale →
+    1×1, then norm → 1×1 expand → simple gate → 1×1; each half added back through a
+    per-channel residual scale that starts at zero (the block starts as the identity).
+    Only 1×1 and depthwise convolutions: the engine's fastest kernels."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.norm1 = LayerNorm2d(c)
+        self.expand = nn.Conv2d(c, 2 * c, 1)
+        self.dw = nn.Conv2d(2 * c, 2 * c, 3, padding=1, groups=2 * c)
+        self.sca = nn.Conv2d(c, c, 1)
+        self.proj = nn.Conv2d(c, c, 1)
+        self.norm2 = LayerNorm2d(c)
+        self.ffn1 = nn.Conv2d(c, 2 * c, 1)
+        self.ffn2 = nn.Conv2d(c, c, 1)
+        self.beta = nn.Parameter(torch.zeros(c))
+        self.gamma = nn.Parameter(torch.zeros(c))
+
+    def forward(self, x):                                      # (B, C, H, W)
+        a, b = self.dw(self.expand(self.norm1(x))).chunk(2, dim=1)
+        y = a * b                                              # simple gate
+        y = y * self.sca(y.mean((2, 3), keepdim=True))         # simplified channel attention
+        x = x + self.proj(y) * self.beta[:, None, None]
+        a, b = self.ffn1(self.norm2(x)).chunk(2, dim=1)
+        return x + self.ffn2(a * b) * self.gamma[:, None, None]
+
+
+def naf_stack(c, n):
+    return nn.Sequential(*[NAFBlock(c) for _ in range(n)])
+
+
+class NAFEncoder(nn.Module):
+    """(B, 4, R, R) → latent (B, L, R/8, R/8) and the skips at R/2, R/4, R/8. Down-sampling
+    is space-to-depth then 1×1 (NAFNet's 2×2 stride-2 convolution)."""
+
+    def __init__(self, c):
+        super().__init__()
+        ch, n = c["channels"], c["enc_blocks"]
+        self.conv_in = nn.Conv2d(4 * c["in_channels"], ch[0], 1)
+        self.level0 = naf_stack(ch[0], n[0])
+        self.down1 = nn.Conv2d(4 * ch[0], ch[1], 1)
+        self.level1 = naf_stack(ch[1], n[1])
+        self.down2 = nn.Conv2d(4 * ch[1], ch[2], 1)
+        self.level2 = naf_stack(ch[2], n[2])
+        self.conv_out = nn.Conv2d(ch[2], c["latent"], 1)
+
+    def forward(self, x):
+        s0 = self.level0(self.conv_in(F.pixel_unshuffle(x, 2)))           # (B, c0, R/2, R/2)
+        s1 = self.level1(self.down1(F.pixel_unshuffle(s0, 2)))            # (B, c1, R/4, R/4)
+        s2 = self.level2(self.down2(F.pixel_unshuffle(s1, 2)))            # (B, c2, R/8, R/8)
+        return self.conv_out(s2), (s0, s1, s2)
+
+
+class NAFDecoder(nn.Module):
+    """z_hq (B, L, R/8, R/8) → the correction (B, 3, R, R). At each scale the skip is
+    merged first, then the frame's (γ, β) from Pool(f_t) scale and shift the features
+    (asymmetric fusion at every scale), then the NAF blocks. Up-sampling is 1×1 then
+    depth-to-space."""
+
+    def __init__(self, c):
+        super().__init__()
+        ch, n = c["channels"], c["dec_blocks"]
+        self.conv_in = nn.Conv2d(c["latent"], ch[2], 1)
+        self.level2 = naf_stack(ch[2], n[2])
+        self.up1 = nn.Conv2d(ch[2], 4 * ch[1], 1)
+        self.level1 = naf_stack(ch[1], n[1])
+        self.up2 = nn.Conv2d(ch[1], 4 * ch[0], 1)
+        self.level0 = naf_stack(ch[0], n[0])
+        self.conv_out = nn.Conv2d(ch[0], 12, 1)
+        nn.init.zeros_(self.conv_out.weight)                   # starts as "change nothing"
+        nn.init.zeros_(self.conv_out.bias)
+
+    def forward(self, z, skips, mods):
+        """mods: per-frame (γ, β) pairs for R/8, R/4, R/2, each (B, 2·c, 1, 1)."""
+        s0, s1, s2 = skips
+        fuse = lambda x, m: x * (1 + m.chunk(2, dim=1)[0]) + m.chunk(2, dim=1)[1]
+        x = self.level2(fuse(self.conv_in(z) + s2, mods[0]))                       # (B, c2, R/8, R/8)
+        x = self.level1(fuse(F.pixel_shuffle(self.up1(x), 2) + s1, mods[1]))       # (B, c1, R/4, R/4)
+        x = self.level0(fuse(F.pixel_shuffle(self.up2(x), 2) + s0, mods[2]))       # (B, c0, R/2, R/2)
+        return F.pixel_shuffle(self.conv_out(x), 2)                                 # (B, 3, R, R)
+
+
 # MARK: - Priors
 
-def lookup(codebook, logits):
-    """The codebook entry of the best code. In training the gradient also reaches the
-    logits through the softmax-weighted entries (straight-through); the value is the
-    hard entry either way, so inference and training see the same features."""
+def lookup(codebook, logits, temperature=0.0):
+    """The codebook entries the logits pick. With a temperature τ > 0, the softmax(logits/τ)
+    mix of all entries (soft assignment: every code learns through the decoder, none
+    dies); with τ = 0 the best entry, the gradient reaching the logits through the
+    softmax-weighted entries (straight-through)."""
+    if temperature > 0:
+        return torch.softmax(logits / temperature, dim=-1) @ codebook.weight
     hard = codebook(logits.argmax(-1))
     if not torch.is_grad_enabled():
         return hard
@@ -248,6 +360,12 @@ class SpatialPrior(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.logits = nn.Linear(d, c["spatial_codes"])
         self.codebook = nn.Embedding(c["spatial_codes"], d)
+        self.temperature = c.get("code_temperature", 0.0)
+        self.residual = None
+        if c.get("spatial_residual"):  # f_s = code mix + residual(features), as the temporal prior's
+            self.residual = nn.Linear(d, d)
+            nn.init.zeros_(self.residual.weight)
+            nn.init.zeros_(self.residual.bias)
 
     def features(self, x, groups, cos, sin):
         return self.norm(self.layer(x, groups, cos, sin))    # (T, N, D)
@@ -255,7 +373,10 @@ class SpatialPrior(nn.Module):
     def forward(self, x, groups, cos, sin):
         feats = self.features(x, groups, cos, sin)
         logits = self.logits(feats)                          # (T, N, Ks)
-        return lookup(self.codebook, logits), logits.argmax(-1), logits, feats
+        f_s = lookup(self.codebook, logits, self.temperature)
+        if self.residual is not None:
+            f_s = f_s + self.residual(feats)
+        return f_s, logits.argmax(-1), logits, feats
 
 
 class TemporalPrior(nn.Module):
@@ -284,6 +405,7 @@ class TemporalPrior(nn.Module):
         self.logits = nn.Linear(d, c["temporal_codes"])
         self.codebook = nn.Embedding(c["temporal_codes"], d)
         self.causal = bool(c.get("causal_temporal"))
+        self.temperature = c.get("code_temperature", 0.0)
         self.residual = None
         if c.get("temporal_residual"):
             self.residual = nn.Linear(d, d)
@@ -321,7 +443,7 @@ class TemporalPrior(nn.Module):
     def forward(self, x, cache=None, context=None):
         feats, new_cache = self.features(x, cache, context)
         logits = self.logits(feats)                          # (B, T, N, Kt)
-        f_t = lookup(self.codebook, logits)
+        f_t = lookup(self.codebook, logits, self.temperature)
         if self.residual is not None:
             f_t = f_t + self.residual(feats)
         return f_t, logits.argmax(-1), logits, feats, new_cache
@@ -356,8 +478,14 @@ class Restorer(nn.Module):
         c = dict(DEFAULT_CONFIG, **(config or {}))
         self.config = c
         d = c["dim"]
-        self.encoder = Encoder(c)
-        self.decoder = Decoder(c)
+        self.naf = c.get("backbone", "conv") == "naf"
+        self.encoder = NAFEncoder(c) if self.naf else Encoder(c)
+        self.decoder = NAFDecoder(c) if self.naf else Decoder(c)
+        # priors=False (training's ablation only, never exported): the backbone alone, z_hq = z.
+        self.priors = c.get("priors", True)
+        if not self.priors:
+            self.next_cache, self.prior_features = None, None
+            return
         self.in_proj = nn.Linear(c["latent"], d)
         self.spatial = SpatialPrior(c)
         self.temporal = TemporalPrior(c)
@@ -369,6 +497,10 @@ class Restorer(nn.Module):
         self.blocks = nn.ModuleList([FusionBlock(c) for _ in range(c["blocks"])])
         self.out_norm = nn.LayerNorm(d)
         self.out_proj = nn.Linear(d, c["latent"])
+        if self.naf:  # (γ, β) for the decoder's R/8, R/4 and R/2 features, from Pool(f_t)
+            self.scale_modulation = nn.Linear(d, 2 * sum(c["channels"]))
+            nn.init.zeros_(self.scale_modulation.weight)
+            nn.init.zeros_(self.scale_modulation.bias)
 
     def forward(self, frames, mask, tasks, cache=None, context=None):
         """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags;
@@ -386,6 +518,12 @@ class Restorer(nn.Module):
         if c.get("prefill"):
             frames = fill_missing(frames, mask.flatten(0, 1))
         z, skips = self.encoder(torch.cat([frames, mask.flatten(0, 1)], dim=1))  # (B·T, L, h, w)
+        if not self.priors:
+            ch = c["channels"]
+            zero = lambda k: z.new_zeros(b * t, 2 * k, 1, 1)
+            self.z_hq = z
+            out = (frames + self.decoder(z, skips, [zero(ch[2]), zero(ch[1]), zero(ch[0])])).unflatten(0, (b, t))
+            return out[0] if single else out, (z, z, None, None, None, None)
         _, latent, h, w = z.shape
         tokens = z.flatten(2).transpose(1, 2)                             # (B·T, N, L)
         x0 = self.in_proj(tokens)                                         # (B·T, N, D)
@@ -394,7 +532,8 @@ class Restorer(nn.Module):
         f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0.unflatten(0, (b, t)), cache, context)
         f_t, idx_t, logits_t, feats_t = (a.flatten(0, 1) for a in (f_t, idx_t, logits_t, feats_t))  # (B·T, N, …)
         self.prior_features = (feats_s, feats_t)  # training reads them (see train.py's code loss)
-        gamma, beta = self.modulation(f_t.mean(dim=1, keepdim=True)).chunk(2, dim=-1)  # (B·T, 1, D) each
+        pooled = f_t.mean(dim=1, keepdim=True)                            # (B·T, 1, D)
+        gamma, beta = self.modulation(pooled).chunk(2, dim=-1)            # (B·T, 1, D) each
         x = x0 + self.task_embed(tasks).repeat_interleave(t, dim=0)[:, None] + self.step_embed
         for i, block in enumerate(self.blocks):
             x = block(x, f_s, f_t, gamma, beta, shifted if i % 2 else plain, cos, sin)
@@ -403,7 +542,14 @@ class Restorer(nn.Module):
         z_hq = z - c["t_star"] * v                                        # one step
         # The decoder predicts the correction to the input frames: an untrained or unsure
         # model starts from (and a clean face stays at) the input.
-        out = (frames + self.decoder(z_hq, skips)).unflatten(0, (b, t))
+        if self.naf:
+            ch = c["channels"]
+            mods = self.scale_modulation(pooled[:, 0]).split([2 * ch[2], 2 * ch[1], 2 * ch[0]], dim=-1)
+            correction = self.decoder(z_hq, skips, [m[:, :, None, None] for m in mods])
+        else:
+            correction = self.decoder(z_hq, skips)
+        self.z_hq = z_hq
+        out = (frames + correction).unflatten(0, (b, t))
         return out[0] if single else out, (z, z_hq, idx_s, logits_s, idx_t, logits_t)
 
     def geometry(self, h, w, device):

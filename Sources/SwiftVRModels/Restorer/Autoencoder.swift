@@ -33,12 +33,12 @@ struct Encoder {
 
     /// → latent (B, latent, R/8, R/8) and the skip features for the decoder:
     /// (B, c0, R/2, R/2) and (B, c1, R/4, R/4).
-    func callAsFunction(_ x: Tensor, arena: Arena) -> (Tensor, (Tensor, Tensor)) {
+    func callAsFunction(_ x: Tensor, arena: Arena) -> (Tensor, [Tensor]) {
         let h = ShapeOps.pixelUnshuffle(x, 2, arena: arena)        // (B, 16, R/2, R/2)
         let s0 = convIn(h, activation: .silu, arena: arena)        // (B, c0, R/2, R/2)
         let s1 = down1(s0, activation: .silu, arena: arena)        // (B, c1, R/4, R/4)
         let h2 = down2(s1, activation: .silu, arena: arena)        // (B, c2, R/8, R/8)
-        return (convOut(res(h2, arena: arena), arena: arena), (s0, s1))   // (B, latent, R/8, R/8)
+        return (convOut(res(h2, arena: arena), arena: arena), [s0, s1])   // (B, latent, R/8, R/8)
     }
 }
 
@@ -56,12 +56,12 @@ struct Decoder {
         convOut = try Conv2d(vb.pp("conv_out"), inChannels: ch[0], outChannels: 12, kernel: 3, padding: 1)
     }
 
-    func callAsFunction(_ z: Tensor, skips: (Tensor, Tensor), arena: Arena) -> Tensor {
+    func callAsFunction(_ z: Tensor, skips: [Tensor], arena: Arena) -> Tensor {
         var h = res(convIn(z, arena: arena), arena: arena)                                   // (B, c2, R/8, R/8)
         h = up1(Upsample.nearest(h, scale: 2, arena: arena), activation: .silu, arena: arena) // (B, c1, R/4, R/4)
-        addInPlace(h, skips.1)
+        addInPlace(h, skips[1])
         h = up2(Upsample.nearest(h, scale: 2, arena: arena), activation: .silu, arena: arena) // (B, c0, R/2, R/2)
-        addInPlace(h, skips.0)
+        addInPlace(h, skips[0])
         return ShapeOps.pixelShuffle(convOut(h, arena: arena), 2, arena: arena)              // (B, 3, R, R)
     }
 }

@@ -1,14 +1,33 @@
 import SwiftVRTensor
 
-/// Tokens → indices of a learned spatial codebook → f_s. model.py `SpatialPrior`.
+/// The codebook entries the logits (…, K) pick: with τ > 0 the softmax(logits / τ) mix of
+/// all entries, else the best entry (`indices`). model.py `lookup`.
+func lookup(_ logits: Tensor, _ indices: [Int32], codebook: Embedding, temperature: Float, shape: [Int], arena: Arena) -> Tensor {
+    guard temperature > 0 else { return codebook(indices, shape: shape, arena: arena) }
+    let (k, d) = (logits.dim(-1), codebook.weight.dim(1))
+    let p = copy(logits, arena: arena)
+    let inv = 1 / temperature
+    for i in 0..<p.count { p.data[i] *= inv }
+    softmaxLastAxis(p)
+    let y = arena.tensor(shape + [d])
+    BLAS.sgemm(m: p.count / k, n: d, k: k, a: p.data, lda: k, b: codebook.weight.data, ldb: d, c: y.data, ldc: d)
+    return y
+}
+
+/// Tokens → indices of a learned spatial codebook → f_s. With `spatialResidual`, f_s also
+/// carries the features through `residual`. model.py `SpatialPrior`.
 struct SpatialPrior {
     let layer: TransformerLayer, norm: LayerNorm, logits: Linear, codebook: Embedding
+    let residual: Linear?
+    let temperature: Float
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
         layer = try TransformerLayer(vb.pp("layer"), dim: c.dim, heads: c.heads, mlpRatio: c.mlpRatio)
         norm = try LayerNorm(vb.pp("norm"), dim: c.dim)
         logits = try Linear(vb.pp("logits"), in: c.dim, out: c.spatialCodes)
         codebook = try Embedding(vb.pp("codebook"), count: c.spatialCodes, dim: c.dim)
+        residual = c.spatialResidual ? try Linear(vb.pp("residual"), in: c.dim, out: c.dim) : nil
+        temperature = c.codeTemperature
     }
 
     /// x (T, N, D) → f_s (T, N, D), indices (T·N), logits (T, N, Ks)
@@ -17,7 +36,9 @@ struct SpatialPrior {
         norm(h)
         let l = logits(h, arena: arena)
         let idx = argmaxLastAxis(l)
-        return (codebook(idx, shape: [x.dim(0), x.dim(1)], arena: arena), idx, l)
+        let fs = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [x.dim(0), x.dim(1)], arena: arena)
+        if let residual { addInPlace(fs, residual(h, arena: arena)) }
+        return (fs, idx, l)
     }
 }
 
@@ -40,6 +61,7 @@ struct TemporalPrior {
     /// Frame i of a window sees the cache and frames ≤ i only: a frame's features never
     /// wait for later frames (config `causal_temporal`).
     let causal: Bool
+    let temperature: Float
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
         diff = try Linear(vb.pp("diff"), in: 2 * c.dim, out: c.dim)
@@ -51,6 +73,7 @@ struct TemporalPrior {
         residual = c.temporalResidual ? try Linear(vb.pp("residual"), in: c.dim, out: c.dim) : nil
         heads = c.heads
         causal = c.causalTemporal
+        temperature = c.codeTemperature
     }
 
     /// x (T, N, D) → f_t (T, N, D), indices (T·N), logits (T, N, Kt), the cache for the next
@@ -84,7 +107,7 @@ struct TemporalPrior {
         norm(back)
         let l = logits(back, arena: arena)
         let idx = argmaxLastAxis(l)
-        let ft = codebook(idx, shape: [t, n], arena: arena)
+        let ft = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [t, n], arena: arena)
         if let residual { addInPlace(ft, residual(back, arena: arena)) }
         return (ft, idx, l, TemporalCache(last: last, normed: normed))
     }

@@ -33,7 +33,12 @@ struct FusionBlock {
 /// from the configuration in the weights file's metadata.
 public final class Restorer: @unchecked Sendable {
     public let config: RestorerConfig
-    let encoder: Encoder, decoder: Decoder
+    /// The down and up paths (config `backbone`).
+    enum Backbone {
+        case conv(Encoder, Decoder)
+        case naf(NAFEncoder, NAFDecoder, scaleModulation: Linear)
+    }
+    let backbone: Backbone
     let inProj: Linear
     let spatial: SpatialPrior, temporal: TemporalPrior
     let modulation0: Linear, modulation2: Linear
@@ -83,8 +88,12 @@ public final class Restorer: @unchecked Sendable {
 
     public init(_ vb: VarBuilder, config c: RestorerConfig) throws(TensorError) {
         config = c
-        encoder = try Encoder(vb.pp("encoder"), c)
-        decoder = try Decoder(vb.pp("decoder"), c)
+        switch c.backbone {
+        case .conv: backbone = .conv(try Encoder(vb.pp("encoder"), c), try Decoder(vb.pp("decoder"), c))
+        case .naf:
+            backbone = .naf(try NAFEncoder(vb.pp("encoder"), c), try NAFDecoder(vb.pp("decoder"), c),
+                            scaleModulation: try Linear(vb.pp("scale_modulation"), in: c.dim, out: 2 * c.channels.reduce(0, +)))
+        }
         inProj = try Linear(vb.pp("in_proj"), in: c.latent, out: c.dim)
         spatial = try SpatialPrior(vb.pp("spatial"), c)
         temporal = try TemporalPrior(vb.pp("temporal"), c)
@@ -113,18 +122,18 @@ public final class Restorer: @unchecked Sendable {
         let (t, r) = (frames.dim(0), frames.dim(2))
         let (h, w) = (r / 8, r / 8)
         let z = arena.tensor([t, c.latent, h, w])                                  // (T, L, h, w)
-        let skip0 = arena.tensor([t, c.channels[0], r / 2, r / 2])                 // kept for the decoder
-        let skip1 = arena.tensor([t, c.channels[1], r / 4, r / 4])
+        // The skips kept for the decoder: (T, c_i, R/2^(i+1), R/2^(i+1)), two or three scales.
+        let scales = c.backbone == .naf ? 3 : 2
+        let skips = (0..<scales).map { i in arena.tensor([t, c.channels[i], r >> (i + 1), r >> (i + 1)]) }
         // Frame f of a (T, …) tensor; with T = 1 (a causal model in the element, one frame
         // per call) the tensor itself, not a copy of it (the skips are 3 MB at 256²).
         func frame(_ x: Tensor, _ f: Int) -> Tensor { t == 1 ? x : ShapeOps.narrow(x, axis: 0, range: f..<(f + 1), arena: frameArena) }
         for f in 0..<t {
             frameArena.reset()
             let one = ShapeOps.concat([frame(frames, f), frame(mask, f)], axis: 1, arena: frameArena)  // (1, 4, R, R)
-            let (zf, (s0, s1)) = encoder(one, arena: frameArena)                   // (1, L, h, w)
+            let (zf, s) = encode(one)                                              // (1, L, h, w)
             (z.data + f * zf.count).update(from: zf.data, count: zf.count)
-            (skip0.data + f * s0.count).update(from: s0.data, count: s0.count)
-            (skip1.data + f * s1.count).update(from: s1.data, count: s1.count)
+            for (dst, src) in zip(skips, s) { (dst.data + f * src.count).update(from: src.data, count: src.count) }
         }
         let n = h * w
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
@@ -160,13 +169,33 @@ public final class Restorer: @unchecked Sendable {
         let afterBlocks = Stopwatch.now()
         // The decoder predicts the correction to the input frames (model.py).
         let out = arena.tensor([t, 3, r, r])                                       // (T, 3, R, R)
+        var scaleMods: Tensor?                                                     // (T, 2·Σc): (γ, β) per scale
+        if case .naf(_, _, let scaleModulation) = backbone { scaleMods = scaleModulation(pooled, arena: arena) }
         for f in 0..<t {
             frameArena.reset()
-            let d = decoder(frame(zHQ, f), skips: (frame(skip0, f), frame(skip1, f)), arena: frameArena)
+            let d = decode(frame(zHQ, f), skips: skips.map { frame($0, f) }, mods: scaleMods.map { $0.data + f * $0.dim(1) })
             (out.data + f * d.count).update(from: d.data, count: d.count)
         }
         addInPlace(out, frames)
         lastTimings = (afterPriors - start, afterBlocks - afterPriors, Stopwatch.now() - afterBlocks)
         return out
+    }
+
+    private func encode(_ x: Tensor) -> (Tensor, [Tensor]) {
+        switch backbone {
+        case .conv(let encoder, _): encoder(x, arena: frameArena)
+        case .naf(let encoder, _, _): encoder(x, arena: frameArena)
+        }
+    }
+
+    /// One frame's correction; `mods` points at the frame's (γ, β) for R/8, R/4, R/2.
+    private func decode(_ z: Tensor, skips: [Tensor], mods: UnsafeMutablePointer<Float>?) -> Tensor {
+        switch backbone {
+        case .conv(_, let decoder): return decoder(z, skips: skips, arena: frameArena)
+        case .naf(_, let decoder, _):
+            let ch = config.channels
+            let m = UnsafePointer(mods!)  // set whenever the backbone is .naf (above)
+            return decoder(z, skips: skips, mods: [m, m + 2 * ch[2], m + 2 * (ch[2] + ch[1])], arena: frameArena)
+        }
     }
 }

@@ -19,6 +19,17 @@ public struct RestorerConfig: Sendable, Equatable {
     /// Temporal attention sees only the current and earlier frames, so a frame can be
     /// restored as soon as it arrives (model.py `TemporalPrior`).
     public var causalTemporal = false
+    /// The down and up paths: the light convolutional autoencoder, or NAFNet-style blocks
+    /// at R/2, R/4 and R/8 (model.py `NAFEncoder`, `NAFDecoder`).
+    public enum Backbone: String, Sendable { case conv, naf }
+    public var backbone = Backbone.conv
+    /// NAF blocks per scale (R/2, R/4, R/8) on the way down and up ("naf" only).
+    public var encBlocks = [1, 1, 1], decBlocks = [1, 1, 1]
+    /// τ > 0: each token's prior feature is the softmax(logits / τ) mix of the codebook's
+    /// entries; 0: the best entry.
+    public var codeTemperature: Float = 0
+    /// f_s = code + a linear map of the continuous spatial features.
+    public var spatialResidual = false
 
     public init() {}
 
@@ -54,6 +65,27 @@ public struct RestorerConfig: Sendable, Equatable {
         temporalResidual = try flag("temporal_residual")
         prefill = try flag("prefill")
         causalTemporal = try flag("causal_temporal")
+        spatialResidual = try flag("spatial_residual")
+        switch o["backbone"] {
+        case nil, .null?: backbone = .conv
+        case .string(let b)?:
+            guard let v = Backbone(rawValue: b) else { throw .badMetadata("config.backbone must be \"conv\" or \"naf\", not \"\(b)\"") }
+            backbone = v
+        default: throw .badMetadata("config.backbone must be a string")
+        }
+        if backbone == .naf {
+            for (k, dst) in [("enc_blocks", \RestorerConfig.encBlocks), ("dec_blocks", \RestorerConfig.decBlocks)] {
+                guard let v = o[k]?.arrayValue?.compactMap(\.indexValue), v.count == 3, v.allSatisfy({ (0...16).contains($0) }) else {
+                    throw .badMetadata("config.\(k) must be three whole numbers from 0 to 16")
+                }
+                self[keyPath: dst] = v
+            }
+        }
+        switch o["code_temperature"] {
+        case nil, .null?: codeTemperature = 0
+        case .number(let t)? where t >= 0 && t.isFinite: codeTemperature = Float(t)
+        default: throw .badMetadata("config.code_temperature must be a finite number ≥ 0")
+        }
         guard heads > 0, dim % heads == 0, (dim / heads) % 4 == 0, window > 1 else {
             throw .badMetadata("config: dim \(dim) must split into \(heads) heads of a multiple of 4 channels")
         }

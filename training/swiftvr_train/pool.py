@@ -1,0 +1,126 @@
+"""The training pool and the validation set: clips from degrade.make, made once and
+cached in ~/.cache/swiftvr/ (making a clip costs about as much as a training step on
+two cores, so the trainer draws from a fixed pool with random flips and crops)."""
+import math
+import multiprocessing
+import os
+
+import cv2
+import numpy as np
+import torch
+
+from . import data, degrade
+
+CACHE = os.path.expanduser("~/.cache/swiftvr")
+
+
+def _make_chunk(job):
+    folder, split, seed, count, frames, size, params = job
+    cv2.setNumThreads(1)
+    sources = data.load_sources(folder, split)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        src = sources[rng.integers(len(sources))]
+        p = params[i] if params else None
+        lq, hq, mask, tasks, warps, p = degrade.make(src, rng, frames, size, p, tasks_allowed=params is None)
+        out.append((lq, hq, mask.astype(bool), tasks, warps, p["family"]))
+    return out
+
+
+def _make(folder, split, seed, count, frames, size, params=None, workers=2):
+    chunks = max(1, min(workers * 4, count))
+    per = [count // chunks + (i < count % chunks) for i in range(chunks)]
+    jobs, start = [], 0
+    for i, n in enumerate(per):
+        jobs.append((folder, split, [seed, i], n, frames, size, params[start:start + n] if params else None))
+        start += n
+    with multiprocessing.get_context("fork").Pool(workers) as p:
+        parts = p.map(_make_chunk, jobs)
+    return [c for part in parts for c in part]
+
+
+def _key(folder):
+    return "packaged" if not folder else "data-" + str(abs(hash(os.path.abspath(folder))) % 10 ** 8)
+
+
+def load_or_make(folder, count, frames, size, seed):
+    path = os.path.join(CACHE, f"pool-{_key(folder)}-{count}x{frames}x{size}-{seed}.npz")
+    if os.path.exists(path):
+        z = np.load(path)
+        print(f"pool: {path}", flush=True)
+        return {k: z[k] for k in z.files}
+    print(f"pool: making {count} clips of {frames}×{size}² (once; cached as {path})", flush=True)
+    clips = _make(folder, "train", seed, count, frames, size)
+    out = {k: np.stack([c[i] for c in clips]) for i, k in enumerate(["lq", "hq", "mask", "tasks", "warps"])}
+    out["family"] = np.array([c[5] for c in clips])
+    np.savez(path + ".tmp.npz", **out)
+    os.replace(path + ".tmp.npz", path)
+    return out
+
+
+def batch(pool, rng, clips, size):
+    """(lq, hq, mask, tasks, warps) tensors of `clips` random pool clips, each flipped,
+    transposed and cropped to size² at random (the warps follow)."""
+    idx = rng.integers(len(pool["lq"]), size=clips)
+    full = pool["lq"].shape[2]
+    lqs, hqs, masks, warps = [], [], [], []
+    for i in idx:
+        y, x = rng.integers(full - size + 1, size=2)
+        lq, hq, mask = (pool[k][i][:, y:y + size, x:x + size] for k in ("lq", "hq", "mask"))
+        w = pool["warps"][i].copy()
+        w[:, :, 2] += w[:, :, 0] * x + w[:, :, 1] * y - np.array([x, y], np.float32)  # crop offset
+        if rng.random() < 0.5:                                      # mirror: x ↦ size−1−x
+            lq, hq, mask = lq[:, :, ::-1], hq[:, :, ::-1], mask[:, :, ::-1]
+            f = np.array([[-1, 0, size - 1], [0, 1, 0], [0, 0, 1]], np.float32)
+            w = np.stack([(f @ np.vstack([m, [0, 0, 1]]) @ f)[:2] for m in w])
+        lqs.append(lq); hqs.append(hq); masks.append(mask); warps.append(w)
+    to = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a))).permute(0, 1, 4, 2, 3).float() / 255
+    return (to(lqs), to(hqs), torch.from_numpy(np.stack(masks).astype(np.float32))[:, :, None],
+            torch.from_numpy(pool["tasks"][idx]), torch.from_numpy(np.stack(warps).astype(np.float32)))
+
+
+def validation_set(folder, frames, size, per_family=8, seed=321):
+    """{family: (lq, hq)} of (B, T, 3, S, S) tensors from the held-out images, cached."""
+    path = os.path.join(CACHE, f"val-{_key(folder)}-{per_family}x{frames}x{size}-{seed}.npz")
+    if not os.path.exists(path):
+        params = [dict(p) for p in degrade.VAL_SETS.values() for _ in range(per_family)]
+        clips = _make(folder, "val", seed, len(params), frames, size, params=params)
+        np.savez(path, lq=np.stack([c[0] for c in clips]), hq=np.stack([c[1] for c in clips]))
+    z = np.load(path)
+    to = lambda a: torch.from_numpy(a).permute(0, 1, 4, 2, 3).float() / 255
+    lq, hq = to(z["lq"]), to(z["hq"])
+    return {name: (lq[i * per_family:(i + 1) * per_family], hq[i * per_family:(i + 1) * per_family])
+            for i, name in enumerate(degrade.VAL_SETS)}
+
+
+def psnr(a, b, cap=45.0):
+    """PSNR in dB, capped at 45 (evaluation's bar for clean faces): a clean input scores
+    45, and an output above the bar counts as leaving it alone."""
+    return min(cap, 10 * math.log10(1 / max(float(torch.mean((a - b) ** 2)), 1e-12)))
+
+
+@torch.no_grad()
+def score(model, val):
+    """{family: {input, output, gain}}: mean PSNR (dB) over the family's clips."""
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = {}
+    for name, (lq, hq) in val.items():
+        lq, hq = lq.to(device), hq.to(device)
+        mask = torch.zeros_like(lq[:, :, :1])
+        tasks = torch.tensor([1.0, 0.0, 0.0], device=device).expand(len(lq), 3)
+        res, _ = model(lq, mask, tasks)
+        pin = np.mean([psnr(a, b) for a, b in zip(lq, hq)])
+        pout = np.mean([psnr(a.clamp(0, 1), b) for a, b in zip(res, hq)])
+        out[name] = dict(input=float(pin), output=float(pout), gain=float(pout - pin))
+    model.train(was)
+    return out
+
+
+def gflops(model, r=256):
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        model(torch.rand(1, 3, r, r), torch.zeros(1, 1, r, r), torch.tensor([1.0, 0, 0]))
+    return fc.get_total_flops() / 1e9
