@@ -61,6 +61,8 @@ struct NAFBlock {
     let norm1: LayerNorm2d, expand: Conv2d, dw: Conv2d, sca: Linear, proj: Conv2d
     let norm2: LayerNorm2d, ffn1: Conv2d, ffn2: Conv2d
     let beta: Tensor, gamma: Tensor    // (C), (C)
+    /// The same block on the channel-blocked kernels (nil when C is not a multiple of 8).
+    let blocked: NAFBlocked?
 
     init(_ vb: VarBuilder, channels c: Int) throws(TensorError) {
         norm1 = try LayerNorm2d(vb.pp("norm1"), channels: c)
@@ -75,9 +77,14 @@ struct NAFBlock {
         ffn2 = try Conv2d(vb.pp("ffn2"), inChannels: c, outChannels: c, kernel: 1)
         beta = try vb.get("beta", shape: [c])
         gamma = try vb.get("gamma", shape: [c])
+        blocked = NAFBlocked.fits(channels: c)
+            ? NAFBlocked(norm1: (norm1.weight, norm1.bias), expand: expand, depthwise: dw, sca: sca, proj: proj, beta: beta,
+                         norm2: (norm2.weight, norm2.bias), ffn1: ffn1, ffn2: ffn2, gamma: gamma, eps: norm1.eps)
+            : nil
     }
 
-    /// x (B, C, H, W) → (B, C, H, W), a new tensor.
+    /// x (B, C, H, W) → (B, C, H, W), a new tensor: the plain NCHW evaluation, layer by
+    /// layer (the reference the blocked path is tested against).
     func callAsFunction(_ x: Tensor, arena: Arena) -> Tensor {
         let (n, c, hw) = (x.dim(0), x.dim(1), x.dim(2) * x.dim(3))
         let y = simpleGate(dw(expand(norm1(x, arena: arena), arena: arena), arena: arena), arena: arena)  // (B, C, H, W)
@@ -119,7 +126,14 @@ func nafStack(_ vb: VarBuilder, channels c: Int, count: Int) throws(TensorError)
 }
 
 extension Array where Element == NAFBlock {
-    func callAsFunction(_ x: Tensor, arena: Arena) -> Tensor { reduce(x) { h, block in block(h, arena: arena) } }
+    /// The stack on (B, C, H, W): in the channel-blocked layout when every block has it
+    /// (one conversion in and one out), else layer by layer.
+    func callAsFunction(_ x: Tensor, arena: Arena, reference: Bool = false) -> Tensor {
+        let packed = compactMap(\.blocked)
+        guard !reference, !isEmpty, packed.count == count else { return reduce(x) { h, block in block(h, arena: arena) } }
+        let y = packed.reduce(ChannelBlocked.from(x, arena: arena)) { h, block in block(h, arena: arena) }
+        return ChannelBlocked.toNCHW(y, arena: arena)
+    }
 }
 
 /// (B, 4, R, R) → latent (B, L, R/8, R/8) and the skips at R/2, R/4, R/8; down-sampling
