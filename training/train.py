@@ -110,7 +110,7 @@ def loss_fn(model, lq, hq, mask, tasks, warps, weights):
             tgt_s, tgt_t = model.spatial.logits(fs).argmax(-1), model.temporal.logits(ft).argmax(-1)
         parts["code"] = balanced_ce(logits_s, tgt_s) + balanced_ce(logits_t, tgt_t)
     total = sum(weights[k] * v for k, v in parts.items())
-    return total, {k: float(v) for k, v in parts.items()}
+    return total, {k: float(v.detach()) for k, v in parts.items()}
 
 
 def save(obj, path):
@@ -128,7 +128,7 @@ class Run:
             config = state["config"]
         self.model = Restorer(config).to(device)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, weight_decay=1e-4)
-        self.step, self.elapsed, self.best = 0, 0.0, -1e9
+        self.step, self.elapsed, self.best, self.loss = 0, 0.0, -1e9, float("nan")
         if state:
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["optimizer"])
@@ -212,11 +212,11 @@ def main():
         batch = tuple(x.to(device) for x in pool.batch(clips, rng, args.clips, args.size))
         for r in runs:
             if r.elapsed < total_s:
-                loss, parts = r.train_step(batch, total_s, weights)
+                r.loss, parts = r.train_step(batch, total_s, weights)
         r0 = runs[0]
         if time.time() - t_print > 60:
             for r in runs:
-                line = json.dumps(dict(run=r.name, step=r.step, minutes=round(r.elapsed / 60, 2), loss=round(loss, 5),
+                line = json.dumps(dict(run=r.name, step=r.step, minutes=round(r.elapsed / 60, 2), loss=round(r.loss, 5),
                                        s_per_step=round(r.elapsed / max(r.step, 1), 3)))
                 print(line, flush=True)
             log.write(json.dumps(dict(run=r0.name, step=r0.step, **{k: round(v, 5) for k, v in parts.items()})) + "\n")

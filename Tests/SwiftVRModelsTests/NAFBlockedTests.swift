@@ -27,3 +27,31 @@ final class NAFBlockedTests: XCTestCase {
         }
     }
 }
+
+/// The whole NAF backbone blocked end to end (blocked space-to-depth and depth-to-space
+/// around the 1×1 layers, skips kept blocked) against the layer-by-layer NCHW path.
+final class NAFBackboneBlockedTests: XCTestCase {
+    func testBlockedBackboneMatchesLayerByLayer() throws {
+        let store = try WeightStore(path: TestPaths.fixtures + "/restorer-naf.safetensors")
+        let config = try RestorerConfig(json: try XCTUnwrap(store.metadata["config"]))
+        let encoder = try NAFEncoder(store.root.pp("encoder"), config)
+        let decoder = try NAFDecoder(store.root.pp("decoder"), config)
+        XCTAssertNotNil(encoder.packed)
+        XCTAssertNotNil(decoder.packed)
+        var rng = SeededRandom(seed: 9)
+        let x = rng.tensor([1, 4, 48, 40], scale: 0.5)
+        let mods = rng.tensor([2 * config.channels.reduce(0, +)], scale: 0.3)
+        let ch = config.channels
+        let m = [UnsafePointer(mods.data), UnsafePointer(mods.data + 2 * ch[2]), UnsafePointer(mods.data + 2 * (ch[2] + ch[1]))]
+        let arena = Arena()
+        let (zr, skipsR) = encoder(x, arena: arena, reference: true)
+        let (zb, skipsB) = encoder(x, arena: arena)
+        assertClose(zb, zr, tolerance: 1e-5, "latent")
+        for (b, r) in zip(skipsB, skipsR) {
+            assertClose(ChannelBlocked.toNCHW(b, arena: arena), r, tolerance: 1e-5, "skip \(r.shape)")
+        }
+        let outR = decoder(zr, skips: skipsR, mods: m, arena: arena, reference: true)
+        let outB = decoder(zb, skips: skipsB, mods: m, arena: arena)
+        assertClose(outB, outR, tolerance: 1e-5, "decoder output")
+    }
+}

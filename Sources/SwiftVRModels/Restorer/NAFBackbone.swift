@@ -126,13 +126,36 @@ func nafStack(_ vb: VarBuilder, channels c: Int, count: Int) throws(TensorError)
 }
 
 extension Array where Element == NAFBlock {
-    /// The stack on (B, C, H, W): in the channel-blocked layout when every block has it
-    /// (one conversion in and one out), else layer by layer.
-    func callAsFunction(_ x: Tensor, arena: Arena, reference: Bool = false) -> Tensor {
-        let packed = compactMap(\.blocked)
-        guard !reference, !isEmpty, packed.count == count else { return reduce(x) { h, block in block(h, arena: arena) } }
-        let y = packed.reduce(ChannelBlocked.from(x, arena: arena)) { h, block in block(h, arena: arena) }
-        return ChannelBlocked.toNCHW(y, arena: arena)
+    /// The stack layer by layer on (B, C, H, W).
+    func callAsFunction(_ x: Tensor, arena: Arena) -> Tensor { reduce(x) { h, block in block(h, arena: arena) } }
+
+    /// The stack on a channel-blocked (B, C/8, H, W, 8) tensor; every block must have its
+    /// blocked form (`runsBlocked`).
+    func blocked(_ x: Tensor, arena: Arena) -> Tensor { reduce(x) { h, block in block.blocked!(h, arena: arena) } }
+
+    var runsBlocked: Bool { allSatisfy { $0.blocked != nil } }
+}
+
+/// x·(1 + γ[c]) + β[c] in place, x (1, C, H, W) or blocked (1, C/8, H, W, 8); m holds γ (C)
+/// then β (C). The decoder's asymmetric fusion at each scale.
+func fuseScale(_ x: Tensor, _ m: UnsafePointer<Float>, blocked: Bool) {
+    if blocked {
+        let (cb, hw) = (x.dim(1), x.dim(2) * x.dim(3)), c = cb * 8
+        for k in 0..<cb {
+            var (g, b) = (SIMD8<Float>(repeating: 1), SIMD8<Float>())
+            for j in 0..<8 { g[j] += m[k * 8 + j]; b[j] = m[c + k * 8 + j] }
+            let p = UnsafeMutableRawPointer(x.data + k * hw * 8)
+            for i in 0..<hw {
+                let v = p.loadUnaligned(fromByteOffset: i &* 32, as: SIMD8<Float>.self)
+                p.storeBytes(of: v * g + b, toByteOffset: i &* 32, as: SIMD8<Float>.self)
+            }
+        }
+        return
+    }
+    let (c, hw) = (x.dim(1), x.dim(2) * x.dim(3))
+    for ch in 0..<c {
+        let (p, g, b) = (x.data + ch * hw, 1 + m[ch], m[c + ch])
+        for i in 0..<hw { p[i] = p[i] * g + b }
     }
 }
 
@@ -141,6 +164,9 @@ extension Array where Element == NAFBlock {
 struct NAFEncoder {
     let convIn: Conv2d, level0: [NAFBlock], down1: Conv2d, level1: [NAFBlock], down2: Conv2d, level2: [NAFBlock]
     let convOut: Conv2d
+    /// The down-sampling layers on the blocked kernels; nil when a width is not a
+    /// multiple of 8 (the backbone then runs layer by layer in NCHW).
+    let packed: (down1: UnshufflePointwiseBlocked, down2: UnshufflePointwiseBlocked)?
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
         let (ch, n) = (c.channels, c.encBlocks)
@@ -151,9 +177,22 @@ struct NAFEncoder {
         down2 = try Conv2d(vb.pp("down2"), inChannels: 4 * ch[1], outChannels: ch[2], kernel: 1)
         level2 = try nafStack(vb.pp("level2"), channels: ch[2], count: n[2])
         convOut = try Conv2d(vb.pp("conv_out"), inChannels: ch[2], outChannels: c.latent, kernel: 1)
+        packed = [level0, level1, level2].allSatisfy(\.runsBlocked) && UnshufflePointwiseBlocked.fits(down1)
+            && UnshufflePointwiseBlocked.fits(down2) ? (UnshufflePointwiseBlocked(down1), UnshufflePointwiseBlocked(down2)) : nil
     }
 
-    func callAsFunction(_ x: Tensor, arena: Arena) -> (Tensor, [Tensor]) {
+    /// x (1, 4, R, R) → z (1, L, R/8, R/8) and the skips at R/2, R/4, R/8: channel-blocked
+    /// (1, c/8, h, w, 8) when the backbone runs blocked, else NCHW.
+    func callAsFunction(_ x: Tensor, arena: Arena, reference: Bool = false) -> (Tensor, [Tensor]) {
+        guard let packed, !reference else { return layerByLayer(x, arena: arena) }
+        let h = convIn(ShapeOps.pixelUnshuffle(x, 2, arena: arena), arena: arena)
+        let s0 = level0.blocked(ChannelBlocked.from(h, arena: arena), arena: arena)     // (1, c0/8, R/2, R/2, 8)
+        let s1 = level1.blocked(packed.down1(s0, arena: arena), arena: arena)           // (1, c1/8, R/4, R/4, 8)
+        let s2 = level2.blocked(packed.down2(s1, arena: arena), arena: arena)           // (1, c2/8, R/8, R/8, 8)
+        return (convOut(ChannelBlocked.toNCHW(s2, arena: arena), arena: arena), [s0, s1, s2])
+    }
+
+    private func layerByLayer(_ x: Tensor, arena: Arena) -> (Tensor, [Tensor]) {
         let s0 = level0(convIn(ShapeOps.pixelUnshuffle(x, 2, arena: arena), arena: arena), arena: arena)    // (B, c0, R/2, R/2)
         let s1 = level1(down1(ShapeOps.pixelUnshuffle(s0, 2, arena: arena), arena: arena), arena: arena)   // (B, c1, R/4, R/4)
         let s2 = level2(down2(ShapeOps.pixelUnshuffle(s1, 2, arena: arena), arena: arena), arena: arena)   // (B, c2, R/8, R/8)
@@ -167,9 +206,12 @@ struct NAFEncoder {
 struct NAFDecoder {
     let convIn: Conv2d, level2: [NAFBlock], up1: Conv2d, level1: [NAFBlock], up2: Conv2d, level0: [NAFBlock]
     let convOut: Conv2d
+    let packed: (up1: PointwiseShuffleBlocked, up2: PointwiseShuffleBlocked)?
+    let channels: [Int]
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
         let (ch, n) = (c.channels, c.decBlocks)
+        channels = ch
         convIn = try Conv2d(vb.pp("conv_in"), inChannels: c.latent, outChannels: ch[2], kernel: 1)
         level2 = try nafStack(vb.pp("level2"), channels: ch[2], count: n[2])
         up1 = try Conv2d(vb.pp("up1"), inChannels: ch[2], outChannels: 4 * ch[1], kernel: 1)
@@ -177,11 +219,31 @@ struct NAFDecoder {
         up2 = try Conv2d(vb.pp("up2"), inChannels: ch[1], outChannels: 4 * ch[0], kernel: 1)
         level0 = try nafStack(vb.pp("level0"), channels: ch[0], count: n[0])
         convOut = try Conv2d(vb.pp("conv_out"), inChannels: ch[0], outChannels: 12, kernel: 1)
+        packed = [level0, level1, level2].allSatisfy(\.runsBlocked) && PointwiseShuffleBlocked.fits(up1)
+            && PointwiseShuffleBlocked.fits(up2) ? (PointwiseShuffleBlocked(up1), PointwiseShuffleBlocked(up2)) : nil
     }
 
-    /// One frame: z (1, L, h, w), skips at R/2, R/4, R/8, mods (2·c) per scale for R/8,
-    /// R/4, R/2 (γ then β).
-    func callAsFunction(_ z: Tensor, skips: [Tensor], mods: [UnsafePointer<Float>], arena: Arena) -> Tensor {
+    /// One frame: z (1, L, h, w), the encoder's skips at R/2, R/4, R/8 (in its layout;
+    /// only their element counts are relied on), mods (2·c) per scale for R/8, R/4, R/2
+    /// (γ then β) → (1, 3, R, R).
+    func callAsFunction(_ z: Tensor, skips: [Tensor], mods: [UnsafePointer<Float>], arena: Arena, reference: Bool = false) -> Tensor {
+        guard let packed, !reference else { return layerByLayer(z, skips: skips, mods: mods, arena: arena) }
+        let (h, w) = (z.dim(2), z.dim(3))
+        let skip = { (i: Int) in skips[i].reshaped([1, self.channels[i] / 8, h << (2 - i), w << (2 - i), 8]) }
+        var x = ChannelBlocked.from(convIn(z, arena: arena), arena: arena)
+        addInPlace(x, skip(2))
+        fuseScale(x, mods[0], blocked: true)
+        x = packed.up1(level2.blocked(x, arena: arena), arena: arena)                    // (1, c1/8, R/4, R/4, 8)
+        addInPlace(x, skip(1))
+        fuseScale(x, mods[1], blocked: true)
+        x = packed.up2(level1.blocked(x, arena: arena), arena: arena)                    // (1, c0/8, R/2, R/2, 8)
+        addInPlace(x, skip(0))
+        fuseScale(x, mods[2], blocked: true)
+        x = ChannelBlocked.toNCHW(level0.blocked(x, arena: arena), arena: arena)
+        return ShapeOps.pixelShuffle(convOut(x, arena: arena), 2, arena: arena)         // (1, 3, R, R)
+    }
+
+    private func layerByLayer(_ z: Tensor, skips: [Tensor], mods: [UnsafePointer<Float>], arena: Arena) -> Tensor {
         var x = convIn(z, arena: arena)
         addInPlace(x, skips[2])
         fuse(x, mods[0])
@@ -197,12 +259,5 @@ struct NAFDecoder {
         return ShapeOps.pixelShuffle(convOut(x, arena: arena), 2, arena: arena)     // (1, 3, R, R)
     }
 
-    /// x·(1 + γ[c]) + β[c], in place; m holds γ (C) then β (C).
-    private func fuse(_ x: Tensor, _ m: UnsafePointer<Float>) {
-        let (c, hw) = (x.dim(1), x.dim(2) * x.dim(3))
-        for ch in 0..<c {
-            let (p, g, b) = (x.data + ch * hw, 1 + m[ch], m[c + ch])
-            for i in 0..<hw { p[i] = p[i] * g + b }
-        }
-    }
+    private func fuse(_ x: Tensor, _ m: UnsafePointer<Float>) { fuseScale(x, m, blocked: false) }
 }
