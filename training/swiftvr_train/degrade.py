@@ -197,10 +197,10 @@ def make(img, rng, frames, size, params=None, tasks_allowed=True):
     hq, lq = np.clip(np.stack(hq), 0, 255), np.clip(np.stack(lq), 0, 255)
     tasks = np.array([1.0, 0.0, 0.0], np.float32)
     mask = np.zeros(lq.shape[:3], np.float32)
-    if tasks_allowed and rng.random() < 0.05:                   # colorize
+    if tasks_allowed and rng.random() < 0.03:                   # colorize
         lq = np.repeat((lq @ np.array([0.299, 0.587, 0.114], np.float32))[..., None], 3, axis=-1)
         tasks[1] = 1
-    if tasks_allowed and rng.random() < 0.05:                   # inpaint
+    if tasks_allowed and rng.random() < 0.03:                   # inpaint
         m = np.zeros((size, size), np.uint8)
         cv2.circle(m, (int(rng.uniform(0, size)), int(rng.uniform(0, size))), int(rng.uniform(size * 0.05, size * 0.2)), 1, -1)
         for _ in range(rng.integers(1, 4)):

@@ -321,7 +321,9 @@ class NAFDecoder(nn.Module):
         self.up2 = nn.Conv2d(ch[1], 4 * ch[0], 1)
         self.level0 = naf_stack(ch[0], n[0])
         self.conv_out = nn.Conv2d(ch[0], 12, 1)
-        nn.init.zeros_(self.conv_out.weight)                   # starts as "change nothing"
+        # Nearly "change nothing" at the start, but not zero: with the blocks' residual
+        # scales also at zero, a zero output layer would pass no gradient to anything else.
+        nn.init.normal_(self.conv_out.weight, std=1e-3)
         nn.init.zeros_(self.conv_out.bias)
 
     def forward(self, z, skips, mods):

@@ -5,7 +5,8 @@
 ///   out = mid + γ ⊙ ffn2(gate(ffn1(norm2(mid))))
 ///
 /// (training/swiftvr_train/model.py `NAFBlock`). β and γ are folded into proj's and
-/// ffn2's weights at load. Two passes: the first sweeps bands of rows as
+/// ffn2's weights at load, and each norm's scale and shift into the 1×1 layer after it
+/// (W·(n⊙w + b) + c = (W·diag w)·n + (W·b + c)), so the norms only normalise. Two passes: the first sweeps bands of rows as
 /// InvertedResidual does — each input row normalised and expanded once into a ring of a
 /// few rows that stays in cache, the depthwise rows made from it and gated at once —
 /// and sums y per channel for the channel scale (a mean over the whole image, so it
@@ -15,7 +16,6 @@
 public struct NAFBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let channels: Int
-    let norm1: (weight: Tensor, bias: Tensor), norm2: (weight: Tensor, bias: Tensor)
     let eps: Float
     let expand: PointwiseBlocked, depthwise: DepthwiseBlocked, sca: Linear
     let proj: PointwiseBlocked, ffn1: PointwiseBlocked, ffn2: PointwiseBlocked
@@ -34,10 +34,10 @@ public struct NAFBlocked: Sendable {
         precondition(Self.fits(channels: c) && expand.outChannels == 2 * c && DepthwiseBlocked.fits(depthwise),
                      "blocked NAF block: channels a multiple of 8, expansion 2, a 3×3 depthwise")
         channels = c
-        (self.norm1, self.norm2, self.eps, self.sca) = (norm1, norm2, eps, sca)
-        self.expand = PointwiseBlocked(expand)
+        (self.eps, self.sca) = (eps, sca)
+        self.expand = PointwiseBlocked(Self.afterNorm(expand, norm1))
         self.depthwise = DepthwiseBlocked(depthwise)
-        self.ffn1 = PointwiseBlocked(ffn1)
+        self.ffn1 = PointwiseBlocked(Self.afterNorm(ffn1, norm2))
         self.proj = PointwiseBlocked(Self.scaled(proj, by: beta))
         self.ffn2 = PointwiseBlocked(Self.scaled(ffn2, by: gamma))
     }
@@ -49,6 +49,21 @@ public struct NAFBlocked: Sendable {
         for r in 0..<o {
             for k in 0..<i { w.data[r * i + k] = conv.weight.data[r * i + k] * s.data[r] }
             b.data[r] = (conv.bias?.data[r] ?? 0) * s.data[r]
+        }
+        return Conv2d(weight: w, bias: b)
+    }
+
+    /// The 1×1 layer applied to n⊙w + b, as one layer applied to n.
+    private static func afterNorm(_ conv: Conv2d, _ norm: (weight: Tensor, bias: Tensor)) -> Conv2d {
+        let (o, i) = (conv.outChannels, conv.inChannels)
+        let w = Tensor(shape: conv.weight.shape), b = Tensor(shape: [o])
+        for r in 0..<o {
+            var acc = conv.bias?.data[r] ?? 0
+            for k in 0..<i {
+                w.data[r * i + k] = conv.weight.data[r * i + k] * norm.weight.data[k]
+                acc += conv.weight.data[r * i + k] * norm.bias.data[k]
+            }
+            b.data[r] = acc
         }
         return Conv2d(weight: w, bias: b)
     }
@@ -97,7 +112,7 @@ public struct NAFBlocked: Sendable {
                 let need = max(0, o0 - 1)..<min(h, o1 + 1)
                 held = held.contains(need.lowerBound) ? need.lowerBound..<held.upperBound : need.lowerBound..<need.lowerBound
                 for iy in held.upperBound..<need.upperBound {                    // normalise and expand new rows
-                    layerNorm(x + iy * w * 8, stride: plane, pixels: w, norm1, into: normRow, outStride: w * 8)
+                    normalise(x + iy * w * 8, stride: plane, pixels: w, into: normRow, outStride: w * 8)
                     expand(x: normRow, xStride: w * 8, pixels: w, y: ring + slot(iy) * w * 8, yStride: ringBlock, relu: false)
                 }
                 held = need
@@ -153,7 +168,7 @@ public struct NAFBlocked: Sendable {
                 let mid = out + p0 * 8
                 proj(x: scaled, xStride: q * 8, pixels: count, y: mid, yStride: plane, relu: false,
                      residual: UnsafePointer(x + p0 * 8), rStride: plane)
-                layerNorm(mid, stride: plane, pixels: count, norm2, into: scaled, outStride: q * 8)
+                normalise(mid, stride: plane, pixels: count, into: scaled, outStride: q * 8)
                 ffn1(x: scaled, xStride: q * 8, pixels: count, y: expanded, yStride: q * 8, relu: false)
                 for k in 0..<cb {
                     let (a, g, dst) = (expanded + k * q * 8, expanded + (k + cb) * q * 8, gatedBuf + k * q * 8)
@@ -166,22 +181,19 @@ public struct NAFBlocked: Sendable {
         }
     }
 
-    /// LayerNorm over the channels of `pixels` consecutive pixels: block k of pixel p at
-    /// src + k·stride + 8p → dst + k·outStride + 8p.
-    private func layerNorm(_ src: UnsafeMutablePointer<Float>, stride: Int, pixels: Int, _ norm: (weight: Tensor, bias: Tensor),
+    /// (x − mean)/√(var + ε) over the channels of `pixels` consecutive pixels (LayerNorm
+    /// without its scale and shift, which the next layer holds): block k of pixel p at
+    /// src + k·stride + 8p → dst + k·outStride + 8p. One pass for Σx and Σx².
+    private func normalise(_ src: UnsafeMutablePointer<Float>, stride: Int, pixels: Int,
                            into dst: UnsafeMutablePointer<Float>, outStride: Int) {
         let cb = channels / 8, inv = 1 / Float(channels)
         for p in 0..<pixels {
-            var sum = Vector()
-            for k in 0..<cb { sum += vload(src + k * stride + p &* 8) }
+            var (sum, sq) = (Vector(), Vector())
+            for k in 0..<cb { let v = vload(src + k * stride + p &* 8); sum += v; sq += v * v }
             let mean = sum.sum() * inv
-            var sq = Vector()
-            for k in 0..<cb { let d = vload(src + k * stride + p &* 8) - mean; sq += d * d }
-            let rstd = 1 / (sq.sum() * inv + eps).squareRoot()
-            for k in 0..<cb {
-                let v = (vload(src + k * stride + p &* 8) - mean) * rstd
-                vstore(v * vload(norm.weight.data + k * 8) + vload(norm.bias.data + k * 8), dst + k * outStride + p &* 8)
-            }
+            let rstd = 1 / (max(0, sq.sum() * inv - mean * mean) + eps).squareRoot()
+            let shift = Vector(repeating: -mean * rstd)
+            for k in 0..<cb { vstore(vload(src + k * stride + p &* 8) * rstd + shift, dst + k * outStride + p &* 8) }
         }
     }
 }
