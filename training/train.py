@@ -105,7 +105,9 @@ def loss_fn(model, lq, hq, mask, tasks, warps, weights):
         "charbonnier": charbonnier(out_w, hq_w),
         "grad": gradient_l1(out_w, hq_w),
         "fft": fft_l1(out_w, hq_w),
-        "latent": (z_hq - z_clean).abs().mean(),
+        # Without priors z_hq is the encoder's own output: pulling it onto the clean latent
+        # only asks the encoder to forget the degradation (it collapsed the latent there).
+        "latent": (z_hq - z_clean).abs().mean() if model.priors else out.new_zeros(()),
         "warp": warp_loss(out, hq, warps) if lq.shape[1] > 1 else out.new_zeros(()),
     }
     if model.priors:
@@ -144,7 +146,7 @@ class Run:
         t0 = time.time()
         frac = min(1.0, self.elapsed / total_s)
         for g in self.opt.param_groups:   # warm-up, then a cosine to 5 % at the end of the run
-            g["lr"] = self.args.lr * min(1.0, (self.step + 1) / 100) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            g["lr"] = self.args.lr * min(1.0, (self.step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         set_temperature(self.model, frac)
         loss, parts = loss_fn(self.model, *batch, weights)
         self.opt.zero_grad()
@@ -175,7 +177,7 @@ def main():
     ap.add_argument("--frames", type=int, default=3, help="frames per clip (causal: frame t sees frames ≤ t)")
     ap.add_argument("--size", type=int, default=96, help="training crop size (multiple of 8)")
     ap.add_argument("--pool", type=int, default=2400, help="clips in the degraded pool")
-    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=150, help="steps between validation and checkpoints")
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "restorer.pt"))
@@ -189,7 +191,7 @@ def main():
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     os.makedirs(CACHE, exist_ok=True)
-    weights = dict(charbonnier=1.0, grad=0.5, fft=0.05, latent=0.1, code=0.01, warp=0.1)
+    weights = dict(charbonnier=1.0, grad=0.5, fft=0.05, latent=0.05, code=0.01, warp=0.1)
 
     config = dict(NAF_CONFIG, **{k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)})
     if args.ablation:
