@@ -16,7 +16,7 @@ from swiftvr_train.model import Restorer  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="Tests/Fixtures/restorer.safetensors")
+    ap.add_argument("--model", default="models/swiftvr-restorer.safetensors")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()

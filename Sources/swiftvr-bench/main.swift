@@ -26,7 +26,7 @@ case "sgemm":
     SgemmBench.run(runs: Int(option("--runs") ?? "") ?? 20)
 case "restore":
     do {
-        try RestoreBench.run(modelPath: option("--model") ?? "Tests/Fixtures/restorer.safetensors",
+        try RestoreBench.run(modelPath: option("--model") ?? "models/swiftvr-restorer.safetensors",
                              runs: Int(option("--runs") ?? "") ?? 10)
     } catch {
         printError("swiftvr-bench: \(error)")

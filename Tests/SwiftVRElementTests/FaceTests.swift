@@ -151,6 +151,13 @@ final class FaceTests: XCTestCase {
         assertModelError(path: Self.fixtureDirectory + "/ops.safetensors", mentions: ["not a CenterFace model"])
     }
 
+    /// A restoration model whose weights fit its configuration but whose configuration
+    /// the model cannot run (in_channels 3) fails NULL→READY with an ERROR naming the key.
+    func testInvalidRestorerConfigurationFailsStateChangeNamingTheKey() {
+        assertStateChangeError(property: "model", path: Self.fixtureDirectory + "/invalid/in-channels-3.safetensors",
+                               mentions: ["config.in_channels", "must be 4"])
+    }
+
     private func assertModelError(path: String, mentions: [String], line: UInt = #line) {
         assertStateChangeError(property: "detector-model", path: path, mentions: mentions, line: line)
     }

@@ -86,9 +86,29 @@ public struct RestorerConfig: Sendable, Equatable {
         case .number(let t)? where t >= 0 && t.isFinite: codeTemperature = Float(t)
         default: throw .badMetadata("config.code_temperature must be a finite number ≥ 0")
         }
-        guard heads > 0, dim % heads == 0, (dim / heads) % 4 == 0, window > 1 else {
-            throw .badMetadata("config: dim \(dim) must split into \(heads) heads of a multiple of 4 channels")
+        try validate()
+    }
+
+    /// Every rule a file's configuration must keep for the model built from it to run
+    /// on any input: checked at load, so a file that loads never traps later.
+    func validate() throws(TensorError) {
+        func rule(_ ok: Bool, _ key: String, _ what: String) throws(TensorError) {
+            if !ok { throw .badMetadata("config.\(key) \(what)") }
         }
+        // The element hands the model RGB plus the missing-pixel mask: four channels.
+        try rule(inChannels == 4, "in_channels", "must be 4 (RGB and the missing-pixel mask), not \(inChannels)")
+        try rule(channels.allSatisfy { (1...1024).contains($0) }, "channels", "must be three widths from 1 to 1024, not \(channels)")
+        try rule((1...1024).contains(latent), "latent", "must be from 1 to 1024, not \(latent)")
+        try rule((1...4096).contains(dim), "dim", "must be from 1 to 4096, not \(dim)")
+        try rule(heads > 0 && dim % heads == 0 && (dim / heads) % 4 == 0, "heads",
+                 "must split dim \(dim) into heads of a multiple of 4 channels (rotary positions on two axes), not \(heads)")
+        try rule((2...64).contains(window), "window", "must be from 2 to 64, not \(window)")
+        try rule((1...16).contains(mlpRatio), "mlp_ratio", "must be from 1 to 16, not \(mlpRatio)")
+        try rule((0...64).contains(blocks), "blocks", "must be from 0 to 64, not \(blocks)")
+        try rule((1...65536).contains(spatialCodes), "spatial_codes", "must be from 1 to 65536, not \(spatialCodes)")
+        try rule((1...65536).contains(temporalCodes), "temporal_codes", "must be from 1 to 65536, not \(temporalCodes)")
+        try rule(tStar.isFinite, "t_star", "must be a finite number, not \(tStar)")
+        try rule(codeTemperature.isFinite && codeTemperature >= 0, "code_temperature", "must be a finite number ≥ 0")
     }
 
     public var headDim: Int { dim / heads }

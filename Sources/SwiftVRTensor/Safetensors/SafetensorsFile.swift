@@ -123,7 +123,8 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             tensors[key] = TensorInfo(dtype: dtype, shape: shape, range: begin..<end)
         }
-        let sorted = tensors.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound }
+        // Empty tensors (a dimension of 0) take no bytes and overlap nothing.
+        let sorted = tensors.filter { !$0.value.range.isEmpty }.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.value.range.upperBound > b.value.range.lowerBound {
             throw .malformedFile("tensors '\(a.key)' and '\(b.key)' overlap in the data section")
         }

@@ -1,0 +1,35 @@
+import Glibc
+import SwiftVRModels
+import SwiftVRTensor
+import SwiftVRTestSupport
+import XCTest
+
+/// Restoration model files whose weights agree with their configuration but whose
+/// configuration breaks a rule the model relies on (Tests/Fixtures/invalid/, made by
+/// training/fixtures/make_invalid_restorers.py): each fails to load, with an error
+/// naming the key; none loads to trap on the first face.
+final class InvalidConfigTests: XCTestCase {
+    func testEveryInvalidConfigurationFailsToLoadNamingItsKey() throws {
+        let dir = TestPaths.fixtures + "/invalid"
+        let names = try XCTUnwrap(try? listSafetensors(dir))
+        XCTAssertGreaterThanOrEqual(names.count, 6)
+        for name in names {
+            let path = dir + "/" + name
+            let key = try XCTUnwrap(try SafetensorsFile(path: path).metadata["expected_key"], name)
+            XCTAssertThrowsError(try Restorer(path: path), name) { error in
+                XCTAssertTrue("\(error)".contains("config.\(key)"), "\(name): '\(error)' should name config.\(key)")
+            }
+        }
+    }
+
+    private func listSafetensors(_ dir: String) throws -> [String] {
+        guard let d = opendir(dir) else { throw TensorError.io("cannot open \(dir)") }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name.hasSuffix(".safetensors") { names.append(name) }
+        }
+        return names.sorted()
+    }
+}
