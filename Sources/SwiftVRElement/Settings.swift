@@ -23,6 +23,9 @@ struct Settings {
     var restorationModel: String?
     var inpaintMaskPath: String?
     var inpaintMask: MissingMask?
+    /// Why `inpaintMaskPath` could not be read: posted as a WARNING when the element
+    /// starts (a property set before the element is in a pipeline has no bus to post to).
+    var inpaintMaskError: String?
 
     /// The face pipeline's view of these settings.
     var pipeline: FaceWindowProcessor.Settings {
@@ -124,14 +127,18 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
     if property == .inpaintMask {
         let path = g_value_get_string(value).map { String(cString: $0) }
         var mask: MissingMask?
+        var problem: String?
         if let path {
             do {
                 mask = try MissingMask.load(pgm: path)
             } catch {
-                impl.postWarning("Could not read the inpaint mask '\(path)'", debug: "\(error)")
+                problem = "\(error)"
             }
         }
-        return impl.updateSettings { s in (s.inpaintMaskPath, s.inpaintMask) = (path, mask) }
+        impl.updateSettings { s in (s.inpaintMaskPath, s.inpaintMask, s.inpaintMaskError) = (path, mask, problem) }
+        // Started already: the bus is there to hear it now (otherwise start() reports it).
+        if problem != nil, impl.element.pointee.current_state.rawValue >= GST_STATE_READY.rawValue { impl.reportMaskProblem() }
+        return
     }
     impl.updateSettings { s in
         switch property {

@@ -115,11 +115,21 @@ final class SwiftVR: @unchecked Sendable {
             settingsLock.withLock { heldFrames = { made.framesHeld(window: $0) } }
             let window = currentSettings.window
             Debug.info(element, "holds \(made.framesHeld(window: window)) frame(s) per window of \(window)")
+            reportMaskProblem()
             return true
         } catch {
             error.post(from: element, text: "Could not load \(error.description)")
             return false
         }
+    }
+
+    /// A WARNING on the bus (and in the debug log) when the inpaint mask could not be
+    /// read: the stream then runs without it, so the user must hear why.
+    func reportMaskProblem() {
+        let s = currentSettings
+        guard let problem = s.inpaintMaskError, let path = s.inpaintMaskPath else { return }
+        Debug.warning(element, "inpaint mask '\(path)' not used: \(problem)")
+        postWarning("Could not read the inpaint mask '\(path)'; restoring without it", debug: problem)
     }
 
     /// READY→NULL: free the models.

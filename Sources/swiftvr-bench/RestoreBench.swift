@@ -10,9 +10,9 @@ import SwiftVRTensor
 /// and `blend R ms_per_face_frame`: the element's temporal blend (TemporalBlend) with
 /// three earlier frames, on crops that differ by noise and a sub-pixel drift.
 enum RestoreBench {
-    static func run(modelPath: String, runs: Int) throws {
+    static func run(modelPath: String, runs: Int, crops: [Int] = [128, 256]) throws {
         let model = try Restorer(path: modelPath)
-        for r in [128, 256] {
+        for r in crops {
             for t in [1, 4] {
                 let frames = Tensor(shape: [t, 3, r, r]), mask = Tensor(shape: [t, 1, r, r])
                 for i in 0..<frames.count { frames.data[i] = Float(i % 251) / 251 }
@@ -33,7 +33,7 @@ enum RestoreBench {
             let stage = { (i: Int) in fmt(bestDecile(stages.map { [$0.0, $0.1, $0.2][i] })) }
             print("stream \(r) \(fmt(m.median)) \(fmt(m.p10)) \(stage(0)) \(stage(1)) \(stage(2))")
         }
-        for r in [128, 256] {
+        for r in crops {
             let blend = TemporalBlend()
             let crops = (0..<4).map { f in
                 let t = Tensor(shape: [3, r, r])

@@ -2,7 +2,7 @@ import Glibc
 
 // swiftvr-bench: measurements that print tables (never timed tests).
 //   swiftvr-bench detect [--model PATH] [--frames DIR] [--threads N] [--runs N]
-//   swiftvr-bench restore [--model PATH] [--runs N]
+//   swiftvr-bench restore [--model PATH] [--runs N] [--crop R]
 //   swiftvr-bench sgemm [--runs N]
 let args = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -27,7 +27,8 @@ case "sgemm":
 case "restore":
     do {
         try RestoreBench.run(modelPath: option("--model") ?? "models/swiftvr-restorer.safetensors",
-                             runs: Int(option("--runs") ?? "") ?? 10)
+                             runs: Int(option("--runs") ?? "") ?? 10,
+                             crops: option("--crop").flatMap(Int.init).map { [$0] } ?? [128, 256])
     } catch {
         printError("swiftvr-bench: \(error)")
         exit(1)

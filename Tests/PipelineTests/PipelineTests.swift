@@ -23,6 +23,28 @@ final class PipelineTests: XCTestCase {
         }
     }
 
+    /// A mask that cannot be read (truncated, 16-bit, not a PGM) is set before the element
+    /// has a bus; it is reported when the stream starts, and gst-launch prints it.
+    func testUnreadableInpaintMaskIsReportedWhenTheStreamStarts() throws {
+        let dir = NSTemporaryDirectory()
+        let cases: [(String, Data)] = [
+            ("truncated.pgm", Data("P5\n64 64\n255\n".utf8) + Data(repeating: 255, count: 100)),
+            ("sixteen-bit.pgm", Data("P5\n4 4\n65535\n".utf8) + Data(repeating: 255, count: 32)),
+            ("nonsense.pgm", Data("hello, not an image".utf8)),
+        ]
+        for (name, bytes) in cases {
+            let path = dir + "swiftvr-" + name
+            FileManager.default.createFile(atPath: path, contents: bytes)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let r = GstProcess.launch("videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=64,height=64 " +
+                                      "! swiftvr tasks=restore+inpaint inpaint-mask=\(path) ! fakesink silent=false")
+            XCTAssertEqual(r.status, 0, r.output)
+            XCTAssertTrue(r.output.contains("WARNING") && r.output.contains("Could not read the inpaint mask '\(path)'"),
+                          "\(name): gst-launch should print the warning\n\(r.output)")
+            XCTAssertEqual(buffersReceived(r.output), 3, "the stream still runs to the end")
+        }
+    }
+
     func testLivePipelineRunsInSyncWithWindow() {
         let r = GstProcess.launch("videotestsrc is-live=true num-buffers=20 ! video/x-raw,framerate=30/1 " +
                                   "! swiftvr window=4 ! fakesink silent=false sync=true")
