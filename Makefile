@@ -19,7 +19,7 @@ bench-restore:
 # The evaluation table (docs/EVAL.md); MODEL=path to score a restoration model other than the shipped one.
 eval: build
 	python3 training/evaluate.py $(if $(MODEL),--model $(MODEL))
-# Train (resumes from ~/.cache/swiftvr/restorer.pt); export the best-validated checkpoint
+# Train (resumes from ~/.cache/swiftvr/restorer.pt); export the checkpoint with the best worst-family gain
 # as the shipped model and remake the golden fixture from it.
 train:
 	python3 training/train.py
@@ -35,3 +35,4 @@ fixtures:
 	python3 training/fixtures/make_centerface_fixtures.py
 	python3 training/fixtures/make_golden_fixture.py
 	python3 training/fixtures/make_restorer_fixtures.py
+	python3 training/fixtures/make_invalid_restorers.py

@@ -10,8 +10,8 @@ resuming from its last checkpoint after any interruption.
 One stage, every part learned together through the real decoder. Losses:
   pixel:    Charbonnier, plus L1 on image gradients and on FFT amplitudes;
   latent:   z_hq against the clean clip's latent (the one step must land on it);
-  codes:    class-balanced cross-entropy of both code predictors on the degraded clip
-            against their argmax on the clean clip (the codes describe clean faces);
+  usage:    both codebooks' soft assignments spread over their codes (log K − entropy
+            of the batch's mean assignment), the codes' meaning learned through the decoder;
   warp:     the exact motion between crops warps frame t−1 onto frame t, and the restored
             pair must differ as the clean pair does.
 No per-clip loss scale: every clip, clean or heavily degraded, weighs the same, so the
@@ -76,13 +76,14 @@ def warp_loss(out, hq, mats):
     return (diff.abs() * valid).sum() / valid.sum().clamp(min=1) / 3
 
 
-def balanced_ce(logits, target):
-    """Cross-entropy with each class weighted by the inverse of its share of the targets
-    (frequent codes — the motion-free temporal ones — would otherwise win every token)."""
-    k = logits.shape[-1]
-    counts = torch.bincount(target.flatten(), minlength=k).float()
-    weight = (counts.sum() / (counts.clamp(min=1) * (counts > 0).sum())).clamp(max=10)
-    return F.cross_entropy(logits.flatten(0, -2), target.flatten(), weight=weight)
+def usage_loss(logits, temperature):
+    """log K − H(mean soft assignment over the batch's tokens): zero when every code is
+    used equally often, log K when one code takes every token. Cross-entropy against
+    the model's own codes of the clean clip collapsed both codebooks onto one code (the
+    targets follow the predictor); this keeps them spread while what each code means is
+    learned through the decoder."""
+    p = torch.softmax(logits / max(temperature, 1e-3), dim=-1).flatten(0, -2).mean(0)
+    return math.log(p.numel()) + (p * torch.log(p.clamp(min=1e-9))).sum()
 
 
 def set_temperature(model, frac):
@@ -111,10 +112,7 @@ def loss_fn(model, lq, hq, mask, tasks, warps, weights):
         "warp": warp_loss(out, hq, warps) if lq.shape[1] > 1 else out.new_zeros(()),
     }
     if model.priors:
-        with torch.no_grad():
-            fs, ft, _ = model.prior_features_of(hq, torch.zeros_like(mask))
-            tgt_s, tgt_t = model.spatial.logits(fs).argmax(-1), model.temporal.logits(ft).argmax(-1)
-        parts["code"] = balanced_ce(logits_s, tgt_s) + balanced_ce(logits_t, tgt_t)
+        parts["usage"] = usage_loss(logits_s, model.spatial.temperature) + usage_loss(logits_t, model.temporal.temperature)
     total = sum(weights[k] * v for k, v in parts.items())
     return total, {k: float(v.detach()) for k, v in parts.items()}
 
@@ -176,7 +174,7 @@ def main():
     ap.add_argument("--clips", type=int, default=8, help="clips per step")
     ap.add_argument("--frames", type=int, default=3, help="frames per clip (causal: frame t sees frames ≤ t)")
     ap.add_argument("--size", type=int, default=96, help="training crop size (multiple of 8)")
-    ap.add_argument("--pool", type=int, default=2400, help="clips in the degraded pool")
+    ap.add_argument("--pool", type=int, default=3000, help="clips in the degraded pool")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=int, default=150, help="steps between validation and checkpoints")
@@ -191,7 +189,7 @@ def main():
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     os.makedirs(CACHE, exist_ok=True)
-    weights = dict(charbonnier=1.0, grad=0.5, fft=0.05, latent=0.05, code=0.01, warp=0.1)
+    weights = dict(charbonnier=1.0, grad=0.5, fft=0.05, latent=0.01, usage=0.01, warp=0.05)
 
     config = dict(NAF_CONFIG, **{k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)})
     if args.ablation:

@@ -23,7 +23,8 @@ def _make_chunk(job):
     for i in range(count):
         src = sources[rng.integers(len(sources))]
         p = params[i] if params else None
-        lq, hq, mask, tasks, warps, p = degrade.make(src, rng, frames, size, p, tasks_allowed=params is None)
+        lq, hq, mask, tasks, warps, p = degrade.make(src, rng, frames, size, p, tasks_allowed=params is None,
+                                                     face_range=(0.5, 1.5) if params is None else (0.45, 2.2))
         out.append((lq, hq, mask.astype(bool), tasks, warps, p["family"]))
     return out
 
