@@ -37,7 +37,24 @@ SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 FACES = [0, 1, 2, 4]
 # GFLOP of one CenterFace pass at its 640-long-side input, and of the restorer per face-frame.
 DETECT_GFLOP = {(640, 384): 2.74}
-RESTORE_GFLOP = {128: 0.531, 256: 2.138}
+
+
+
+def restore_gflop(model=os.path.join(ROOT, "models", "swiftvr-restorer.safetensors")):
+    """GFLOP per face-frame of the shipped restorer at 128² and 256² (PyTorch's FLOP
+    counter on the same file); empty without torch."""
+    try:
+        import torch
+        from torch.utils.flop_counter import FlopCounterMode
+        from swiftvr_train.export import load
+    except ImportError:
+        return {}
+    m, out = load(model), {}
+    for r in (128, 256):
+        with torch.no_grad(), FlopCounterMode(display=False) as fc:
+            m(torch.rand(1, 3, r, r), torch.zeros(1, 1, r, r), torch.tensor([1.0, 0, 0]))
+        out[r] = round(fc.get_total_flops() / 1e9, 3)
+    return out
 
 
 def clip(w, h, faces, frames):
@@ -160,12 +177,15 @@ def main():
         d = det[0]["detect"]
         print(f"\nDetection network (the detect-every 1 run): {DETECT_GFLOP[(640, 384)]} GFLOP in {d:.1f} ms = {DETECT_GFLOP[(640, 384)] / d * 1000:.1f} GFLOP/s, "
               f"{DETECT_GFLOP[(640, 384)] / d * 1000 / peak * 100:.0f} % of the best SGEMM rate measured ({peak:.0f} GFLOP/s).")
+    RESTORE_GFLOP = restore_gflop()
     for res in (128, 256):
         # 1920×1080 only: there the face needs more than face-resolution, so the crop is
         # exactly res² (adaptive-resolution picks smaller crops for the smaller frames).
         rr = [r for r in stage_rows if r["faces"] == 1 and r["res"] == res and r["window"] == 4 and r["h"] == 1080]
         if rr:
             ms = statistics.median(r["priors"] + r["restore"] + r["decode"] for r in rr)
+            if res not in RESTORE_GFLOP:
+                continue
             print(f"Restorer at {res}² (1920x1080, one face): {RESTORE_GFLOP[res]} GFLOP per face-frame in {ms:.1f} ms = "
                   f"{RESTORE_GFLOP[res] / ms * 1000:.1f} GFLOP/s, {RESTORE_GFLOP[res] / ms * 1000 / peak * 100:.0f} % of {peak:.0f} GFLOP/s.")
 

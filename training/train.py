@@ -131,7 +131,13 @@ class Run:
         if state:
             config = state["config"]
         self.model = Restorer(config).to(device)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=1e-4)
+        # The latent transformer (priors, fusion blocks) at half the backbone's rate: at the
+        # backbone's 2e-3 it spiked (clean crops at −3.5 dB for a few hundred steps).
+        named = list(self.model.named_parameters())
+        backbone = [p for n, p in named if n.startswith(("encoder.", "decoder."))]
+        latent = [p for n, p in named if not n.startswith(("encoder.", "decoder."))]
+        groups = [{"params": backbone, "scale": 1.0}] + ([{"params": latent, "scale": 0.5}] if latent else [])
+        self.opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=1e-4)
         self.step, self.elapsed, self.best, self.loss = 0, 0.0, -1e9, float("nan")
         if state:
             self.model.load_state_dict(state["model"])
@@ -144,7 +150,7 @@ class Run:
         t0 = time.time()
         frac = min(1.0, self.elapsed / total_s)
         for g in self.opt.param_groups:   # warm-up, then a cosine to 5 % at the end of the run
-            g["lr"] = self.args.lr * min(1.0, (self.step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            g["lr"] = g["scale"] * self.args.lr * min(1.0, (self.step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         set_temperature(self.model, frac)
         loss, parts = loss_fn(self.model, *batch, weights)
         self.opt.zero_grad()
@@ -153,7 +159,7 @@ class Run:
         self.opt.step()
         self.step += 1
         self.elapsed += time.time() - t0
-        return float(loss), parts
+        return float(loss.detach()), parts
 
     def checkpoint(self, scores):
         worst = min(s["gain"] for s in scores.values())

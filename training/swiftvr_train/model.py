@@ -499,6 +499,9 @@ class Restorer(nn.Module):
         self.blocks = nn.ModuleList([FusionBlock(c) for _ in range(c["blocks"])])
         self.out_norm = nn.LayerNorm(d)
         self.out_proj = nn.Linear(d, c["latent"])
+        if self.naf:  # v starts at zero: the one step starts as no step, z_hq = z
+            nn.init.zeros_(self.out_proj.weight)
+            nn.init.zeros_(self.out_proj.bias)
         if self.naf:  # (γ, β) for the decoder's R/8, R/4 and R/2 features, from Pool(f_t)
             self.scale_modulation = nn.Linear(d, 2 * sum(c["channels"]))
             nn.init.zeros_(self.scale_modulation.weight)
