@@ -3,6 +3,7 @@
 resuming from its last checkpoint after any interruption.
 
     python3 training/train.py                      # train (or resume) for --minutes
+                                                   # (a fresh clone resumes from training/checkpoints/restorer.pt)
     python3 training/train.py --data DIR           # your own face images and/or videos
     python3 training/train.py --ablation --minutes 30   # the ablation table (docs/EVAL.md)
     python3 -m swiftvr_train.export CKPT OUT       # export (run from training/)
@@ -40,6 +41,9 @@ from swiftvr_train import data, pool  # noqa: E402
 from swiftvr_train.model import NAF_CONFIG, Restorer  # noqa: E402
 
 CACHE = os.path.expanduser("~/.cache/swiftvr")
+# The latest resumable checkpoint, committed when validation improved, so training goes on
+# from a fresh clone on a new machine (copied into CACHE when CACHE has none).
+COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints", "restorer.pt")
 
 
 def charbonnier(a, b, eps=1e-3):
@@ -205,6 +209,10 @@ def main():
                 Run("old-architecture", dict(temporal_residual=True, prefill=True, causal_temporal=True),
                     args, device, os.path.join(CACHE, "ablation-old.pt"))]
     else:
+        if not args.fresh and not os.path.exists(args.ckpt) and os.path.exists(COMMITTED):
+            import shutil
+            shutil.copyfile(COMMITTED, args.ckpt)
+            print(f"starting from the committed checkpoint {COMMITTED}", flush=True)
         runs = [Run("restorer", config, args, device, args.ckpt)]
     clips = pool.load_or_make(args.data, args.pool, args.frames, args.size + 16, args.seed)
     val = pool.validation_set(args.data, args.frames, args.size)

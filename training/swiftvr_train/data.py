@@ -35,19 +35,18 @@ def source_paths():
 def load_images(max_side=1400, split="train"):
     """The training photographs, or with split="val" every tenth one, held out to watch
     training (the evaluation proper uses the reserved portraits, evaluate.py)."""
-    images = []
-    for i, p in enumerate(source_paths()):
-        if (i % 10 == 9) != (split == "val"):
-            continue
-        img = cv2.imread(p, cv2.IMREAD_COLOR)
-        if img is None or min(img.shape[:2]) < 200:
-            continue
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-        s = max_side / max(img.shape[:2])
-        if s < 1:
-            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-        images.append(img)
-    return images
+    images = [read_rgb(p, max_side, min_side=200) for i, p in enumerate(source_paths()) if (i % 10 == 9) == (split == "val")]
+    return [img for img in images if img is not None]
+
+
+def read_rgb(path, max_side, min_side):
+    """An image file as RGB, its long side at most max_side; None if unreadable or smaller than min_side."""
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None or min(img.shape[:2]) < min_side:
+        return None
+    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    s = max_side / max(img.shape[:2])
+    return cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else img
 
 
 IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
@@ -72,12 +71,9 @@ def load_sources(folder=None, split="train", max_side=1400):
         if p.lower().endswith(VIDEO_EXT):
             out.append(p)
             continue
-        img = cv2.imread(p, cv2.IMREAD_COLOR)
-        if img is None or min(img.shape[:2]) < 64:
-            continue
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-        s = max_side / max(img.shape[:2])
-        out.append(cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else img)
+        img = read_rgb(p, max_side, min_side=64)
+        if img is not None:
+            out.append(img)
     assert out, f"--data {folder}: nothing readable for the {split} split"
     return out
 
