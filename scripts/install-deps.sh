@@ -9,6 +9,7 @@ pkgs=(
   libopenblas-dev                                        # all heavy math
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
   gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # decode, x264enc, mp4mux, AAC
+  gstreamer1.0-plugins-bad                               # h264parse (the file and RTP examples)
   python3-gi gir1.2-gstreamer-1.0                        # the PyGObject example
   ffmpeg fonts-dejavu-core                               # the before/after picture and its labels
 )
