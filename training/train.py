@@ -142,11 +142,14 @@ class Run:
         latent = [p for n, p in named if not n.startswith(("encoder.", "decoder."))]
         groups = [{"params": backbone, "scale": 1.0}] + ([{"params": latent, "scale": 0.5}] if latent else [])
         self.opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=1e-4)
-        self.step, self.elapsed, self.best, self.loss = 0, 0.0, -1e9, float("nan")
+        self.step, self.elapsed, self.best, self.loss, self.lr_scale = 0, 0.0, -1e9, float("nan"), 1.0
         if state:
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["optimizer"])
             self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
+            self.lr_scale = state.get("lr_scale", 1.0)
+            if not os.path.exists(ckpt.replace(".pt", "-best.pt")):  # where a divergence goes back to
+                save(state, ckpt.replace(".pt", "-best.pt"))
             print(f"{name}: resumed from {ckpt} at step {self.step} ({self.elapsed / 60:.1f} min)", flush=True)
         self.model.train()
 
@@ -154,7 +157,7 @@ class Run:
         t0 = time.time()
         frac = min(1.0, self.elapsed / total_s)
         for g in self.opt.param_groups:   # warm-up, then a cosine to 5 % at the end of the run
-            g["lr"] = g["scale"] * self.args.lr * min(1.0, (self.step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            g["lr"] = g["scale"] * self.lr_scale * self.args.lr * min(1.0, (self.step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         set_temperature(self.model, frac)
         loss, parts = loss_fn(self.model, *batch, weights)
         self.opt.zero_grad()
@@ -167,10 +170,22 @@ class Run:
 
     def checkpoint(self, scores):
         worst = min(s["gain"] for s in scores.values())
+        good = self.ckpt.replace(".pt", "-best.pt")
+        if worst < self.best - 3 and os.path.exists(good):
+            # Diverged (a loss spike left every family several dB below its input): go back
+            # to the best checkpoint, keep the steps and time, and halve the learning rate.
+            state = torch.load(good, map_location="cpu")
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["optimizer"])
+            self.lr_scale *= 0.5
+            print(f"{self.name}: diverged at step {self.step} (worst family {worst:+.2f} dB); back to the best "
+                  f"checkpoint (step {state['step']}), learning rate × {self.lr_scale:g}", flush=True)
+            save(dict(state, step=self.step, elapsed=self.elapsed, best=self.best, lr_scale=self.lr_scale), self.ckpt)
+            return worst, False
         improved = worst > self.best
         self.best = max(self.best, worst)
         state = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), step=self.step,
-                     elapsed=self.elapsed, config=self.model.config, best=self.best)
+                     elapsed=self.elapsed, config=self.model.config, best=self.best, lr_scale=self.lr_scale)
         save(state, self.ckpt)
         if improved:
             save(state, self.ckpt.replace(".pt", "-best.pt"))
