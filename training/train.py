@@ -148,8 +148,6 @@ class Run:
             self.opt.load_state_dict(state["optimizer"])
             self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
             self.lr_scale = state.get("lr_scale", 1.0)
-            if not os.path.exists(ckpt.replace(".pt", "-best.pt")):  # where a divergence goes back to
-                save(state, ckpt.replace(".pt", "-best.pt"))
             print(f"{name}: resumed from {ckpt} at step {self.step} ({self.elapsed / 60:.1f} min)", flush=True)
         self.model.train()
 
@@ -170,15 +168,15 @@ class Run:
 
     def checkpoint(self, scores):
         worst = min(s["gain"] for s in scores.values())
-        good = self.ckpt.replace(".pt", "-best.pt")
+        good = self.ckpt  # the last checkpoint, written only when it had not diverged
         if worst < self.best - 3 and os.path.exists(good):
             # Diverged (a loss spike left every family several dB below its input): go back
-            # to the best checkpoint, keep the steps and time, and halve the learning rate.
+            # to the last checkpoint, keep the steps and time, and halve the learning rate.
             state = torch.load(good, map_location="cpu")
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["optimizer"])
             self.lr_scale *= 0.5
-            print(f"{self.name}: diverged at step {self.step} (worst family {worst:+.2f} dB); back to the best "
+            print(f"{self.name}: diverged at step {self.step} (worst family {worst:+.2f} dB); back to the last "
                   f"checkpoint (step {state['step']}), learning rate × {self.lr_scale:g}", flush=True)
             save(dict(state, step=self.step, elapsed=self.elapsed, best=self.best, lr_scale=self.lr_scale), self.ckpt)
             return worst, False
