@@ -131,7 +131,10 @@ extension Array where Element == NAFBlock {
 
     /// The stack on a channel-blocked (B, C/8, H, W, 8) tensor; every block must have its
     /// blocked form (`runsBlocked`).
-    func blocked(_ x: Tensor, arena: Arena) -> Tensor { reduce(x) { h, block in block.blocked!(h, arena: arena) } }
+    func blocked(_ x: Tensor, arena: Arena) -> Tensor {
+        // `blocked` is set for every block: callers check `runsBlocked` when the model loads.
+        reduce(x) { h, block in block.blocked!(h, arena: arena) }
+    }
 
     var runsBlocked: Bool { allSatisfy { $0.blocked != nil } }
 }
