@@ -43,8 +43,11 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     private let crops = Arena()
     private var framesSinceDetection = Int.max
     /// The crop side each track had last: kept while the face's need stays near it, so
-    /// the restorer's context of earlier frames (made at one size) carries on.
+    /// the restorer's context of earlier frames (made at one size) carries on. Entries
+    /// leave when the tracker says their track ended.
     private var trackSizes: [UInt32: Int] = [:]
+    /// Tracks whose crop size is remembered (per-face state; the soak test watches it).
+    public var facesHeld: Int { trackSizes.count }
 
     public init(detector: FaceDetector, restorer: FaceRestorer? = nil) {
         self.detector = detector
@@ -92,6 +95,14 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         if let restorer, strength > 0 {
             try restoreTracks(window, reports, colorimetry: colorimetry, strength: strength, restorer: restorer)
         }
+        // Ended tracks take every per-face state with them, here and in the restorer,
+        // after this window's restoration (a track ending inside the window was restored
+        // on its earlier frames).
+        let ended = tracker.takeEnded()
+        if !ended.isEmpty {
+            for id in ended { trackSizes[id] = nil }
+            restorer?.forget(tracks: ended)
+        }
         if settings.drawFaces {
             for (frame, report) in zip(window, reports) { FaceOverlay.draw(report.faces, on: frame, colorimetry: colorimetry) }
         }
@@ -117,7 +128,6 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 sizes[id] = last
             }
         }
-        if trackSizes.count > 64 { trackSizes = [:] }  // tracks long gone
         trackSizes.merge(sizes) { $1 }
         let alignStart = Stopwatch.now()
         // Inpainting: the frame region's holes are filled before the crop is sampled (see

@@ -474,6 +474,7 @@ final class RecordingRestorer: FaceRestorer {
         self.masks += masks ?? []
     }
     func reset() {}
+    func forget(tracks: [UInt32]) {}
 }
 
 /// Setting `property` to `path` makes NULL→READY fail with an ERROR on the bus whose

@@ -30,6 +30,26 @@ final class FaceTrackerTests: XCTestCase {
         XCTAssertEqual(t.update([face(100, 100)]).map(\.id), [2], "a new track gets a new id")
     }
 
+    /// More than 64 faces come and go while two stay: every ended track is reported
+    /// once, the two steady ones never, and the live set stays small.
+    func testEndedTracksAreReportedOnceAndOnlyThem() {
+        let t = FaceTracker(maxMissed: 1)
+        var ended: [UInt32] = [], most = 0
+        for i in 0..<210 {
+            let passing = i % 3 == 0 ? [face(600, 100 + Float(i % 7) * 10)] : []
+            let tracks = t.update([face(100, 100), face(300, 100)] + passing)
+            most = max(most, tracks.count)
+            ended += t.takeEnded()
+        }
+        XCTAssertEqual(ended.count, Set(ended).count, "each ended track once")
+        XCTAssertEqual(ended.count, 70, "the 70 passing faces")
+        XCTAssertFalse(ended.contains(1) || ended.contains(2))
+        XCTAssertEqual(t.tracks.prefix(2).map(\.id), [1, 2])
+        XCTAssertLessThanOrEqual(most, 3)
+        t.reset()
+        XCTAssertEqual(t.takeEnded(), [], "a reset is not an end: the owners reset themselves")
+    }
+
     func testDetectorJitterIsDamped() {
         let t = FaceTracker()
         var rawSpread: Float = 0, smoothSpread: Float = 0

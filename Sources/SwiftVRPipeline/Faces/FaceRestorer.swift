@@ -10,6 +10,9 @@ public protocol FaceRestorer: AnyObject {
     func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError)
     /// Forgets state carried between windows (a flush, a seek, a new stream).
     func reset()
+    /// Forgets what it keeps for these faces: their tracks ended (the tracker's one
+    /// end-of-track event; nothing per face is dropped any other way).
+    func forget(tracks: [UInt32])
     /// Whether a frame's result depends only on it and earlier frames (a causal model):
     /// the element then restores every frame as it arrives, and the restorer keeps
     /// `context` earlier frames of each face itself, instead of the element holding a

@@ -40,6 +40,9 @@ public final class FaceTracker: @unchecked Sendable {
     public var maxMissed: Int
     public var minScore: Float
     private(set) public var tracks: [FaceTrack] = []
+    /// Ids of the tracks that ended (missed more than `maxMissed` frames) since the last
+    /// `takeEnded()`: the one event every per-face cache downstream is cleared from.
+    private var ended: [UInt32] = []
     private var nextID: UInt32 = 1
 
     public init(maxMissed: Int = 5, minScore: Float = 0.15) {
@@ -49,7 +52,14 @@ public final class FaceTracker: @unchecked Sendable {
 
     public func reset() {
         tracks.removeAll()
+        ended.removeAll()
         nextID = 1
+    }
+
+    /// The tracks that ended since the last call, and forgets them.
+    public func takeEnded() -> [UInt32] {
+        defer { ended.removeAll(keepingCapacity: true) }
+        return ended
     }
 
     /// Match score in 0…1: IoU weighted by landmark agreement.
@@ -92,6 +102,7 @@ public final class FaceTracker: @unchecked Sendable {
             tracks[p.t].missed = 0
         }
         for ti in tracks.indices where !trackTaken.contains(ti) { tracks[ti].missed += 1 }
+        for t in tracks where t.missed > maxMissed { ended.append(t.id) }
         tracks.removeAll { $0.missed > maxMissed }
         for (di, d) in detections.enumerated() where !detTaken.contains(di) {
             tracks.append(FaceTrack(id: nextID, face: d, missed: 0, age: 0, anchor: d))

@@ -31,8 +31,10 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
     /// Milliseconds the temporal blend took in the last `restore` call (the benchmark's `smooth` stage).
     public private(set) var lastBlendMs = 0.0
     private let arena = Arena()
-    private var caches: [UInt32: (size: Int, cache: TemporalCache, seen: Int)] = [:]
-    private var generation = 0
+    /// Per face: the model's cache of its earlier frames, at the crop size it was made at.
+    private var caches: [UInt32: (size: Int, cache: TemporalCache)] = [:]
+    /// Faces whose state this restorer holds (the model's cache and the blend's frames).
+    public var facesHeld: Int { max(caches.count, blend.facesHeld) }
 
     public init(model: Restorer) { self.model = model }
 
@@ -76,10 +78,7 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         let cache = caches[track].flatMap { $0.size == r ? $0.cache : nil }
         let out = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache,
                         context: isCausal ? context : nil)                   // (T, 3, R, R)
-        if let next = model.nextCache { caches[track] = (r, next, generation) }
-        generation += 1
-        // Faces gone for a while take their caches with them.
-        caches = caches.filter { generation - $0.value.seen < 64 }
+        if let next = model.nextCache { caches[track] = (r, next) }
         let restored = arena.tensor([3, r, r])
         lastBlendMs = 0
         for (i, c) in crops.enumerated() {
@@ -95,5 +94,10 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
     public func reset() {
         caches.removeAll()
         blend.reset()
+    }
+
+    public func forget(tracks: [UInt32]) {
+        for id in tracks { caches[id] = nil }
+        blend.forget(tracks: tracks)
     }
 }

@@ -34,8 +34,8 @@ public final class TemporalBlend {
     /// (channel mean), that luma 5×5-smoothed (for the shift search), the restoration; and
     /// each frame's shift from the frame before it (previous(p + shift) ≈ this(p)), so one
     /// search per frame finds every earlier frame's shift as a sum.
-    private var history: [UInt32: (size: Int, frames: [Tensor], shifts: [(Float, Float)], seen: Int)] = [:]
-    private var generation = 0
+    /// Entries leave only through `forget(tracks:)` (the track ended) or `reset()`.
+    private var history: [UInt32: (size: Int, frames: [Tensor], shifts: [(Float, Float)])] = [:]
     /// Scratch for one crop size, R² floats each: this frame's luma and smoothed luma, its
     /// gradients, an earlier luma moved onto it, the difference, its box mean, the weight
     /// sums; 3·R² for an earlier restoration moved onto this one, 3·R² for this frame's
@@ -50,18 +50,12 @@ public final class TemporalBlend {
     /// its blend with the track's earlier restorations; then remembers this frame.
     public func apply(track: UInt32, input: Tensor, output: Tensor) {
         let r = input.dim(-1), plane = r * r
-        generation += 1
-        defer {  // faces gone for a while take their frames with them (checked first: no copy per call)
-            if history.values.contains(where: { generation - $0.seen >= 64 }) {
-                history = history.filter { generation - $0.value.seen < 64 }
-            }
-        }
         // Window 1 or smoothing off: nothing to blend, nothing to keep (turned on again, a
         // face starts afresh).
         guard frames > 0 && strength > 0 else { history[track] = nil; return }
         // Taken out of the dictionary while it changes, so its arrays are not copied.
-        var entry = history.removeValue(forKey: track) ?? (r, [], [], generation)
-        if entry.size != r { entry = (r, [], [], generation) }  // a new crop size: nothing to align with
+        var entry = history.removeValue(forKey: track) ?? (r, [], [])
+        if entry.size != r { entry = (r, [], []) }  // a new crop size: nothing to align with
         let size = 18 * plane + pool.threads * r
         if scratch.count != size { scratch = Tensor(shape: [size]) }
         let luma = scratch.data, smooth = luma + plane, gx = smooth + plane, gy = gx + plane
@@ -125,11 +119,18 @@ public final class TemporalBlend {
         entry.frames.append(kept)
         entry.shifts.append(ownShift)
         while entry.frames.count > frames { entry.frames.removeFirst(); entry.shifts.removeFirst() }
-        entry.seen = generation
         history[track] = entry
     }
 
     public func reset() { history.removeAll() }
+
+    /// Forgets the frames kept for these faces (their tracks ended).
+    public func forget(tracks: [UInt32]) {
+        for id in tracks { history[id] = nil }
+    }
+
+    /// Faces whose earlier frames are kept.
+    public var facesHeld: Int { history.count }
 
     private var samples: [Float] = []
     /// The q-quantile of every 29th of x's n values (thousands at face sizes: enough for a level).
