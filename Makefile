@@ -1,5 +1,5 @@
 # Conveniences; the README's two commands (scripts/demo.sh, scripts/test.sh) need no make.
-.PHONY: build test demo install bench bench-detect bench-restore eval train export fixtures inspect
+.PHONY: build test demo install bench bench-detect bench-restore eval train export fixtures inspect fuzz
 build:
 	bash scripts/build.sh
 test:
@@ -26,6 +26,9 @@ train:
 export:
 	cd training && python3 -m swiftvr_train.export $(HOME)/.cache/swiftvr/restorer-best.pt ../models/swiftvr-restorer.safetensors
 	python3 training/fixtures/make_golden_fixture.py
+# libFuzzer + ASan on each reader and the frame path (docs/RELIABILITY.md); SECONDS per target.
+fuzz:
+	bash scripts/fuzz.sh $(or $(SECONDS),60)
 inspect: build
 	GST_PLUGIN_PATH=$(CURDIR)/.build/release gst-inspect-1.0 swiftvr
 # Regenerate the committed test fixtures and the converted detector (needs training/requirements.txt).

@@ -95,3 +95,24 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["SwiftVRTestSupport"]),
     ]
 )
+
+// MARK: - Fuzz targets (SWIFTVR_FUZZ=1 only: `make fuzz`, scripts/fuzz.sh)
+// libFuzzer supplies main (`--sanitize=fuzzer`), so each target is parsed as a library
+// and exports LLVMFuzzerTestOneInput; built without the sanitizer they would not link,
+// which is why they exist only when asked for.
+if Context.environment["SWIFTVR_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-json", ["SwiftVRTensor"]),
+        ("fuzz-safetensors", ["SwiftVRTensor", "FuzzSupport"]),
+        ("fuzz-config", ["SwiftVRModels"]),
+        ("fuzz-model", ["SwiftVRModels", "SwiftVRTensor", "FuzzSupport"]),
+        ("fuzz-pgm", ["SwiftVRPipeline", "FuzzSupport"]),
+        ("fuzz-frame", ["SwiftVRPipeline", "SwiftVRModels", "FuzzSupport"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Fuzz/\(name)",
+                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds the plugin, runs every test
 # (element harness tests, pure-Swift tests, real gst-launch pipelines, the C and
-# Python examples). .ci/run calls exactly this.
+# Python examples), then a short fuzz pass. .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -14,7 +14,14 @@ status=${PIPESTATUS[0]}
 set -e
 summary=$(grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1)
 rm -f "$log"
+# A short fuzz pass over every reader and the frame path (libFuzzer + ASan;
+# docs/RELIABILITY.md), so a regression that traps on hostile input shows here.
+set +e
+bash scripts/fuzz.sh "${SWIFTVR_FUZZ_SECONDS:-20}"
+fuzz=$?
+set -e
 if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
-  echo "$((BASH_REMATCH[1] - BASH_REMATCH[2])) passed, ${BASH_REMATCH[2]} failed"
+  echo "$((BASH_REMATCH[1] - BASH_REMATCH[2])) passed, ${BASH_REMATCH[2]} failed; fuzz pass: $([ $fuzz -eq 0 ] && echo clean || echo FAILED)"
 fi
-exit "$status"
+[ "$status" -ne 0 ] && exit "$status"
+exit "$fuzz"

@@ -6,6 +6,7 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     case missingKey(String)
     case unusedKeys([String])
     case shapeMismatch(key: String, expected: [Int], found: [Int])
+    case nonFinite(key: String, index: Int)
     case badMetadata(String)
     case io(String)
 
@@ -16,6 +17,7 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
         case .missingKey(let key): return "weight '\(key)' is missing from the file"
         case .unusedKeys(let keys): return "the file has weights the model does not use: \(keys.prefix(8).joined(separator: ", "))\(keys.count > 8 ? " and \(keys.count - 8) more" : "")"
         case .shapeMismatch(let key, let e, let f): return "weight '\(key)' has shape \(f), the model expects \(e)"
+        case .nonFinite(let key, let index): return "weight '\(key)' holds a value that is not a finite number (element \(index))"
         case .badMetadata(let why): return "bad model metadata: \(why)"
         case .io(let why): return why
         }

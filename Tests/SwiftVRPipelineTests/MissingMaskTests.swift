@@ -32,5 +32,8 @@ final class MissingMaskTests: XCTestCase {
         }
         XCTAssertThrowsError(try MissingMask.load(pgm: write(Array("P5\n2 2\n65535\n".utf8) + [UInt8](repeating: 0, count: 8))))
         XCTAssertThrowsError(try MissingMask.load(pgm: "/nonexistent.pgm"))
+        // Sizes whose product overflows are an error, not a trap.
+        XCTAssertThrowsError(try MissingMask.load(pgm: write(Array("P5\n4611686018427387904 4\n255\n".utf8) + [1, 2, 3])))
+        XCTAssertThrowsError(try MissingMask.load(pgm: write(Array("P5\n9223372036854775807 9223372036854775807\n255\n".utf8))))
     }
 }

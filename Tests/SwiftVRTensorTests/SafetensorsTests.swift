@@ -87,6 +87,20 @@ final class SafetensorsTests: XCTestCase {
         }
     }
 
+    /// A NaN or infinite weight fails at load, naming the weight, instead of turning
+    /// every face it touches into NaN.
+    func testNonFiniteWeightsAreRejectedNamingTheKey() throws {
+        for bad in [Float.nan, .infinity, -.infinity] {
+            let path = write(header: #"{"conv.weight":{"dtype":"F32","shape":[2,1,1,1],"data_offsets":[0,8]},"conv.bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#,
+                             data: floats([1, 2, bad, 4]))
+            let store = try WeightStore(path: path)
+            XCTAssertThrowsError(try Conv2d(store.root.pp("conv"), inChannels: 1, outChannels: 2, kernel: 1)) { e in
+                XCTAssertEqual(e as? TensorError, .nonFinite(key: "conv.bias", index: 0))
+                XCTAssertTrue("\(e)".contains("conv.bias"))
+            }
+        }
+    }
+
     func testJSONEscapesAndNumbers() throws {
         let j = try JSON.parse(#"{"s":"a\"b\\c\u00e9\ud83d\ude00","n":[0,12,1e3,-1.5],"t":true,"z":null}"#)
         XCTAssertEqual(j.objectValue?["s"], .string("a\"b\\cé😀"))

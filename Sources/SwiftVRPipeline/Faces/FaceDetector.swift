@@ -65,9 +65,18 @@ public final class FaceDetector: @unchecked Sendable {
             o.x1 = min(f.x1 * sx, fw); o.x2 = min(f.x2 * sx, fw)
             o.y1 = min(f.y1 * sy, fh); o.y2 = min(f.y2 * sy, fh)
             o.landmarks = f.landmarks.map { ($0.x * sx, $0.y * sy) }
-            return min(o.width, o.height) >= settings.minFaceSize && o.area > 0 ? o : nil
+            return min(o.width, o.height) >= settings.minFaceSize && o.area > 0 && Self.withinReach(o, fw, fh) ? o : nil
         }
         return Array(faces.prefix(max(settings.maxFaces, 0)))
+    }
+
+    /// Whether a face's box and landmarks lie within a frame's size of the frame. The
+    /// network's outputs are finite (the decoder drops the rest), but a detector file
+    /// with extreme weights can put a landmark at 1e20 pixels; every later stage turns
+    /// coordinates into integers, which must not overflow.
+    static func withinReach(_ f: FaceDetection, _ fw: Float, _ fh: Float) -> Bool {
+        let inX = { (x: Float) in x >= -fw && x <= 2 * fw }, inY = { (y: Float) in y >= -fh && y <= 2 * fh }
+        return inX(f.x1) && inX(f.x2) && inY(f.y1) && inY(f.y2) && f.landmarks.allSatisfy { inX($0.x) && inY($0.y) }
     }
 
     /// Finds each of `expected` (faces predicted for this frame) again in its neighbourhood:
@@ -96,7 +105,7 @@ public final class FaceDetector: @unchecked Sendable {
             timings.resample += t1 - t0
             timings.network += Stopwatch.now() - t1
             if let best = candidates.max(by: { $0.iou(e) < $1.iou(e) }), best.iou(e) > 0,
-               min(best.width, best.height) >= settings.minFaceSize, best.area > 0 {
+               min(best.width, best.height) >= settings.minFaceSize, best.area > 0, Self.withinReach(best, fw, fh) {
                 found.append(best)
             }
         }

@@ -83,7 +83,8 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         lastBlendMs = 0
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
-            for k in 0..<plane { restored.data[k] = min(max(src[k], 0), 1) * 255 }
+            // A non-finite output (finite but extreme weights can overflow) leaves the pixel as it was.
+            for k in 0..<plane { restored.data[k] = src[k].isFinite ? min(max(src[k], 0), 1) * 255 : c.data[k] }
             let t0 = Stopwatch.now()
             blend.apply(track: track, input: c, output: restored)
             lastBlendMs += Stopwatch.now() - t0

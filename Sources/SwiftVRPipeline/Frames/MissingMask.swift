@@ -46,7 +46,9 @@ public struct MissingMask: Sendable {
             throw .invalidFrame("inpaint mask '\(path)' is not an 8-bit binary PGM (P5)")
         }
         i += 1
-        guard bytes.count - i >= w * h else {
+        // The product is checked before use: "P5 4611686018427387904 4 255" would overflow it.
+        let (pixels, overflow) = w.multipliedReportingOverflow(by: h)
+        guard !overflow, bytes.count - i >= pixels else {
             throw .invalidFrame("inpaint mask '\(path)' holds \(bytes.count - i) bytes for \(w)x\(h) pixels")
         }
         let scale = 255 / maxval

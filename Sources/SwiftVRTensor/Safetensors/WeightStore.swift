@@ -17,7 +17,10 @@ public final class WeightStore: @unchecked Sendable {
         guard let info = file.tensors[key] else { throw .missingKey(key) }
         guard info.shape == shape else { throw .shapeMismatch(key: key, expected: shape, found: info.shape) }
         used.insert(key)
-        return try file.tensor(key)
+        let t = try file.tensor(key)
+        // A NaN or infinite weight would turn every output it touches into NaN.
+        for k in 0..<t.count where !t.data[k].isFinite { throw .nonFinite(key: key, index: k) }
+        return t
     }
 
     public func contains(_ key: String) -> Bool { file.tensors[key] != nil }
