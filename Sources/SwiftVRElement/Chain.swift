@@ -78,7 +78,14 @@ extension SwiftVR {
             do {
                 reports = try process(&frames, format: format, settings: settings, processor: processor)
             } catch {
-                error.post(from: element, text: "Could not restore a window of \(frames.count) frame(s)")
+                // The short text names what was wrong; the debug string carries the details.
+                let text: String
+                if case .mapFailed(let why) = error {
+                    text = "A frame does not match its caps: \(why)"
+                } else {
+                    text = "Could not restore a window of \(frames.count) frame(s): \(error)"
+                }
+                error.post(from: element, text: text)
                 release(frames)
                 return error.flowReturn
             }

@@ -20,7 +20,8 @@ struct MappedWindow {
             guard gst_video_frame_map(frame, &info, buffer, flags) != 0 else {
                 frame.deallocate()
                 unmap()
-                throw .mapFailed("frame \(i) of the window (buffer of \(gst_buffer_get_size(buffer)) bytes for \(format.width)x\(format.height) \(format.format.rawValue))")
+                throw .mapFailed("frame \(i) of the window is a buffer of \(gst_buffer_get_size(buffer)) bytes; "
+                                 + "\(format.width)x\(format.height) \(format.format.rawValue) needs \(info.size)")
             }
             frames.append(frame)
             do {
