@@ -217,6 +217,8 @@ def main():
     ap.add_argument("--ablation", action="store_true",
                     help="train the full model, the same backbone without priors (equal compute) and the old "
                          "architecture side by side on the same batches, and print the table")
+    ap.add_argument("--clean-share", type=float, default=0.15,
+                    help="share of restore clips whose input is replaced by their clean target (do no harm)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -250,7 +252,7 @@ def main():
         writer.writerow(["run", "step", "minutes", "family", "psnr_input", "psnr_output", "gain"])
     t_print = time.time()
     while min(r.elapsed for r in runs) < total_s:
-        batch = tuple(x.to(device) for x in pool.batch(clips, rng, args.clips, args.size))
+        batch = tuple(x.to(device) for x in pool.batch(clips, rng, args.clips, args.size, args.clean_share))
         for r in runs:
             if r.elapsed < total_s:
                 r.loss, parts = r.train_step(batch, total_s, weights)

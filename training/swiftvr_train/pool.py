@@ -60,15 +60,19 @@ def load_or_make(folder, count, frames, size, seed):
     return out
 
 
-def batch(pool, rng, clips, size):
+def batch(pool, rng, clips, size, clean_share=0.0):
     """(lq, hq, mask, tasks, warps) tensors of `clips` random pool clips, each flipped,
-    transposed and cropped to size² at random (the warps follow)."""
+    transposed and cropped to size² at random (the warps follow). With probability
+    clean_share a restore clip's input is its clean target: the pool's own clean
+    family (8 %) proved too rare to keep clean and nearly clean faces untouched."""
     idx = rng.integers(len(pool["lq"]), size=clips)
     full = pool["lq"].shape[2]
     lqs, hqs, masks, warps = [], [], [], []
     for i in idx:
         y, x = rng.integers(full - size + 1, size=2)
         lq, hq, mask = (pool[k][i][:, y:y + size, x:x + size] for k in ("lq", "hq", "mask"))
+        if clean_share > 0 and pool["tasks"][i][1:].sum() == 0 and rng.random() < clean_share:
+            lq = hq
         w = pool["warps"][i].copy()
         w[:, :, 2] += w[:, :, 0] * x + w[:, :, 1] * y - np.array([x, y], np.float32)  # crop offset
         if rng.random() < 0.5:                                      # mirror: x ↦ size−1−x
