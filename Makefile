@@ -1,5 +1,5 @@
 # Conveniences; the README's two commands (scripts/demo.sh, scripts/test.sh) need no make.
-.PHONY: build test demo install bench bench-detect bench-restore eval train export fixtures inspect fuzz
+.PHONY: build test demo install bench bench-detect bench-restore eval train export fixtures inspect fuzz asan tsan
 build:
 	bash scripts/build.sh
 test:
@@ -29,6 +29,11 @@ export:
 # libFuzzer + ASan on each reader and the frame path (docs/RELIABILITY.md); SECONDS per target.
 fuzz:
 	bash scripts/fuzz.sh $(or $(SECONDS),60)
+# The suite and a real pipeline under AddressSanitizer / ThreadSanitizer (docs/RELIABILITY.md).
+asan:
+	bash scripts/sanitize.sh address
+tsan:
+	bash scripts/sanitize.sh thread
 inspect: build
 	GST_PLUGIN_PATH=$(CURDIR)/.build/release gst-inspect-1.0 swiftvr
 # Regenerate the committed test fixtures and the converted detector (needs training/requirements.txt).
