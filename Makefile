@@ -1,5 +1,5 @@
 # Conveniences; the README's two commands (scripts/demo.sh, scripts/test.sh) need no make.
-.PHONY: build test demo install bench bench-detect bench-restore eval train export fixtures inspect fuzz asan tsan
+.PHONY: build test demo install bench bench-detect bench-restore eval train export fixtures inspect fuzz asan tsan soak
 build:
 	bash scripts/build.sh
 test:
@@ -34,6 +34,9 @@ asan:
 	bash scripts/sanitize.sh address
 tsan:
 	bash scripts/sanitize.sh thread
+# Long runs and storms in real pipelines, a table of frames, ERRORs, deadlocks and RSS (docs/RELIABILITY.md).
+soak: build
+	GST_PLUGIN_PATH=$(CURDIR)/.build/release /usr/bin/python3 scripts/soak.py
 inspect: build
 	GST_PLUGIN_PATH=$(CURDIR)/.build/release gst-inspect-1.0 swiftvr
 # Regenerate the committed test fixtures and the converted detector (needs training/requirements.txt).
