@@ -16,11 +16,13 @@ import PackageDescription
 // its symbols are kept private (--exclude-libs) so that two Swift plugins in one
 // process cannot interpose each other's runtime. Only the plugin target carries
 // these flags: the test binary links the element module with the shared runtime.
+// Under a sanitizer (scripts/sanitize.sh sets SWIFTVR_SANITIZE) the plugin's sanitizer
+// symbols come from the runtime preloaded into the host, so `-z defs` is left out.
 let pluginLinkerFlags: [LinkerSetting] = [
     .unsafeFlags([
         "-static-stdlib",
         "-Xlinker", "--exclude-libs=ALL",
-        "-Xlinker", "-z", "-Xlinker", "defs",
+    ] + (Context.environment["SWIFTVR_SANITIZE"] == nil ? ["-Xlinker", "-z", "-Xlinker", "defs"] : []) + [
         "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/SwiftVRPlugin/exports.map",
     ]),
 ]
@@ -57,6 +59,8 @@ let package = Package(
         // libgstswiftvr.so — GStreamer finds `gst_plugin_swiftvr_get_desc` from the file name.
         .library(name: "gstswiftvr", type: .dynamic, targets: ["SwiftVRPlugin"]),
         .executable(name: "swiftvr-bench", targets: ["swiftvr-bench"]),
+        // The file and folder job for people with a file: a GStreamer application around the element.
+        .executable(name: "swiftvr-restore", targets: ["swiftvr-restore"]),
     ],
     targets: [
         // MARK: - C system libraries
@@ -81,6 +85,9 @@ let package = Package(
                 path: "Sources/SwiftVRElement"),
         .target(name: "SwiftVRPlugin", dependencies: ["SwiftVRElement", "CGStreamer"],
                 path: "Sources/SwiftVRPlugin", exclude: ["exports.map"], linkerSettings: pluginLinkerFlags),
+
+        // MARK: - The command line (a GStreamer application: finds the plugin like gst-launch-1.0)
+        .executableTarget(name: "swiftvr-restore", dependencies: ["CGStreamer"], path: "Sources/swiftvr-restore"),
 
         // MARK: - Benchmarks (print tables; never run by tests)
         .executableTarget(name: "swiftvr-bench", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor"],

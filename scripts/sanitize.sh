@@ -19,6 +19,7 @@ case $mode in
 esac
 build=.build/$mode
 bash scripts/build.sh >/dev/null
+export SWIFTVR_SANITIZE=$mode
 export SWIFTVR_PLUGIN_DIR="$PWD/.build/release"
 start=$(date +%s)
 swift build --build-tests --sanitize="$mode" --build-path "$build" 2>&1 | grep -E "error|Build complete" || true
