@@ -10,10 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-export GST_PLUGIN_PATH="$PWD/.build/release"
+restore=.build/release/swiftvr-restore   # finds the plugin beside itself
 mkdir -p out
-gst-examples/file-to-file.sh samples/faces-640x360.mp4 out/restored.mp4 >/dev/null
-gst-examples/file-to-file.sh samples/faces-640x360.mp4 out/faces.mp4 draw-faces=true >/dev/null
+$restore samples/faces-640x360.mp4 out/restored.mp4
+$restore --quiet --draw-faces=true samples/faces-640x360.mp4 out/faces.mp4
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 # No colons or commas in labels: they separate options and filters in a filtergraph.
 label() { echo "drawtext=fontfile=$font:text='$1':x=12:y=12:fontsize=22:fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=6"; }
@@ -22,7 +22,7 @@ ffmpeg -loglevel error -y -i samples/faces-640x360.mp4 -i out/faces.mp4 -filter_
   -frames:v 1 out/before-after.png
 # A webcam call's picture: temporal sensor noise, then a low-bitrate H.264 encode.
 ffmpeg -loglevel error -y -i samples/faces-640x360.mp4 -vf "noise=alls=14:allf=t" -c:v libx264 -crf 33 -c:a copy out/degraded.mp4
-gst-examples/file-to-file.sh out/degraded.mp4 out/degraded-restored.mp4 >/dev/null
+$restore --quiet out/degraded.mp4 out/degraded-restored.mp4
 # Frame 50 side by side, each half scaled 2× so the faces' texture is visible.
 ffmpeg -loglevel error -y -i out/degraded.mp4 -i out/degraded-restored.mp4 -filter_complex \
   "[0:v]select=eq(n\,50),scale=iw*2:ih*2:flags=neighbor,$(label 'noisy webcam input')[a];[1:v]select=eq(n\,50),scale=iw*2:ih*2:flags=neighbor,$(label 'swiftvr')[b];[a][b]hstack" \
