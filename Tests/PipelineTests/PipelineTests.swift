@@ -97,7 +97,10 @@ final class PipelineTests: XCTestCase {
 
     func testBadPropertyValueIsRejectedNotCrashing() {
         let r = GstProcess.launch("videotestsrc num-buffers=3 ! swiftvr window=99 ! fakesink silent=false")
-        // GLib clamps nothing for out-of-range uint properties: the value is refused with a warning.
+        // GLib clamps nothing for out-of-range uint properties: the value is refused with a
+        // warning naming it, and the stream runs with the default.
+        XCTAssertTrue(r.output.contains("\"99\"") && r.output.contains("out of range for property 'window'"), r.output)
+        XCTAssertEqual(r.status, 0, r.output)
         XCTAssertEqual(buffersReceived(r.output), 3, r.output)
     }
 }

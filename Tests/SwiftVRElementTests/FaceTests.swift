@@ -13,12 +13,8 @@ final class FaceTests: XCTestCase {
     /// The astronaut portrait (256×256) from the CenterFace fixtures, as packed RGB bytes,
     /// and the face the reference detector found in it.
     static func astronaut() throws -> (rgb: [UInt8], box: [Float]) {
-        let fx = try SafetensorsFile(path: fixtureDirectory + "/centerface.safetensors")
-        let blob = try fx.tensor("astronaut.input"), boxes = try fx.tensor("astronaut.boxes")
-        let plane = 256 * 256
-        var rgb = [UInt8](repeating: 0, count: plane * 3)
-        for i in 0..<plane { for c in 0..<3 { rgb[i * 3 + c] = UInt8(blob.data[c * plane + i]) } }
-        return (rgb, Array(boxes.buffer.prefix(4)))
+        let a = try astronautFixture()
+        return (a.rgb, Array(a.box.prefix(4)))
     }
 
     static let fixtureDirectory = TestPaths.fixtures

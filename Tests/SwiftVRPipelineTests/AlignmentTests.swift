@@ -9,17 +9,14 @@ import XCTest
 /// The face is the astronaut portrait from Tests/Fixtures/centerface.safetensors
 /// (training/fixtures/make_centerface_fixtures.py), with the reference landmarks.
 final class AlignmentTests: XCTestCase {
-    static let fixtures = TestPaths.fixtures + "/centerface.safetensors"
 
     /// 256×256 packed RGB astronaut and her detected face.
     static func astronaut() throws -> ([UInt8], FaceDetection) {
-        let fx = try SafetensorsFile(path: fixtures)
-        let blob = try fx.tensor("astronaut.input"), b = try fx.tensor("astronaut.boxes"), p = try fx.tensor("astronaut.points")
-        var rgb = [UInt8](repeating: 0, count: 256 * 256 * 3)
-        for i in 0..<(256 * 256) { for c in 0..<3 { rgb[i * 3 + c] = UInt8(blob.data[c * 256 * 256 + i]) } }
-        let face = FaceDetection(x1: b.data[0], y1: b.data[1], x2: b.data[2], y2: b.data[3], score: b.data[4],
-                                 landmarks: (0..<5).map { (p.data[2 * $0], p.data[2 * $0 + 1]) })
-        return (rgb, face)
+        let a = try astronautFixture()
+        let (b, p) = (a.box, a.landmarks)
+        let face = FaceDetection(x1: b[0], y1: b[1], x2: b[2], y2: b[3], score: b[4],
+                                 landmarks: (0..<5).map { (p[2 * $0], p[2 * $0 + 1]) })
+        return (a.rgb, face)
     }
 
     func testSimilarityEstimateRecoversAKnownTransform() {

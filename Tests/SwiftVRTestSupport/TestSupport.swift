@@ -15,6 +15,18 @@ public enum TestPaths {
     public static let restorer = repo + "/models/swiftvr-restorer.safetensors"
 }
 
+/// The astronaut portrait (256×256) of the CenterFace fixtures as packed RGB bytes, and
+/// the face the reference detector found in it: box (x1, y1, x2, y2, score) and five
+/// landmarks (x, y) (training/fixtures/make_centerface_fixtures.py).
+public func astronautFixture() throws -> (rgb: [UInt8], box: [Float], landmarks: [Float]) {
+    let fx = try SafetensorsFile(path: TestPaths.fixtures + "/centerface.safetensors")
+    let blob = try fx.tensor("astronaut.input"), boxes = try fx.tensor("astronaut.boxes"), points = try fx.tensor("astronaut.points")
+    let plane = 256 * 256
+    var rgb = [UInt8](repeating: 0, count: plane * 3)
+    for i in 0..<plane { for c in 0..<3 { rgb[i * 3 + c] = UInt8(blob.data[c * plane + i]) } }
+    return (rgb, Array(boxes.array.prefix(5)), Array(points.array.prefix(10)))
+}
+
 /// ‖a − b‖∞ / max(‖b‖∞, 1e-12): the error measure of every parity test.
 public func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
     var num: Float = 0, den: Float = 0
