@@ -32,7 +32,10 @@ reports=$(grep -cE "ERROR: AddressSanitizer|WARNING: ThreadSanitizer" "$log")
 set -e
 rm -f "$log"
 swift build -c release --sanitize="$mode" --build-path "$build" --product gstswiftvr 2>&1 | grep -E "error|Build complete" || true
-runtime=$(find /opt/swift "$(dirname "$(dirname "$(command -v swiftc)")")" -name "libclang_rt.$rt-x86_64.so" 2>/dev/null | head -n 1)
+toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")
+runtime=$(find "$toolchain" -name "libclang_rt.$rt-x86_64.so" 2>/dev/null | head -n 1)
+# Swift's ThreadSanitizer runtime refers to libdispatch's symbols: preload it too.
+[ "$mode" = thread ] && runtime="$runtime $toolchain/lib/swift/linux/libdispatch.so $toolchain/lib/swift/linux/libBlocksRuntime.so"
 set +e
 LD_PRELOAD="$runtime" GST_PLUGIN_PATH="$PWD/$build/release" GST_REGISTRY="$PWD/$build/registry.bin" \
   /usr/bin/python3 scripts/sanitize_pipeline.py samples/faces-640x360.mp4 2>"$build/pipeline.err"

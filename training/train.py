@@ -153,11 +153,13 @@ class Run:
         groups = [{"params": backbone, "scale": 1.0}] + ([{"params": latent, "scale": 0.5}] if latent else [])
         self.opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=1e-4)
         self.step, self.elapsed, self.best, self.loss, self.lr_scale = 0, 0.0, -1e9, float("nan"), 1.0
+        self.best_mean = -1e9
         if state:
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["optimizer"])
             self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
             self.lr_scale = state.get("lr_scale", 1.0)
+            self.best_mean = state.get("best_mean", -1e9)
             print(f"{name}: resumed from {ckpt} at step {self.step} ({self.elapsed / 60:.1f} min)", flush=True)
         self.model.train()
 
@@ -190,10 +192,15 @@ class Run:
                   f"checkpoint (step {state['step']}), learning rate × {self.lr_scale:g}", flush=True)
             save(dict(state, step=self.step, elapsed=self.elapsed, best=self.best, lr_scale=self.lr_scale), self.ckpt)
             return worst, False
-        improved = worst > self.best
-        self.best = max(self.best, worst)
+        # Ties on the worst family (clean validation is capped at 45 dB, so a model that leaves
+        # clean faces alone ties at +0.00) go to the higher mean gain.
+        mean = sum(s["gain"] for s in scores.values()) / len(scores)
+        improved = worst > self.best + 1e-4 or (worst >= self.best - 1e-4 and mean > self.best_mean)
+        if improved:
+            self.best, self.best_mean = max(self.best, worst), mean
         state = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), step=self.step,
-                     elapsed=self.elapsed, config=self.model.config, best=self.best, lr_scale=self.lr_scale)
+                     elapsed=self.elapsed, config=self.model.config, best=self.best, best_mean=self.best_mean,
+                     lr_scale=self.lr_scale)
         save(state, self.ckpt)
         if improved:
             save(state, self.ckpt.replace(".pt", "-best.pt"))
