@@ -99,12 +99,6 @@ final class Job {
         gst_util_set_object_arg(UnsafeMutableRawPointer(e).assumingMemoryBound(to: GObject.self), name, value)
     }
 
-    private func has(_ e: UnsafeMutablePointer<GstElement>, _ name: String) -> Bool {
-        let object = UnsafeMutableRawPointer(e).assumingMemoryBound(to: GTypeInstance.self)
-        let klass = UnsafeMutableRawPointer(object.pointee.g_class!).assumingMemoryBound(to: GObjectClass.self)
-        return g_object_class_find_property(klass, name) != nil
-    }
-
     /// Quality from --crf, in each encoder's own terms.
     private func configure(_ encoder: UnsafeMutablePointer<GstElement>) {
         switch factoryName(encoder) {
@@ -126,7 +120,7 @@ final class Job {
     }
 
     /// A new stream from parsebin (or a decoded one from decodebin): linked where it belongs.
-    fileprivate func linkStream(_ pad: UnsafeMutablePointer<GstPad>, from demux: UnsafeMutablePointer<GstElement>) {
+    fileprivate func linkStream(_ pad: UnsafeMutablePointer<GstPad>) {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         guard let caps = gst_pad_get_current_caps(pad) ?? gst_pad_query_caps(pad, nil) else { return }
@@ -250,9 +244,9 @@ func factoryName(_ element: UnsafeMutablePointer<GstElement>) -> String {
     return objectName(UnsafeMutableRawPointer(f).assumingMemoryBound(to: GstObject.self))
 }
 
-private let padAdded: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstPad>?, gpointer?) -> Void = { demux, pad, data in
-    guard let demux, let pad, let data else { return }
-    Unmanaged<Job>.fromOpaque(data).takeUnretainedValue().linkStream(pad, from: demux)
+private let padAdded: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstPad>?, gpointer?) -> Void = { _, pad, data in
+    guard let pad, let data else { return }
+    Unmanaged<Job>.fromOpaque(data).takeUnretainedValue().linkStream(pad)
 }
 
 private let noMorePads: @convention(c) (UnsafeMutablePointer<GstElement>?, gpointer?) -> Void = { _, data in
