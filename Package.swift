@@ -87,7 +87,9 @@ let package = Package(
                 path: "Sources/SwiftVRPlugin", exclude: ["exports.map"], linkerSettings: pluginLinkerFlags),
 
         // MARK: - The command line (a GStreamer application: finds the plugin like gst-launch-1.0)
-        .executableTarget(name: "swiftvr-restore", dependencies: ["CGStreamer"], path: "Sources/swiftvr-restore"),
+        // The Swift runtime is linked in, as for the plugin, so the packaged command needs no toolchain.
+        .executableTarget(name: "swiftvr-restore", dependencies: ["CGStreamer"], path: "Sources/swiftvr-restore",
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
 
         // MARK: - Benchmarks (print tables; never run by tests)
         .executableTarget(name: "swiftvr-bench", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor"],

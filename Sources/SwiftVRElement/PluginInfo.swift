@@ -2,13 +2,19 @@ import CGStreamer
 
 /// Plugin metadata shared by the exported descriptor and static registration (tests).
 public enum PluginInfo {
+    /// The one version: scripts/package-deb.sh and scripts/install.sh read it from here.
     public static let version: StaticString = "0.1.0"
     public static let license: StaticString = "MIT/X11"
     public static let name: StaticString = "swiftvr"
     public static let summary: StaticString = "Face restoration in video, in Swift on the CPU"
     public static let source: StaticString = "swiftvr"
-    public static let package: StaticString = "swiftvr"
+    #if SWIFTVR_DEB_PACKAGE
+    public static let package: StaticString = "gstreamer1.0-swiftvr (Debian package)"
+    public static let origin: StaticString = "scripts/package-deb.sh of the swiftvr source tree"
+    #else
+    public static let package: StaticString = "swiftvr (built from source)"
     public static let origin: StaticString = "Unknown package origin"
+    #endif
 
     /// The GstPluginDesc GStreamer reads through `gst_plugin_swiftvr_get_desc`.
     nonisolated(unsafe) public static let descriptor: UnsafeMutablePointer<GstPluginDesc> = {

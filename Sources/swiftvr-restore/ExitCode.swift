@@ -9,6 +9,8 @@ enum ExitCode: Int32 {
     case noVideo = 4
     case outputUnwritable = 5
     case badModel = 6
+    /// A folder run in which some files failed (the others were restored).
+    case someFailed = 7
     case interrupted = 130
 }
 

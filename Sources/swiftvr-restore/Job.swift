@@ -3,26 +3,37 @@ import Glibc
 
 /// One file restored: the pipeline, built from GStreamer elements as the streams appear
 ///
-///     filesrc ! parsebin ─ video ─► decodebin ! videoconvert ! swiftvr ! videoconvert ! ENCODER ! queue ─► MUXER ! filesink
+///     filesrc ! parsebin ─ video ─► decodebin ! videoconvert ! videoflip ! swiftvr ! videoconvert ! ENCODER ! queue ─► MUXER ! filesink
 ///                       ├ audio ─► queue ─► MUXER                    (copied: the muxer takes it as it is)
 ///                       │        └► decodebin ! audioconvert ! audioresample ! AUDIO-ENCODER ! queue ─► MUXER
 ///                       └ other ─► fakesink
 ///
 /// (a still image: filesrc ! decodebin ! videoconvert ! swiftvr ! videoconvert ! jpegenc|pngenc ! filesink),
 /// written to a partial file renamed to OUT only after EOS, with progress from the
-/// swiftvr element's source pad and the pipeline's position.
+/// swiftvr element's source pad and the pipeline's position. With --compare, tees before
+/// and after swiftvr feed a labelled side-by-side picture into a second file:
+///
+///     videoflip ! tee ─► queue ! swiftvr ! tee ─► queue ! videoconvert ! ENCODER …
+///                        └► queue ! textoverlay ─► compositor ! videoconvert ! ENCODER ! MUXER ! filesink
+///                                          queue ! textoverlay ─┘ (right half)
 final class Job {
     let options: Options
     let container: Container
     let pipeline: UnsafeMutablePointer<GstElement>
     let swiftvr: UnsafeMutablePointer<GstElement>
     let partial: String
+    /// The --compare file while it is written, nil without --compare.
+    private(set) var comparePartial: String?
     private var muxer: UnsafeMutablePointer<GstElement>?
     private var videoHead: UnsafeMutablePointer<GstElement>?
+    /// The compositor's pad for the restored half, placed right of the input once its width is known.
+    private var rightHalf: UnsafeMutablePointer<GstPad>?
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private(set) var sawVideo = false, sawAudio = false, audioCopied = false, streamsKnown = false
     /// Frames and faces out of swiftvr (written on the streaming thread).
     private(set) var frames = 0, faces = 0
+    /// The track ids seen: the number of different faces in the file.
+    private var tracks = Set<Int32>()
 
     init(_ options: Options, element: UnsafeMutablePointer<GstElement>) throws(Failure) {
         self.options = options
@@ -55,12 +66,25 @@ final class Job {
         connect(demux, "no-more-pads", unsafeBitCast(noMorePads, to: GCallback.self))
         // The video chain from the element on; its head is linked when the video appears.
         let convertIn = try make("videoconvert"), convertOut = try make("videoconvert")
+        // Upright frames: a phone's sideways pixels with an orientation tag are turned as a
+        // player would show them, so faces are found upright and the output plays the same.
+        let upright = try make("videoflip")
+        set(upright, "video-direction", "auto")
         let encoder = try make(options.encoder ?? c.videoEncoder)
         configure(encoder)
         let sink = try make("filesink")
         set(sink, "location", partial)
-        add(convertIn, convertOut, encoder, sink)
-        guard linkChain(convertIn, element, convertOut, encoder) else {
+        add(convertIn, upright, convertOut, encoder, sink)
+        let linked: Bool
+        if let compare = options.compare {
+            let (teeIn, teeOut, toElement, fromElement) = (try make("tee"), try make("tee"), try deepQueue(), try deepQueue())
+            add(teeIn, teeOut, toElement, fromElement)
+            linked = linkChain(convertIn, upright, teeIn, toElement, element, teeOut, fromElement, convertOut, encoder)
+            try addComparison(compare, from: teeIn, and: teeOut, imageIn: imageIn)
+        } else {
+            linked = linkChain(convertIn, upright, element, convertOut, encoder)
+        }
+        guard linked else {
             throw Failure(.usage, "the encoder '\(options.encoder ?? c.videoEncoder)' does not take raw video")
         }
         if let m = c.muxer {
@@ -79,7 +103,47 @@ final class Job {
         gst_object_unref(pad)
     }
 
-    deinit { lock.deallocate() }
+    deinit {
+        if let rightHalf { gst_object_unref(rightHalf) }
+        lock.deallocate()
+    }
+
+    /// The side-by-side branch: input (left) and restored (right), each labelled.
+    private func addComparison(_ path: String, from input: UnsafeMutablePointer<GstElement>,
+                               and restored: UnsafeMutablePointer<GstElement>, imageIn: Bool) throws(Failure) {
+        guard let c = Container.forOutput(path), c.isImage == imageIn else {
+            throw Failure(.usage, "--compare '\(path)': give a \(imageIn ? "still image (.jpg or .png)" : "video (.mp4 .mkv .mov .webm .ts)") like the input")
+        }
+        let compositor = try make("compositor"), convert = try make("videoconvert"), encoder = try make(c.videoEncoder)
+        let sink = try make("filesink")
+        configure(encoder)
+        comparePartial = path + ".partial"
+        set(sink, "location", path + ".partial")
+        add(compositor, convert, encoder, sink)
+        for (tee, label, right) in [(input, "input", false), (restored, "swiftvr", true)] {
+            let queue = try deepQueue(), overlay = try make("textoverlay")
+            set(overlay, "text", label)
+            set(overlay, "valignment", "top")
+            set(overlay, "halignment", "left")
+            set(overlay, "font-desc", "Sans Bold 20")
+            set(overlay, "shaded-background", "true")
+            add(queue, overlay)
+            _ = linkChain(tee, queue, overlay)
+            guard let pad = gst_element_request_pad_simple(compositor, "sink_%u"),
+                  let out = gst_element_get_static_pad(overlay, "src") else { throw Failure(.processingFailed, "the compositor gave no input pad") }
+            gst_pad_link(out, pad)
+            gst_object_unref(out)
+            if right { rightHalf = pad } else { gst_object_unref(pad) }
+        }
+        _ = linkChain(compositor, convert, encoder)
+        if let m = c.muxer {
+            let mux = try make(m), queue = try deepQueue()
+            add(mux, queue)
+            _ = linkChain(encoder, queue, mux, sink)
+        } else {
+            gst_element_link(encoder, sink)
+        }
+    }
 
     // MARK: - Building
 
@@ -129,6 +193,10 @@ final class Job {
         if kind.hasPrefix("video/x-raw"), let head = videoHead {
             videoHead = nil
             sawVideo = true
+            var width: gint = 0
+            if let rightHalf, gst_structure_get_int(gst_caps_get_structure(caps, 0), "width", &width) != 0 {
+                gst_util_set_object_arg(UnsafeMutableRawPointer(rightHalf).assumingMemoryBound(to: GObject.self), "xpos", "\(width)")
+            }
             link(pad, head)
         } else if kind.hasPrefix("video/") && !sawVideo && videoHead != nil && !container.isImage {
             // Encoded video from parsebin: decode it, then the decoded pad comes back here.
@@ -212,18 +280,19 @@ final class Job {
         pthread_mutex_unlock(lock)
     }
 
-    fileprivate func counted(faces n: Int) {
+    fileprivate func counted(tracks ids: [Int32]) {
         pthread_mutex_lock(lock)
         frames += 1
-        faces = n
+        faces = ids.count
+        tracks.formUnion(ids)
         pthread_mutex_unlock(lock)
     }
 
-    /// (frames, faces in the latest frame), read from the main thread.
-    var progress: (frames: Int, faces: Int, videoMissing: Bool) {
+    /// Frames so far, faces in the latest frame, different faces so far; read from the main thread.
+    var progress: (frames: Int, faces: Int, tracks: Int, videoMissing: Bool) {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        return (frames, faces, streamsKnown && !sawVideo)
+        return (frames, faces, tracks.count, streamsKnown && !sawVideo)
     }
 }
 
@@ -256,7 +325,11 @@ private let noMorePads: @convention(c) (UnsafeMutablePointer<GstElement>?, gpoin
 
 private let countFrame: @convention(c) (UnsafeMutablePointer<GstPad>?, UnsafeMutablePointer<GstPadProbeInfo>?, gpointer?) -> GstPadProbeReturn = { _, info, data in
     guard let info, let data, let buffer = info.pointee.data?.assumingMemoryBound(to: GstBuffer.self) else { return GST_PAD_PROBE_OK }
-    let n = Int(gst_buffer_get_n_meta(buffer, gst_video_region_of_interest_meta_api_get_type()))
-    Unmanaged<Job>.fromOpaque(data).takeUnretainedValue().counted(faces: n)
+    var ids: [Int32] = []
+    var state: gpointer?
+    while let meta = gst_buffer_iterate_meta_filtered(buffer, &state, gst_video_region_of_interest_meta_api_get_type()) {
+        ids.append(UnsafeMutableRawPointer(meta).assumingMemoryBound(to: GstVideoRegionOfInterestMeta.self).pointee.id)
+    }
+    Unmanaged<Job>.fromOpaque(data).takeUnretainedValue().counted(tracks: ids)
     return GST_PAD_PROBE_OK
 }

@@ -41,6 +41,13 @@ func classify(_ message: UnsafeMutablePointer<GstMessage>, options: Options) -> 
     return Failure(.processingFailed, "\(factory.isEmpty ? "" : factory + ": ")\(text)")
 }
 
+/// The swiftvr plugin's version, as GStreamer's registry reads it.
+func pluginVersion() -> String {
+    guard let plugin = gst_registry_find_plugin(gst_registry_get(), "swiftvr") else { return "unknown" }
+    defer { gst_object_unref(UnsafeMutableRawPointer(plugin)) }
+    return gst_plugin_get_version(plugin).map { String(cString: $0) } ?? "unknown"
+}
+
 func run() -> ExitCode {
     gst_init(nil, nil)
     registerPluginBesideExecutable()
@@ -49,15 +56,32 @@ func run() -> ExitCode {
     }
     let options: Options
     do { options = try parseOptions(CommandLine.arguments, element: element) } catch { fail(error) }
+    if options.version {
+        print("swiftvr-restore \(pluginVersion()) (\(String(cString: gst_version_string())))")
+        return .ok
+    }
+    var isDirectory = stat()
+    if stat(options.input, &isDirectory) == 0 && (isDirectory.st_mode & S_IFMT) == S_IFDIR {
+        gst_object_unref(element)
+        return restoreFolder(options)
+    }
+    return restoreFile(options, element: element)
+}
+
+func restoreFile(_ options: Options, element: UnsafeMutablePointer<GstElement>) -> ExitCode {
     guard access(options.input, R_OK) == 0 else {
         fail(Failure(.inputUnreadable, "'\(options.input)': \(String(cString: strerror(errno)))"))
     }
-    let dir = options.output.contains("/") ? String(options.output[..<options.output.lastIndex(of: "/")!]) : "."
-    guard access(dir.isEmpty ? "/" : dir, W_OK) == 0 else {
-        fail(Failure(.outputUnwritable, "'\(options.output)': cannot write in '\(dir)': \(String(cString: strerror(errno)))"))
+    for path in [options.output] + [options.compare, options.faces].compactMap({ $0 }) {
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        guard access(dir.isEmpty ? "/" : dir, W_OK) == 0 else {
+            fail(Failure(.outputUnwritable, "'\(path)': cannot write in '\(dir)': \(String(cString: strerror(errno)))"))
+        }
     }
     let job: Job
     do { job = try Job(options, element: element) } catch { fail(error) }
+    var records: FaceRecords?
+    do { records = try options.faces.map { path throws(Failure) in try FaceRecords(path) } } catch { fail(error) }
     signal(SIGINT) { _ in interrupts += 1 }
     let bus = gst_element_get_bus(job.pipeline)!
     defer { gst_object_unref(bus) }
@@ -66,6 +90,8 @@ func run() -> ExitCode {
     func abandon(_ f: Failure) -> Never {
         gst_element_set_state(job.pipeline, GST_STATE_NULL)
         unlink(job.partial)
+        if let p = job.comparePartial { unlink(p) }
+        records?.abandon()
         if progress.drawn { printError("\n") }
         fail(f)
     }
@@ -73,20 +99,30 @@ func run() -> ExitCode {
         if let msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) { abandon(classify(msg, options: options)) }
         abandon(Failure(.processingFailed, "the pipeline did not start"))
     }
-    let wanted = GstMessageType(rawValue: GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_EOS.rawValue | GST_MESSAGE_WARNING.rawValue)
+    var wanted = GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_EOS.rawValue | GST_MESSAGE_WARNING.rawValue
+    if records != nil { wanted |= GST_MESSAGE_ELEMENT.rawValue }
+    var lastUpdate = 0.0
     while true {
-        if let msg = gst_bus_timed_pop_filtered(bus, 200_000_000, wanted) {
+        if let msg = gst_bus_timed_pop_filtered(bus, 200_000_000, GstMessageType(rawValue: wanted)) {
             defer { gst_message_unref(msg) }
-            if msg.pointee.type == GST_MESSAGE_ERROR { abandon(classify(msg, options: options)) }
-            if msg.pointee.type == GST_MESSAGE_WARNING {
+            switch msg.pointee.type {
+            case GST_MESSAGE_ERROR: abandon(classify(msg, options: options))
+            case GST_MESSAGE_WARNING:
                 var error: UnsafeMutablePointer<GError>?
                 gst_message_parse_warning(msg, &error, nil)
                 progress.note("warning: \(error.map { String(cString: $0.pointee.message) } ?? "")")
                 g_clear_error(&error)
                 continue
+            case GST_MESSAGE_ELEMENT:
+                records?.write(msg)
+                // Face messages come once a frame: the progress below is drawn at most 10× a second.
+                if Progress.now() - lastUpdate < 0.1 { continue }
+            default:
+                break
             }
-            break  // EOS
+            if msg.pointee.type == GST_MESSAGE_EOS { break }
         }
+        lastUpdate = Progress.now()
         let state = job.progress
         if state.videoMissing { abandon(Failure(.noVideo, "'\(options.input)' has no video stream")) }
         if interrupts >= 2 { abandon(Failure(.interrupted, "interrupted twice: '\(options.output)' not written")) }
@@ -100,12 +136,26 @@ func run() -> ExitCode {
         _ = gst_element_query_duration(job.pipeline, GST_FORMAT_TIME, &duration)
         progress.update(frames: state.frames, faces: state.faces, position: position, duration: duration)
     }
-    gst_element_set_state(job.pipeline, GST_STATE_NULL)
-    guard job.progress.frames > 0 else { abandon(Failure(.noVideo, "'\(options.input)': no video frame was decoded")) }
-    guard rename(job.partial, options.output) == 0 else {
-        abandon(Failure(.outputUnwritable, "'\(options.output)': \(String(cString: strerror(errno)))"))
+    // Face messages posted before EOS may still wait on the bus.
+    while records != nil, let msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT) {
+        records?.write(msg)
+        gst_message_unref(msg)
     }
-    progress.finish(frames: job.progress.frames, output: options.output, audio: job.sawAudio ? (job.audioCopied ? "copied" : "re-encoded") : "none")
+    gst_element_set_state(job.pipeline, GST_STATE_NULL)
+    let done = job.progress
+    guard done.frames > 0 else { abandon(Failure(.noVideo, "'\(options.input)': no video frame was decoded")) }
+    var renames = [(job.partial, options.output)]
+    if let partial = job.comparePartial, let path = options.compare { renames.append((partial, path)) }
+    for (partial, path) in renames {
+        guard rename(partial, path) == 0 else {
+            abandon(Failure(.outputUnwritable, "'\(path)': \(String(cString: strerror(errno)))"))
+        }
+    }
+    if let records, !records.finish() {
+        abandon(Failure(.outputUnwritable, "--faces '\(records.path)': \(String(cString: strerror(errno)))"))
+    }
+    progress.finish(frames: done.frames, output: options.output, audio: job.sawAudio ? (job.audioCopied ? "copied" : "re-encoded") : "none")
+    if options.report { print("frames=\(done.frames) faces=\(done.tracks)") }
     gst_object_unref(job.pipeline)
     return stopping ? .interrupted : .ok
 }

@@ -16,7 +16,8 @@ final class RestoreCommandTests: XCTestCase {
     /// ffprobe's one value per packet (or stream) of the selected stream.
     func probe(_ file: String, _ entries: String, stream: String) -> [String] {
         GstProcess.run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", stream, "-show_entries", entries,
-                                            "-of", "csv=p=0", file]).output.split(separator: "\n").map(String.init)
+                                            "-of", "csv=p=0", file]).output.split(separator: "\n")
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) }   // side data adds an empty column
     }
 
     /// The MD5 of each audio packet, in order.
@@ -117,5 +118,87 @@ final class RestoreCommandTests: XCTestCase {
             "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", out]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         XCTAssertGreaterThan(frames, 0, "a playable file up to the interrupt")
         XCTAssertLessThan(frames, 1000)
+    }
+
+    /// --compare: input | restored side by side, every frame; --faces: one JSON record per
+    /// frame with the documented fields, boxes inside the frame, landmarks inside their box.
+    func testCompareAndFaceRecords() throws {
+        let out = dir + "o.mp4", compare = dir + "side.mp4", faces = dir + "faces.jsonl"
+        let r = restore(["samples/faces-640x360.mp4", out, "--compare", compare, "--faces", faces])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertEqual(GstProcess.run("/usr/bin/ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v",
+            "-show_entries", "stream=width,height,nb_read_frames", "-of", "csv=p=0", compare]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines), "1280,360,100")
+        let lines = try String(contentsOfFile: faces, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 100, "one record per frame")
+        var tracks = Set<Int>()
+        for (n, line) in lines.enumerated() {
+            let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            XCTAssertEqual(record["frame"] as? Int, n)
+            XCTAssertEqual(try XCTUnwrap(record["time"] as? Double), Double(n) * 0.04, accuracy: 1e-6)
+            XCTAssertEqual(try XCTUnwrap(record["duration"] as? Double), 0.04, accuracy: 1e-6)
+            for face in try XCTUnwrap(record["faces"] as? [[String: Any]]) {
+                XCTAssertEqual(Set(face.keys), ["track_id", "score", "box", "landmarks"])
+                let box = try XCTUnwrap(face["box"] as? [Int])
+                XCTAssertEqual(box.count, 4)
+                XCTAssertTrue(box[0] >= 0 && box[1] >= 0 && box[2] > 0 && box[3] > 0 && box[0] + box[2] <= 640 && box[1] + box[3] <= 360, "\(box)")
+                let score = try XCTUnwrap(face["score"] as? Double)
+                XCTAssertTrue(score > 0 && score <= 1)
+                let points = try XCTUnwrap(face["landmarks"] as? [[Double]])
+                XCTAssertEqual(points.map(\.count), [2, 2, 2, 2, 2])
+                for p in points {
+                    XCTAssertTrue(p[0] >= Double(box[0] - box[2] / 4) && p[0] <= Double(box[0] + box[2] + box[2] / 4), "landmark \(p) near box \(box)")
+                }
+                tracks.insert(try XCTUnwrap(face["track_id"] as? Int))
+            }
+        }
+        XCTAssertEqual(tracks.count, 2, "the sample's two faces, each one track")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: faces + ".partial"))
+    }
+
+    /// A folder of three files, one corrupt: two restored, one error line, exit status 7,
+    /// a table; run again, the two are skipped as done.
+    func testFolderRestoresEachFileAndReportsTheFailedOne() throws {
+        let input = dir + "in/", output = dir + "out/"
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-i", "samples/faces-640x360.mp4", "-frames:v", "20",
+                                                          "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", input + "a.mp4"]).status, 0)
+        XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-i", "samples/faces-640x360.mp4", "-frames:v", "1", input + "b.jpg"]).status, 0)
+        let sample = try Data(contentsOf: GstProcess.repo.appendingPathComponent("samples/faces-640x360.mp4"))
+        FileManager.default.createFile(atPath: input + "c.mkv", contents: sample.prefix(5000))
+        FileManager.default.createFile(atPath: input + "notes.txt", contents: Data("not media".utf8))
+        let r = restore([input, output, "-j", "2"])
+        XCTAssertEqual(r.status, 7, r.output)
+        XCTAssertEqual(r.output.split(separator: "\n").filter { $0.contains("failed") && $0.hasPrefix("swiftvr-restore:") }.count, 1, r.output)
+        XCTAssertTrue(r.output.contains("c.mkv"), r.output)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: output)), ["a.mp4", "b.jpg"])
+        XCTAssertEqual(probe(output + "a.mp4", "stream=codec_type", stream: "v"), ["video"])
+        let rows = r.output.split(separator: "\n").filter { $0.hasPrefix("a.mp4") || $0.hasPrefix("b.jpg") }
+        XCTAssertEqual(rows.count, 2, r.output)
+        XCTAssertTrue(rows[0].contains("20") && rows[0].hasSuffix("restored"), String(rows[0]))
+        let again = restore([input, output, "--quiet"])
+        XCTAssertEqual(again.status, 7, again.output)
+        XCTAssertEqual(again.output.split(separator: "\n").filter { $0.hasSuffix("skipped (done)") }.count, 2, again.output)
+    }
+
+    /// A phone's way: sideways pixels and a rotation in the container. The output plays the
+    /// same way up at the same size (turned upright, no rotation left to apply), and the
+    /// faces are found because the detector sees them upright (on the sideways pixels
+    /// without the rotation it finds none).
+    func testOrientationIsKeptAndFacesAreFoundUpright() {
+        let sideways = dir + "sideways.mp4", tagged = dir + "phone.mp4"
+        XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-i", "samples/faces-640x360.mp4", "-frames:v", "30",
+                                                          "-vf", "transpose=1", "-c:v", "libx264", "-preset", "ultrafast", sideways]).status, 0)
+        XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-i", sideways, "-c", "copy", "-metadata:s:v:0", "rotate=90", tagged]).status, 0)
+        XCTAssertEqual(probe(tagged, "stream=width,height", stream: "v"), ["360,640"])
+        let out = dir + "upright.mp4"
+        let r = restore(["--quiet", "--report", tagged, out])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertEqual(r.output.trimmingCharacters(in: .whitespacesAndNewlines), "frames=30 faces=2")
+        XCTAssertEqual(probe(out, "stream=width,height", stream: "v"), ["640,360"])
+        XCTAssertEqual(probe(out, "stream_side_data=rotation", stream: "v").filter { !$0.isEmpty }, [], "no rotation left to apply")
+        let untagged = restore(["--quiet", "--report", sideways, dir + "sideways-out.mp4"])
+        XCTAssertEqual(untagged.output.trimmingCharacters(in: .whitespacesAndNewlines), "frames=30 faces=0",
+                       "the same pixels without the rotation: sideways faces are not found")
     }
 }
