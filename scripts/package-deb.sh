@@ -4,13 +4,14 @@
 # /usr/bin with a man page made from its --help, gstswiftvr.pc, and a copyright file with
 # the weights' licences; Depends computed by dpkg-shlibdeps from the binaries' libraries.
 #   bash scripts/package-deb.sh [OUTDIR]        (default: .build-deb/)
-# The binaries are built for SWIFTVR_TARGET_CPU (default haswell: AVX2 and FMA, any x86-64
-# server or PC since 2013), not for this machine, so the package runs elsewhere too.
+# The binaries are built for SWIFTVR_TARGET_CPU (default on x86-64: haswell, i.e. AVX2 and
+# FMA, any x86-64 server or PC since 2013), not for this machine, so the package runs elsewhere too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-.build-deb}
 build=.build-deb/build
-export SWIFTVR_TARGET_CPU=${SWIFTVR_TARGET_CPU:-haswell}
+case $(uname -m) in x86_64) portable=haswell ;; *) portable=generic ;; esac
+export SWIFTVR_TARGET_CPU=${SWIFTVR_TARGET_CPU:-$portable}
 command -v help2man >/dev/null && command -v dpkg-shlibdeps >/dev/null || {
   echo "package-deb: needs help2man and dpkg-dev (bash scripts/install-deps.sh installs them)" >&2; exit 1; }
 
