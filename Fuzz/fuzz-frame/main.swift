@@ -8,6 +8,7 @@ import SwiftVRPipeline
 /// a frame whose planes cover it is processed, any other is a thrown error. The
 /// processor lives across inputs, as it does across a stream's frames.
 nonisolated(unsafe) var processor: FaceWindowProcessor!
+nonisolated(unsafe) var settings = ProcessingSettings()
 
 /// Made before the first input, so its models are not counted against one input's
 /// allocations by libFuzzer's leak check.
@@ -17,7 +18,7 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
     do {
         processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: root + "/models/centerface.safetensors"),
                                         restorer: try ModelRestorer(path: root + "/Tests/Fixtures/restorer-naf.safetensors"))
-        processor.settings.detector.inputLongSide = 64
+        settings.detector.inputLongSide = 64
         // Freed at exit: LeakSanitizer's final scan does not recognise a pointer that Swift
         // packs with an enum's tag bits (the restorer's `Backbone`), so a model still held
         // there would be reported as leaked.
@@ -33,9 +34,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var r = ByteReader(data, size)
     let format = PixelFormat.allCases[Int(r.byte()) % PixelFormat.allCases.count]
     let width = r.int(1...96), height = r.int(1...96)
-    processor.settings.faceResolution = r.int(8...96)
-    processor.settings.detectEvery = r.int(1...3)
-    let strength = Float(r.byte()) / 255
+    settings.faceResolution = r.int(8...96)
+    settings.detectEvery = r.int(1...3)
+    settings.restore.strength = Float(r.byte()) / 255
     let colorimetry: Colorimetry = r.byte() % 2 == 0 ? .bt601 : .bt709
     // Each plane: its declared rows and row bytes (sometimes short of what the frame
     // needs: the view must refuse them), a stride with padding, maybe bottom-up.
@@ -60,6 +61,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return Plane(base: buffer + top, stride: p.stride, rowBytes: p.rowBytes, rows: p.rows)
     }
     guard let view = try? FrameView(format: format, width: width, height: height, planes: planes) else { return 0 }
-    _ = try? processor.process([view], colorimetry: colorimetry, strength: strength)
+    _ = try? processor.process([view], colorimetry: colorimetry, settings: settings)
     return 0
 }

@@ -109,23 +109,17 @@ extension SwiftVR {
     /// Maps the window (writable when the processor writes) and runs the processor.
     private func process(_ frames: inout [BufferRef], format: StreamFormat, settings: Settings,
                          processor: WindowProcessor) throws(ElementError) -> [FrameReport] {
-        if let faces = processor as? FaceWindowProcessor {
-            faces.settings = settings.pipeline
-            (faces.restorer as? ModelRestorer)?.tasks = settings.tasks
-            (faces.restorer as? ModelRestorer)?.temporalSmoothing = Float(settings.temporalSmoothing)
-            faces.restorer?.context = settings.window - 1
-        }
-        let strength = Float(settings.strength)
-        let writes = processor.writesPixels(strength: strength)
+        let processing = settings.processing
+        let writes = processor.writesPixels(processing)
         if writes {
             for i in frames.indices { frames[i] = makeWritable(frames[i]) }
         }
         var mapped = try MappedWindow(buffers: frames, format: format, writable: writes)
         defer { mapped.unmap() }
         do {
-            let reports = try processor.process(mapped.views, colorimetry: format.colorimetry, strength: strength)
-            if let faces = processor as? FaceWindowProcessor { Debug.debug(element, faces.timings.description) }
-            return reports
+            let result = try processor.process(mapped.views, colorimetry: format.colorimetry, settings: processing)
+            Debug.debug(element, result.timings.description)
+            return result.reports
         } catch {
             throw .pipeline(error)
         }

@@ -1,22 +1,24 @@
 import CGStreamer
 import SwiftVRPipeline
 
-/// What the application sets; read under a lock by the streaming thread.
-/// Defaults are the ones gst-inspect-1.0 and the README show.
+/// What the application sets; read under a lock by the streaming thread. Each field is
+/// one property (the table below); defaults of what reaches the face pipeline are
+/// `ProcessingSettings`'s, so each property has one default.
 struct Settings {
-    var window = 4
-    var strength = 1.0
-    var temporalSmoothing = 1.0
-    var detectionThreshold = 0.5
-    var maxFaces = 8
-    var minFaceSize = 20
-    var detectionSize = 640
-    var detectEvery = 5
+    private static let d = ProcessingSettings()
+    var window = d.restore.context + 1
+    var strength = Double(d.restore.strength)
+    var temporalSmoothing = Double(d.restore.temporalSmoothing)
+    var detectionThreshold = Double(d.detector.threshold)
+    var maxFaces = d.detector.maxFaces
+    var minFaceSize = Int(d.detector.minFaceSize)
+    var detectionSize = d.detector.inputLongSide
+    var detectEvery = d.detectEvery
     var postMessages = true
-    var drawFaces = false
-    var faceResolution = 256
-    var adaptiveResolution = true
-    var tasks: RestorationTasks = [.restore]
+    var drawFaces = d.drawFaces
+    var faceResolution = d.faceResolution
+    var adaptiveResolution = d.adaptiveResolution
+    var tasks = d.restore.tasks
     /// nil: the shipped model found beside the plugin (see ModelLocator).
     var detectorModel: String?
     /// nil: the shipped restoration model if one is installed, else no restoration.
@@ -27,26 +29,24 @@ struct Settings {
     /// starts (a property set before the element is in a pipeline has no bus to post to).
     var inpaintMaskError: String?
 
-    /// The face pipeline's view of these settings.
-    var pipeline: FaceWindowProcessor.Settings {
-        var p = FaceWindowProcessor.Settings()
+    /// Everything the face pipeline needs for a window: the one value passed into `process`.
+    var processing: ProcessingSettings {
+        var p = ProcessingSettings()
+        p.restore.strength = Float(strength)
+        p.restore.tasks = tasks
+        p.restore.temporalSmoothing = Float(temporalSmoothing)
+        p.restore.context = window - 1
         p.detector.threshold = Float(detectionThreshold)
         p.detector.maxFaces = maxFaces
         p.detector.minFaceSize = Float(minFaceSize)
         p.detector.inputLongSide = detectionSize
         p.detectEvery = detectEvery
         p.drawFaces = drawFaces
-        p.faceResolution = max(64, faceResolution / 8 * 8)  // the restorer works on multiples of 8
+        p.faceResolution = faceResolution
         p.inpaintMask = inpaintMask
         p.adaptiveResolution = adaptiveResolution
         return p
     }
-}
-
-/// GObject property ids (0 is reserved by GObject), in gst-inspect order.
-enum PropertyID: guint, CaseIterable {
-    case window = 1, strength, temporalSmoothing, detectionThreshold, maxFaces, minFaceSize, detectionSize, detectEvery
-    case postMessages, drawFaces, faceResolution, adaptiveResolution, tasks, inpaintMask, detectorModel, restorationModel
 }
 
 /// The GFlags type of the `tasks` property (gst-inspect lists its values).
@@ -59,61 +59,95 @@ let tasksFlagsType: GType = {
     return g_flags_register_static(cString("GstSwiftVRTasks"), values)
 }()
 
+/// One row of the property table: a property's name, nick, blurb, range, mutability and
+/// the `Settings` field that holds it, in one place. Its default is that field's value in
+/// `Settings()`; install, set and get are derived from the row, and a test checks the
+/// README's table against the installed specs.
+/// Sendable: every field is immutable, and the key paths are plain field references that capture nothing.
+struct Property: @unchecked Sendable {
+    enum Value {
+        case uint(WritableKeyPath<Settings, Int>, ClosedRange<guint>)
+        case double(WritableKeyPath<Settings, Double>, ClosedRange<Double>)
+        case bool(WritableKeyPath<Settings, Bool>)
+        case tasks(WritableKeyPath<Settings, RestorationTasks>)
+        case path(WritableKeyPath<Settings, String?>)
+    }
+    let name: StaticString
+    let nick: StaticString
+    let blurb: StaticString
+    let value: Value
+    /// false: settable in NULL and READY only (the models are loaded on NULL→READY).
+    var whilePlaying = true
+}
+
 enum Properties {
-    /// Installs every property on the class. Blurbs are what gst-inspect-1.0 shows.
+    /// The GObject property id of row i is i + 1 (0 is reserved); gst-inspect-1.0 lists them in this order.
+    static let table: [Property] = [
+        Property(name: "window", nick: "Window",
+                 blurb: "Temporal window of each face, in frames. With a causal restoration model (config causal_temporal, the shipped one) every frame is restored as it arrives, seeing itself and the window-1 frames before it: no added latency. With a non-causal model frames are restored together in windows: each frame waits for up to window-1 later frames, which the element reports as latency",
+                 value: .uint(\.window, 1...16)),
+        Property(name: "strength", nick: "Strength",
+                 blurb: "Blend between the input (0) and the full restoration (1); at 0 pixels pass through untouched (faces are still detected and reported)",
+                 value: .double(\.strength, 0...1)),
+        Property(name: "temporal-smoothing", nick: "Temporal smoothing",
+                 blurb: "Weight with which each restored face is averaged with the window-1 restored frames of the same face before it, pixel by pixel, after moving them onto it (aligned crops slip by a pixel or two); where the face changed (motion, expression) or only differs by more than the noise, the frame keeps its own restoration. Removes frame-to-frame noise and flicker; 0 turns it off, window=1 has nothing to average",
+                 value: .double(\.temporalSmoothing, 0...1)),
+        Property(name: "detection-threshold", nick: "Detection threshold",
+                 blurb: "Minimum detector confidence for a face", value: .double(\.detectionThreshold, 0...1)),
+        Property(name: "max-faces", nick: "Maximum faces",
+                 blurb: "Most faces handled per frame, highest confidence first; 0 turns detection off", value: .uint(\.maxFaces, 0...64)),
+        Property(name: "min-face-size", nick: "Minimum face size",
+                 blurb: "Faces whose shorter box side is below this many frame pixels are ignored", value: .uint(\.minFaceSize, 0...4096)),
+        Property(name: "detection-size", nick: "Detection size",
+                 blurb: "Longer side, in pixels, of the downscaled copy the detector sees (frames are never upscaled); 0 detects at full resolution. Smaller is faster, larger finds smaller faces",
+                 value: .uint(\.detectionSize, 0...8192)),
+        Property(name: "detect-every", nick: "Detect every",
+                 blurb: "Run the detector on the whole frame every n-th frame; in between, each tracked face is detected again in a small neighbourhood of where it is expected (a fraction of the work), and new faces wait for the next full detection. 1 detects on every whole frame",
+                 value: .uint(\.detectEvery, 1...300)),
+        Property(name: "post-messages", nick: "Post messages",
+                 blurb: "Post an element message named 'swiftvr' for every frame, with its timestamps and the faces in it (x, y, width, height, score, track-id, landmarks)",
+                 value: .bool(\.postMessages)),
+        Property(name: "draw-faces", nick: "Draw faces",
+                 blurb: "Draw each face's box, track id and landmarks into the frame (for debugging)", value: .bool(\.drawFaces)),
+        Property(name: "face-resolution", nick: "Face resolution",
+                 blurb: "Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment); rounded down to a multiple of 8",
+                 value: .uint(\.faceResolution, 64...512)),
+        Property(name: "adaptive-resolution", nick: "Adaptive resolution",
+                 blurb: "Size each face's crops to what the face needs (twice its box side, which samples the face at the frame's own density; at least 64, at most face-resolution), so small faces cost less",
+                 value: .bool(\.adaptiveResolution)),
+        Property(name: "tasks", nick: "Tasks",
+                 blurb: "Restoration tasks run together in one pass: restore, colorize (gray faces), inpaint (masked regions); e.g. tasks=restore+inpaint",
+                 value: .tasks(\.tasks)),
+        Property(name: "inpaint-mask", nick: "Inpaint mask",
+                 blurb: "8-bit binary PGM (P5) image in frame coordinates whose dark pixels (below 128) are missing and get inpainted (with tasks including inpaint); stretched to the frame size. Unset: RGBA/BGRA streams use their alpha channel (alpha 0 = missing)",
+                 value: .path(\.inpaintMaskPath)),
+        Property(name: "detector-model", nick: "Detector model",
+                 blurb: "Path of the face detector's safetensors file; unset uses the shipped CenterFace model installed beside the plugin",
+                 value: .path(\.detectorModel), whilePlaying: false),
+        Property(name: "model", nick: "Restoration model",
+                 blurb: "Path of the restoration model's safetensors file; unset uses the shipped model installed beside the plugin, and restores nothing if none is installed",
+                 value: .path(\.restorationModel), whilePlaying: false),
+    ]
+
+    static func row(_ id: guint) -> Property? {
+        id >= 1 && Int(id) <= table.count ? table[Int(id) - 1] : nil
+    }
+
+    /// Installs every row on the class, in table order.
     static func install(on objectClass: UnsafeMutablePointer<GObjectClass>) {
         let d = Settings()
-        let playing = swiftvr_param_flags(1), ready = swiftvr_param_flags(0)
-        func add(_ id: PropertyID, _ spec: UnsafeMutablePointer<GParamSpec>?) {
-            g_object_class_install_property(objectClass, id.rawValue, spec)
+        for (i, p) in table.enumerated() {
+            let (name, nick, blurb) = (cString(p.name), cString(p.nick), cString(p.blurb))
+            let flags = swiftvr_param_flags(p.whilePlaying ? 1 : 0)
+            let spec: UnsafeMutablePointer<GParamSpec>? = switch p.value {
+            case .uint(let k, let r): g_param_spec_uint(name, nick, blurb, r.lowerBound, r.upperBound, guint(d[keyPath: k]), flags)
+            case .double(let k, let r): g_param_spec_double(name, nick, blurb, r.lowerBound, r.upperBound, d[keyPath: k], flags)
+            case .bool(let k): g_param_spec_boolean(name, nick, blurb, d[keyPath: k] ? 1 : 0, flags)
+            case .tasks(let k): g_param_spec_flags(name, nick, blurb, tasksFlagsType, d[keyPath: k].rawValue, flags)
+            case .path(let k): g_param_spec_string(name, nick, blurb, d[keyPath: k], flags)
+            }
+            g_object_class_install_property(objectClass, guint(i + 1), spec)
         }
-        add(.window, g_param_spec_uint(cString("window"), cString("Window"),
-            cString("Temporal window of each face, in frames. With a causal restoration model (config causal_temporal, the shipped one) every frame is restored as it arrives, seeing itself and the window-1 frames before it: no added latency. With a non-causal model frames are restored together in windows: each frame waits for up to window-1 later frames, which the element reports as latency"),
-            1, 16, guint(d.window), playing))
-        add(.strength, g_param_spec_double(cString("strength"), cString("Strength"),
-            cString("Blend between the input (0) and the full restoration (1); at 0 pixels pass through untouched (faces are still detected and reported)"),
-            0, 1, d.strength, playing))
-        add(.temporalSmoothing, g_param_spec_double(cString("temporal-smoothing"), cString("Temporal smoothing"),
-            cString("Weight with which each restored face is averaged with the window-1 restored frames of the same face before it, pixel by pixel, after moving them onto it (aligned crops slip by a pixel or two); where the face changed (motion, expression) or only differs by more than the noise, the frame keeps its own restoration. Removes frame-to-frame noise and flicker; 0 turns it off, window=1 has nothing to average"),
-            0, 1, d.temporalSmoothing, playing))
-        add(.detectionThreshold, g_param_spec_double(cString("detection-threshold"), cString("Detection threshold"),
-            cString("Minimum detector confidence for a face"), 0, 1, d.detectionThreshold, playing))
-        add(.maxFaces, g_param_spec_uint(cString("max-faces"), cString("Maximum faces"),
-            cString("Most faces handled per frame, highest confidence first; 0 turns detection off"),
-            0, 64, guint(d.maxFaces), playing))
-        add(.minFaceSize, g_param_spec_uint(cString("min-face-size"), cString("Minimum face size"),
-            cString("Faces whose shorter box side is below this many frame pixels are ignored"),
-            0, 4096, guint(d.minFaceSize), playing))
-        add(.detectionSize, g_param_spec_uint(cString("detection-size"), cString("Detection size"),
-            cString("Longer side, in pixels, of the downscaled copy the detector sees (frames are never upscaled); 0 detects at full resolution. Smaller is faster, larger finds smaller faces"),
-            0, 8192, guint(d.detectionSize), playing))
-        add(.detectEvery, g_param_spec_uint(cString("detect-every"), cString("Detect every"),
-            cString("Run the detector on the whole frame every n-th frame; in between, each tracked face is detected again in a small neighbourhood of where it is expected (about a fifteenth of the work), and new faces wait for the next full detection. 1 detects on every whole frame"),
-            1, 300, guint(d.detectEvery), playing))
-        add(.postMessages, g_param_spec_boolean(cString("post-messages"), cString("Post messages"),
-            cString("Post an element message named 'swiftvr' for every frame, with its timestamps and the faces in it (x, y, width, height, score, track-id, landmarks)"),
-            d.postMessages ? 1 : 0, playing))
-        add(.drawFaces, g_param_spec_boolean(cString("draw-faces"), cString("Draw faces"),
-            cString("Draw each face's box, track id and landmarks into the frame (for debugging)"),
-            d.drawFaces ? 1 : 0, playing))
-        add(.faceResolution, g_param_spec_uint(cString("face-resolution"), cString("Face resolution"),
-            cString("Side in pixels of the aligned square face crops the restoration model works on (FFHQ-style alignment); rounded down to a multiple of 8"),
-            64, 512, guint(d.faceResolution), playing))
-        add(.adaptiveResolution, g_param_spec_boolean(cString("adaptive-resolution"), cString("Adaptive resolution"),
-            cString("Size each face's crops to what the face needs (twice its box side, which samples the face at the frame's own density; at least 64, at most face-resolution), so small faces cost less"),
-            d.adaptiveResolution ? 1 : 0, playing))
-        add(.tasks, g_param_spec_flags(cString("tasks"), cString("Tasks"),
-            cString("Restoration tasks run together in one pass: restore, colorize (gray faces), inpaint (masked regions); e.g. tasks=restore+inpaint"),
-            tasksFlagsType, d.tasks.rawValue, playing))
-        add(.inpaintMask, g_param_spec_string(cString("inpaint-mask"), cString("Inpaint mask"),
-            cString("8-bit binary PGM (P5) image in frame coordinates whose dark pixels (below 128) are missing and get inpainted (with tasks including inpaint); stretched to the frame size. Unset: RGBA/BGRA streams use their alpha channel (alpha 0 = missing)"),
-            nil, playing))
-        add(.restorationModel, g_param_spec_string(cString("model"), cString("Restoration model"),
-            cString("Path of the restoration model's safetensors file; unset uses the shipped model installed beside the plugin, and restores nothing if none is installed"),
-            nil, ready))
-        add(.detectorModel, g_param_spec_string(cString("detector-model"), cString("Detector model"),
-            cString("Path of the face detector's safetensors file; unset uses the shipped CenterFace model installed beside the plugin"),
-            nil, ready))
     }
 }
 
@@ -122,9 +156,11 @@ enum Properties {
 let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePointer<GValue>?,
                                  UnsafeMutablePointer<GParamSpec>?) -> Void = { object, id, value, pspec in
     guard let object, let value, let impl = SwiftVR.from(object) else { return }
-    guard let property = PropertyID(rawValue: id) else { return Debug.warning(nil, "invalid property id \(id)") }
-    if property == .window { return impl.setWindow(Int(g_value_get_uint(value))) }
-    if property == .inpaintMask {
+    guard let row = Properties.row(id) else { return Debug.warning(nil, "invalid property id \(id)") }
+    switch row.value {
+    case .uint(let k, _) where k == \Settings.window:
+        impl.setWindow(Int(g_value_get_uint(value)))   // the window is resized under the stream lock
+    case .path(let k) where k == \Settings.inpaintMaskPath:
         let path = g_value_get_string(value).map { String(cString: $0) }
         var mask: MissingMask?
         var problem: String?
@@ -138,51 +174,27 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
         impl.updateSettings { s in (s.inpaintMaskPath, s.inpaintMask, s.inpaintMaskError) = (path, mask, problem) }
         // Started already: the bus is there to hear it now (otherwise start() reports it).
         if problem != nil, impl.element.pointee.current_state.rawValue >= GST_STATE_READY.rawValue { impl.reportMaskProblem() }
-        return
-    }
-    impl.updateSettings { s in
-        switch property {
-        case .window: break
-        case .strength: s.strength = g_value_get_double(value)
-        case .temporalSmoothing: s.temporalSmoothing = g_value_get_double(value)
-        case .detectionThreshold: s.detectionThreshold = g_value_get_double(value)
-        case .maxFaces: s.maxFaces = Int(g_value_get_uint(value))
-        case .minFaceSize: s.minFaceSize = Int(g_value_get_uint(value))
-        case .detectionSize: s.detectionSize = Int(g_value_get_uint(value))
-        case .detectEvery: s.detectEvery = Int(g_value_get_uint(value))
-        case .postMessages: s.postMessages = g_value_get_boolean(value) != 0
-        case .drawFaces: s.drawFaces = g_value_get_boolean(value) != 0
-        case .faceResolution: s.faceResolution = Int(g_value_get_uint(value))
-        case .adaptiveResolution: s.adaptiveResolution = g_value_get_boolean(value) != 0
-        case .tasks: s.tasks = RestorationTasks(rawValue: g_value_get_flags(value))
-        case .detectorModel: s.detectorModel = g_value_get_string(value).map { String(cString: $0) }
-        case .restorationModel: s.restorationModel = g_value_get_string(value).map { String(cString: $0) }
-        case .inpaintMask: break
-        }
+    case .uint(let k, _): impl.updateSettings { $0[keyPath: k] = Int(g_value_get_uint(value)) }
+    case .double(let k, _): impl.updateSettings { $0[keyPath: k] = g_value_get_double(value) }
+    case .bool(let k): impl.updateSettings { $0[keyPath: k] = g_value_get_boolean(value) != 0 }
+    case .tasks(let k): impl.updateSettings { $0[keyPath: k] = RestorationTasks(rawValue: g_value_get_flags(value)) }
+    case .path(let k): impl.updateSettings { $0[keyPath: k] = g_value_get_string(value).map { String(cString: $0) } }
     }
 }
 
 let getProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafeMutablePointer<GValue>?,
                                  UnsafeMutablePointer<GParamSpec>?) -> Void = { object, id, value, pspec in
     guard let object, let value, let impl = SwiftVR.from(object) else { return }
+    guard let row = Properties.row(id) else { return Debug.warning(nil, "invalid property id \(id)") }
     let s = impl.currentSettings
-    switch PropertyID(rawValue: id) {
-    case .window: g_value_set_uint(value, guint(s.window))
-    case .strength: g_value_set_double(value, s.strength)
-    case .temporalSmoothing: g_value_set_double(value, s.temporalSmoothing)
-    case .detectionThreshold: g_value_set_double(value, s.detectionThreshold)
-    case .maxFaces: g_value_set_uint(value, guint(s.maxFaces))
-    case .minFaceSize: g_value_set_uint(value, guint(s.minFaceSize))
-    case .detectionSize: g_value_set_uint(value, guint(s.detectionSize))
-    case .detectEvery: g_value_set_uint(value, guint(s.detectEvery))
-    case .postMessages: g_value_set_boolean(value, s.postMessages ? 1 : 0)
-    case .drawFaces: g_value_set_boolean(value, s.drawFaces ? 1 : 0)
-    case .faceResolution: g_value_set_uint(value, guint(s.faceResolution))
-    case .adaptiveResolution: g_value_set_boolean(value, s.adaptiveResolution ? 1 : 0)
-    case .tasks: g_value_set_flags(value, s.tasks.rawValue)
-    case .detectorModel: g_value_set_string(value, s.detectorModel ?? ModelLocator.detectorPath())
-    case .restorationModel: g_value_set_string(value, s.restorationModel ?? ModelLocator.restorerPath())
-    case .inpaintMask: g_value_set_string(value, s.inpaintMaskPath)
-    case nil: Debug.warning(nil, "invalid property id \(id)")
+    switch row.value {
+    case .uint(let k, _): g_value_set_uint(value, guint(s[keyPath: k]))
+    case .double(let k, _): g_value_set_double(value, s[keyPath: k])
+    case .bool(let k): g_value_set_boolean(value, s[keyPath: k] ? 1 : 0)
+    case .tasks(let k): g_value_set_flags(value, s[keyPath: k].rawValue)
+    // Unset models read back as the file the element will load.
+    case .path(let k) where k == \Settings.detectorModel: g_value_set_string(value, s.detectorModel ?? ModelLocator.detectorPath())
+    case .path(let k) where k == \Settings.restorationModel: g_value_set_string(value, s.restorationModel ?? ModelLocator.restorerPath())
+    case .path(let k): g_value_set_string(value, s[keyPath: k])
     }
 }

@@ -8,35 +8,8 @@ import SwiftVRTensor
 /// With a causal restorer the window is a single frame and the restorer keeps each
 /// face's earlier frames itself (`framesHeld`).
 public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
-    public struct Settings: Sendable {
-        public var detector = FaceDetector.Settings()
-        /// Run the detector on the whole frame every n-th frame; in between, tracked faces
-        /// are followed (`followTracks`) or coast at their last velocity.
-        public var detectEvery = 1
-        /// Between full detections, detect each tracked face again in a small neighbourhood
-        /// of its predicted position (cheap, and as precise as a full detection).
-        public var followTracks = true
-        /// Frames a track survives without a matching detection.
-        public var maxMissed = 5
-        public var drawFaces = false
-        /// Side of the aligned square crops handed to the restorer (the largest, with
-        /// `adaptiveResolution`).
-        public var faceResolution = 256
-        /// Crops only as large as the face needs, so small faces cost less: twice its box
-        /// side. The FFHQ template's crop spans about twice the face box, so the crop then
-        /// samples the face at the frame's own density: larger crops only interpolate
-        /// (on the evaluation clips, 2× and 3× score the same to 0.01 dB at 1280×720), and
-        /// since only the restorer's change is pasted back, the frame's own detail stays.
-        public var adaptiveResolution = true
-        /// Missing pixels in frame coordinates (`inpaint-mask`); alpha is used when nil.
-        public var inpaintMask: MissingMask?
-        public init() {}
-    }
-
-    public var settings = Settings()
-    /// Where the last window's time went, in milliseconds (read by the element's debug log
-    /// and the benchmark).
-    public private(set) var timings = StageTimings()
+    /// Where the current window's time goes, in milliseconds (returned by `process`).
+    private var timings = StageTimings()
     let detector: FaceDetector
     let tracker = FaceTracker()
     public let restorer: FaceRestorer?
@@ -54,11 +27,14 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         self.restorer = restorer
     }
 
-    public func writesPixels(strength: Float) -> Bool { settings.drawFaces || (restorer != nil && strength > 0) }
+    public func writesPixels(_ settings: ProcessingSettings) -> Bool {
+        settings.drawFaces || (restorer != nil && settings.restore.strength > 0)
+    }
 
     public func framesHeld(window: Int) -> Int { restorer?.isCausal == true ? 1 : window }
 
-    public func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
+    public func process(_ window: [FrameView], colorimetry: Colorimetry,
+                        settings: ProcessingSettings) throws(PipelineError) -> WindowResult {
         // Detection and tracking see each frame as it came in, before anything is drawn or pasted.
         tracker.maxMissed = settings.maxMissed
         timings = StageTimings()
@@ -92,8 +68,8 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             }
             return FrameReport(faces: tracks)
         }
-        if let restorer, strength > 0 {
-            try restoreTracks(window, reports, colorimetry: colorimetry, strength: strength, restorer: restorer)
+        if let restorer, settings.restore.strength > 0 {
+            try restoreTracks(window, reports, colorimetry: colorimetry, settings: settings, restorer: restorer)
         }
         // Ended tracks take every per-face state with them, here and in the restorer,
         // after this window's restoration (a track ending inside the window was restored
@@ -106,13 +82,13 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         if settings.drawFaces {
             for (frame, report) in zip(window, reports) { FaceOverlay.draw(report.faces, on: frame, colorimetry: colorimetry) }
         }
-        return reports
+        return WindowResult(reports: reports, timings: timings)
     }
 
     /// Each track's crops over the window go to the restorer together, then back into
     /// their frames.
     private func restoreTracks(_ window: [FrameView], _ reports: [FrameReport], colorimetry: Colorimetry,
-                               strength: Float, restorer: FaceRestorer) throws(PipelineError) {
+                               settings: ProcessingSettings, restorer: FaceRestorer) throws(PipelineError) {
         crops.reset()
         // One crop size per track and window: the restorer takes a track's window at once.
         var sizes: [UInt32: Int] = [:]
@@ -124,7 +100,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         for (id, need) in sizes {
             // Within an eighth of the last size the track keeps it (a face's box jitters by
             // a few pixels frame to frame; each change of size would restart its context).
-            if let last = trackSizes[id], abs(need - last) * 8 <= last, last <= max(64, settings.faceResolution / 8 * 8) {
+            if let last = trackSizes[id], abs(need - last) * 8 <= last, last <= settings.largestCrop {
                 sizes[id] = last
             }
         }
@@ -133,7 +109,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         // Inpainting: the frame region's holes are filled before the crop is sampled (see
         // FaceCrop.extract); the unfilled cut, sampled from the same region before the
         // fill, is what the frame holds.
-        let inpainting = (restorer as? ModelRestorer)?.tasks.contains(.inpaint) ?? false
+        let inpainting = settings.restore.tasks.contains(.inpaint)
         var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, cut: Tensor?, mask: Tensor?)]] = [:]
         for (i, report) in reports.enumerated() {
             let frame = window[i]
@@ -146,7 +122,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             }
             for t in report.faces {
                 timings.faces += 1
-                let r = sizes[t.id] ?? settings.faceResolution
+                let r = sizes[t.id] ?? settings.largestCrop
                 let cut = filled == nil ? nil : crops.tensor([3, r, r])
                 guard let crop = FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r]), scratch: crops,
@@ -173,17 +149,15 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 t.data.update(from: item.crop.pixels.data, count: t.count)
                 return t
             }
-            try restorer.restore(track: id, items.map(\.crop.pixels), masks: masks, strength: strength)
+            let spent = try restorer.restore(track: id, items.map(\.crop.pixels), masks: masks, settings: settings.restore)
             for (item, before) in zip(items, cut) {
                 let p = item.crop.pixels.data
                 for k in 0..<before.count { p[k] -= before.data[k] }
             }
-            if let m = restorer as? ModelRestorer {
-                timings.priors += m.model.lastTimings.priors
-                timings.restoration += m.model.lastTimings.restoration
-                timings.decode += m.model.lastTimings.decode
-                timings.smoothing += m.lastBlendMs
-            }
+            timings.priors += spent.priors
+            timings.restoration += spent.restoration
+            timings.decode += spent.decode
+            timings.smoothing += spent.smoothing
             let t0 = Stopwatch.now()
             for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry, adding: true) }
             timings.pasteBack += Stopwatch.now() - t0
@@ -192,8 +166,8 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
 
     /// The crop side for a face: `faceResolution`, or with `adaptiveResolution` twice the
     /// face box's longer side rounded up to a multiple of 8, between 64 and `faceResolution`.
-    public static func cropSize(for face: FaceDetection, settings: Settings) -> Int {
-        let most = max(64, settings.faceResolution / 8 * 8)
+    public static func cropSize(for face: FaceDetection, settings: ProcessingSettings) -> Int {
+        let most = settings.largestCrop
         guard settings.adaptiveResolution else { return most }
         let need = Int((2 * max(face.width, face.height)).rounded(.up))
         return min(most, max(64, (need + 7) / 8 * 8))
@@ -212,6 +186,7 @@ public struct StageTimings: Sendable, CustomStringConvertible {
     public var frames = 0, faces = 0
     public var colorConversion = 0.0, detection = 0.0, tracking = 0.0, alignment = 0.0
     public var priors = 0.0, restoration = 0.0, decode = 0.0, smoothing = 0.0, pasteBack = 0.0
+    public init() {}
 
     /// One line, `key=value` pairs, parsed by scripts/bench.py.
     public var description: String {

@@ -465,9 +465,10 @@ func useRestorer(_ restorer: FaceRestorer) {
 final class RecordingRestorer: FaceRestorer {
     var windows: [Int] = []
     var masks: [Tensor] = []
-    func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
+    func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, settings: RestoreSettings) throws(PipelineError) -> RestoreTimings {
         windows.append(crops.count)
         self.masks += masks ?? []
+        return RestoreTimings()
     }
     func reset() {}
     func forget(tracks: [UInt32]) {}

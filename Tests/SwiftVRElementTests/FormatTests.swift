@@ -10,7 +10,7 @@ final class FormatTests: XCTestCase {
     /// Window semantics belong to processors that need whole windows (a non-causal
     /// model); the shipped model is causal and holds no frame back, so these tests run
     /// the element with a pass-through processor that takes windows as they come.
-    override func setUp() { SwiftVR.makeProcessor = { _ in IdentityRestorer() } }
+    override func setUp() { SwiftVR.makeProcessor = { _ in PassThroughProcessor() } }
     override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
 
     func testEveryFormatAndOddSizePassesThroughBitExactly() {
@@ -103,14 +103,14 @@ final class FormatTests: XCTestCase {
 /// Records the visible bytes of every plane of every frame it is given.
 final class ProbeProcessor: WindowProcessor {
     var seen: [[[UInt8]]] = []
-    func writesPixels(strength: Float) -> Bool { false }
-    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
+    func writesPixels(_ settings: ProcessingSettings) -> Bool { false }
+    func process(_ window: [FrameView], colorimetry: Colorimetry, settings: ProcessingSettings) throws(PipelineError) -> WindowResult {
         for f in window {
             seen.append(f.planes.map { p in
                 (0..<p.rows).flatMap { y in Array(UnsafeBufferPointer(start: p.row(y), count: p.rowBytes)) }
             })
         }
-        return window.map { _ in FrameReport() }
+        return WindowResult(reports: window.map { _ in FrameReport() })
     }
     func reset() {}
 }

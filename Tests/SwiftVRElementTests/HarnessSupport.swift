@@ -1,6 +1,7 @@
 import CGStreamer
 import CGstCheck
 import Glibc
+import SwiftVRPipeline
 import XCTest
 @testable import SwiftVRElement
 
@@ -21,6 +22,16 @@ enum GstTestEnv {
 }
 
 let second: GstClockTime = 1_000_000_000
+
+/// A processor that leaves every frame exactly as it came: the streaming tests' stand-in
+/// for the face pipeline (windows, timestamps and formats without a model's cost).
+final class PassThroughProcessor: WindowProcessor {
+    func writesPixels(_ settings: ProcessingSettings) -> Bool { false }
+    func process(_ window: [FrameView], colorimetry: Colorimetry, settings: ProcessingSettings) throws(PipelineError) -> WindowResult {
+        WindowResult(reports: window.map { _ in FrameReport() })
+    }
+    func reset() {}
+}
 
 /// A GstHarness around one swiftvr element, with a bus to read its messages.
 final class Harness {

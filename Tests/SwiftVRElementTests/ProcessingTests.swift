@@ -117,21 +117,21 @@ final class ProcessingTests: XCTestCase {
 }
 
 final class InvertProcessor: WindowProcessor {
-    func writesPixels(strength: Float) -> Bool { strength > 0 }
-    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
-        for f in window where strength > 0 {
+    func writesPixels(_ settings: ProcessingSettings) -> Bool { settings.restore.strength > 0 }
+    func process(_ window: [FrameView], colorimetry: Colorimetry, settings: ProcessingSettings) throws(PipelineError) -> WindowResult {
+        for f in window where settings.restore.strength > 0 {
             for p in f.planes {
                 for y in 0..<p.rows { for x in 0..<p.rowBytes { p.row(y)[x] = 255 - p.row(y)[x] } }
             }
         }
-        return window.map { _ in FrameReport() }
+        return WindowResult(reports: window.map { _ in FrameReport() })
     }
     func reset() {}
 }
 
 final class FailingProcessor: WindowProcessor {
-    func writesPixels(strength: Float) -> Bool { false }
-    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
+    func writesPixels(_ settings: ProcessingSettings) -> Bool { false }
+    func process(_ window: [FrameView], colorimetry: Colorimetry, settings: ProcessingSettings) throws(PipelineError) -> WindowResult {
         throw .processingFailed("model exploded")
     }
     func reset() {}

@@ -10,7 +10,7 @@ final class WindowingTests: XCTestCase {
     /// Window semantics belong to processors that need whole windows (a non-causal
     /// model); the shipped model is causal and holds no frame back, so these tests run
     /// the element with a pass-through processor that takes windows as they come.
-    override func setUp() { SwiftVR.makeProcessor = { _ in IdentityRestorer() } }
+    override func setUp() { SwiftVR.makeProcessor = { _ in PassThroughProcessor() } }
     override func tearDown() { SwiftVR.makeProcessor = SwiftVR.defaultProcessor }
 
     func testHoldsUntilWindowIsFullThenPushesAllInOrder() {

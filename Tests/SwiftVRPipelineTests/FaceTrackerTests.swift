@@ -109,7 +109,7 @@ final class FaceTrackerTests: XCTestCase {
     }
 
     func testCropSizeFollowsTheFaceWithinBounds() {
-        var s = FaceWindowProcessor.Settings()
+        var s = ProcessingSettings()
         XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 45), settings: s), 96, "twice the box side")
         XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 10), settings: s), 64, "never below 64")
         XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 300), settings: s), 256, "never above face-resolution")

@@ -35,9 +35,10 @@ final class PerFaceStateTests: XCTestCase {
         var held: [UInt32: Int] = [:]   // crops seen, per face
         var forgotten: [UInt32] = []
         var mostHeld = 0
-        func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
+        func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, settings: RestoreSettings) throws(PipelineError) -> RestoreTimings {
             held[track, default: 0] += crops.count
             mostHeld = max(mostHeld, held.count)
+            return RestoreTimings()
         }
         func reset() { held.removeAll() }
         func forget(tracks: [UInt32]) {
@@ -51,8 +52,11 @@ final class PerFaceStateTests: XCTestCase {
         let (w, h) = (Self.slot * Self.slots, Self.slot)
         let restorer = PerTrackRestorer()
         let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface), restorer: restorer)
-        processor.settings.detector.inputLongSide = w / 2   // the faces are large: a debug build's detector is slow
-        processor.settings.maxMissed = 1   // a face gone for two frames has ended
+        var settings = ProcessingSettings()
+        settings.detector.inputLongSide = w / 2   // the faces are large: a debug build's detector is slow
+        settings.detector.minFaceSize = 0
+        settings.detectEvery = 1
+        settings.maxMissed = 1   // a face gone for two frames has ended
         let cycles = 5, frames = 3 * cycles
         var steady: [Set<UInt32>] = [[], []]
         var mostSizes = 0
@@ -68,7 +72,7 @@ final class PerFaceStateTests: XCTestCase {
             let report = try f.withUnsafeMutableBufferPointer { buf in
                 let view = try FrameView(format: .rgb, width: w, height: h,
                                          planes: [Plane(base: buf.baseAddress!, stride: w * 3, rowBytes: w * 3, rows: h)])
-                return try processor.process([view], colorimetry: .bt601, strength: 1)[0]
+                return try processor.process([view], colorimetry: .bt601, settings: settings).reports[0]
             }
             for track in report.faces {
                 let centre = (track.face.x1 + track.face.x2) / 2
@@ -91,18 +95,19 @@ final class PerFaceStateTests: XCTestCase {
     func testModelRestorerForgetsOnlyEndedFaces() throws {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors")
         let churned = ModelRestorer(model: model), alone = ModelRestorer(model: try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors"))
-        for r in [churned, alone] { r.context = 2 }
+        var settings = RestoreSettings()
+        settings.context = 2
         var rng = SplitMix(seed: 7)
         func crop() -> Tensor { Tensor(shape: [3, 32, 32], values: (0..<(3 * 32 * 32)).map { _ in Float(rng.next() % 256) }) }
         var last: (Tensor, Tensor)?
         for step in 0..<30 {
             let mine = crop()
             let copy = Tensor(shape: mine.shape, values: mine.array)
-            try churned.restore(track: 1, [mine], masks: nil, strength: 1)
-            try alone.restore(track: 1, [copy], masks: nil, strength: 1)
+            _ = try churned.restore(track: 1, [mine], masks: nil, settings: settings)
+            _ = try alone.restore(track: 1, [copy], masks: nil, settings: settings)
             last = (mine, copy)
             let passing = UInt32(100 + step)    // a face seen once, then its track ends
-            try churned.restore(track: passing, [crop()], masks: nil, strength: 1)
+            _ = try churned.restore(track: passing, [crop()], masks: nil, settings: settings)
             churned.forget(tracks: [passing])
         }
         XCTAssertEqual(churned.facesHeld, 1)

@@ -35,8 +35,10 @@ final class TrackFollowingTests: XCTestCase {
     func run(detectEvery: Int, follow: Bool) throws -> (mean: Float, worst: Float, ids: Set<UInt32>) {
         let (frames, truth) = try Self.clip()
         let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface))
-        processor.settings.detectEvery = detectEvery
-        processor.settings.followTracks = follow
+        var settings = ProcessingSettings()
+        settings.detectEvery = detectEvery
+        settings.followTracks = follow
+        settings.detector.minFaceSize = 0
         // One buffer holding every frame, so all views stay valid for the whole window.
         var bytes = frames.flatMap { $0 }
         let size = Self.width * Self.height * 3
@@ -45,7 +47,7 @@ final class TrackFollowingTests: XCTestCase {
                 try FrameView(format: .rgb, width: Self.width, height: Self.height,
                               planes: [Plane(base: buf.baseAddress! + i * size, stride: Self.width * 3, rowBytes: Self.width * 3, rows: Self.height)])
             }
-            return try processor.process(views, colorimetry: .bt601, strength: 1)
+            return try processor.process(views, colorimetry: .bt601, settings: settings).reports
         }
         var worst: Float = 0, sum: Float = 0, count = 0, ids: Set<UInt32> = []
         for (t, report) in reports.enumerated() {

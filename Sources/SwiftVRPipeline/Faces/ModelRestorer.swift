@@ -1,35 +1,12 @@
 import SwiftVRModels
 import SwiftVRTensor
 
-/// Which restoration tasks to run, in one pass (SVFR's task ids 0, 1, 2).
-public struct RestorationTasks: OptionSet, Sendable {
-    public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public static let restore = RestorationTasks(rawValue: 1)
-    public static let colorize = RestorationTasks(rawValue: 2)
-    public static let inpaint = RestorationTasks(rawValue: 4)
-
-    /// The model's task-conditioning input: one flag per task.
-    public var flags: [Float] { [contains(.restore) ? 1 : 0, contains(.colorize) ? 1 : 0, contains(.inpaint) ? 1 : 0] }
-}
-
 /// The restoration model as the face pipeline's `FaceRestorer`: a track's window of
 /// crops (0…255) goes through the model in one pass and is blended back with `strength`.
 public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
     public let model: Restorer
-    public var tasks: RestorationTasks = [.restore]
     public var isCausal: Bool { model.config.causalTemporal }
-    /// Earlier frames of each face it keeps: the causal model's context, and the frames
-    /// each restored crop is averaged with (TemporalBlend).
-    public var context = 3 { didSet { blend.frames = context } }
-    /// Weight of the temporal blend, 0 (off) … 1 (TemporalBlend.strength).
-    public var temporalSmoothing: Float {
-        get { blend.strength }
-        set { blend.strength = newValue }
-    }
     private let blend = TemporalBlend()
-    /// Milliseconds the temporal blend took in the last `restore` call (the benchmark's `smooth` stage).
-    public private(set) var lastBlendMs = 0.0
     private let arena = Arena()
     /// Per face: the model's cache of its earlier frames, at the crop size it was made at.
     private var caches: [UInt32: (size: Int, cache: TemporalCache)] = [:]
@@ -42,8 +19,11 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         self.init(model: try Restorer(path: path))
     }
 
-    public func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?, strength: Float) throws(PipelineError) {
-        guard let first = crops.first else { return }
+    public func restore(track: UInt32, _ crops: [Tensor], masks: [Tensor]?,
+                        settings: RestoreSettings) throws(PipelineError) -> RestoreTimings {
+        guard let first = crops.first else { return RestoreTimings() }
+        let (tasks, strength, context) = (settings.tasks, settings.strength, settings.context)
+        (blend.frames, blend.strength) = (context, settings.temporalSmoothing)
         let r = first.dim(-1)
         guard r % 8 == 0 else { throw .processingFailed("face-resolution \(r) is not a multiple of 8") }
         arena.reset()
@@ -80,16 +60,18 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
                         context: isCausal ? context : nil)                   // (T, 3, R, R)
         if let next = model.nextCache { caches[track] = (r, next) }
         let restored = arena.tensor([3, r, r])
-        lastBlendMs = 0
+        var timings = RestoreTimings(priors: model.lastTimings.priors, restoration: model.lastTimings.restoration,
+                                     decode: model.lastTimings.decode)
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
             // A non-finite output (finite but extreme weights can overflow) leaves the pixel as it was.
             for k in 0..<plane { restored.data[k] = src[k].isFinite ? min(max(src[k], 0), 1) * 255 : c.data[k] }
             let t0 = Stopwatch.now()
             blend.apply(track: track, input: c, output: restored)
-            lastBlendMs += Stopwatch.now() - t0
+            timings.smoothing += Stopwatch.now() - t0
             for k in 0..<plane { c.data[k] += strength * (restored.data[k] - c.data[k]) }
         }
+        return timings
     }
 
     public func reset() {

@@ -6,15 +6,24 @@ public struct FrameReport: Sendable {
     public init(faces: [FaceTrack] = []) { self.faces = faces }
 }
 
+/// What `process` returns: a report per frame, and where the window's time went.
+public struct WindowResult: Sendable {
+    public var reports: [FrameReport]
+    public var timings: StageTimings
+    public init(reports: [FrameReport], timings: StageTimings = StageTimings()) {
+        (self.reports, self.timings) = (reports, timings)
+    }
+}
+
 /// A stage that processes one temporal window of frames in place.
 ///
 /// Frames arrive in presentation order; the processor may write their pixels and
-/// must leave their size and format alone. `strength` in 0...1 blends the result
-/// with the input; at 0 pixels must stay untouched (faces are still reported).
+/// must leave their size and format alone. `settings.restore.strength` in 0...1 blends
+/// the result with the input; at 0 pixels must stay untouched (faces are still reported).
 public protocol WindowProcessor: AnyObject {
-    /// Whether `process` will write pixels at this strength (the element maps frames writable then).
-    func writesPixels(strength: Float) -> Bool
-    func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport]
+    /// Whether `process` will write pixels with these settings (the element maps frames writable then).
+    func writesPixels(_ settings: ProcessingSettings) -> Bool
+    func process(_ window: [FrameView], colorimetry: Colorimetry, settings: ProcessingSettings) throws(PipelineError) -> WindowResult
     /// Forgets anything carried between windows (a flush, a seek, a new stream).
     func reset()
     /// How many frames the element should gather before calling `process`, for the
@@ -25,14 +34,4 @@ public protocol WindowProcessor: AnyObject {
 
 extension WindowProcessor {
     public func framesHeld(window: Int) -> Int { window }
-}
-
-/// The stand-in while no model is loaded: every frame leaves exactly as it came.
-public final class IdentityRestorer: WindowProcessor {
-    public init() {}
-    public func writesPixels(strength: Float) -> Bool { false }
-    public func process(_ window: [FrameView], colorimetry: Colorimetry, strength: Float) throws(PipelineError) -> [FrameReport] {
-        window.map { _ in FrameReport() }
-    }
-    public func reset() {}
 }
