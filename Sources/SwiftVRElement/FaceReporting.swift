@@ -1,5 +1,4 @@
 import CGStreamer
-import SwiftVRModels
 import SwiftVRPipeline
 
 /// gst_buffer_make_writable (a macro): the buffer itself if we hold the only
@@ -18,7 +17,7 @@ enum FaceReporting {
     static func attachMetas(_ buffer: BufferRef, faces: [FaceTrack], format: StreamFormat) -> BufferRef {
         let b = makeWritable(buffer)
         for t in faces {
-            guard let box = clippedBox(t.face, width: format.width, height: format.height) else { continue }
+            guard let box = clippedBox(t.box, width: format.width, height: format.height) else { continue }
             guard let meta = gst_buffer_add_video_region_of_interest_meta(b, cString("face"), box.x, box.y, box.w, box.h) else { continue }
             meta.pointee.id = gint(bitPattern: t.id)
             gst_video_region_of_interest_meta_add_param(meta, faceStructure(t, box: box))
@@ -42,7 +41,7 @@ enum FaceReporting {
         let info = gst_buffer_get_video_meta(buffer)
         let (w, h) = info.map { (Int($0.pointee.width), Int($0.pointee.height)) } ?? (Int.max, Int.max)
         for t in faces {
-            guard let box = clippedBox(t.face, width: w, height: h) else { continue }
+            guard let box = clippedBox(t.box, width: w, height: h) else { continue }
             var item = GValue()
             g_value_init(&item, gst_structure_get_type())
             g_value_take_boxed(&item, faceStructure(t, box: box))
@@ -54,7 +53,7 @@ enum FaceReporting {
     }
 
     /// The face's box in whole frame pixels, clipped to the frame; nil if nothing is left.
-    static func clippedBox(_ f: FaceDetection, width: Int, height: Int) -> (x: guint, y: guint, w: guint, h: guint)? {
+    static func clippedBox(_ f: (x1: Float, y1: Float, x2: Float, y2: Float), width: Int, height: Int) -> (x: guint, y: guint, w: guint, h: guint)? {
         let x1 = max(0, Int(f.x1.rounded(.down))), y1 = max(0, Int(f.y1.rounded(.down)))
         let x2 = min(width, Int(f.x2.rounded(.up))), y2 = min(height, Int(f.y2.rounded(.up)))
         guard x2 > x1, y2 > y1 else { return nil }
@@ -67,11 +66,11 @@ enum FaceReporting {
         set(s, "y", uint: box.y)
         set(s, "width", uint: box.w)
         set(s, "height", uint: box.h)
-        set(s, "score", double: Double(t.face.score))
+        set(s, "score", double: Double(t.score))
         set(s, "track-id", uint: t.id)
         var points = GValue()
         g_value_init(&points, gst_value_array_get_type())
-        for p in t.face.landmarks {
+        for p in t.landmarks {
             for v in [p.x, p.y] {
                 var item = GValue()
                 g_value_init(&item, swiftvr_gtype_float())

@@ -18,6 +18,12 @@ public struct FaceTrack: Sendable {
         (self.id, self.face, self.missed, self.age, self.anchor) = (id, face, missed, age, anchor)
     }
 
+    /// The face's box, score and landmarks (left eye, right eye, nose, mouth corners) in
+    /// frame pixels: what the element reports, without reaching into the model's types.
+    public var box: (x1: Float, y1: Float, x2: Float, y2: Float) { (face.x1, face.y1, face.x2, face.y2) }
+    public var score: Float { face.score }
+    public var landmarks: [(x: Float, y: Float)] { face.landmarks }
+
     /// Where the face should be on the next frame: moved on at its velocity.
     public var predicted: FaceDetection {
         var f = face
