@@ -36,6 +36,5 @@ static inline GType swiftvr_gtype_uint(void) { return G_TYPE_UINT; }
 static inline GType swiftvr_gtype_uint64(void) { return G_TYPE_UINT64; }
 static inline GType swiftvr_gtype_double(void) { return G_TYPE_DOUBLE; }
 static inline GType swiftvr_gtype_float(void) { return G_TYPE_FLOAT; }
-static inline GType swiftvr_gtype_string(void) { return G_TYPE_STRING; }
 
 #endif

@@ -11,27 +11,9 @@ final class MoreOpParityTests: XCTestCase {
     func t(_ key: String) throws -> Tensor { try file.tensor(key) }
     func p(_ name: String, _ key: String) -> Int { Int(Fixtures.params(file, name)[key]!)! }
 
-    func testPReLU() throws {
-        let x = try t("prelu.input")
-        prelu(x, slopes: try t("prelu.slopes"))
-        assertClose(x, try t("prelu.output"), tolerance: 1e-6, "prelu")
-    }
-
-    func testUpsampling() throws {
+    func testNearestUpsampling() throws {
         assertClose(Upsample.nearest(try t("upsample_nearest.input"), scale: 2, arena: Arena()),
                     try t("upsample_nearest.output"), tolerance: 0, "nearest")
-        for name in ["upsample_bilinear_up", "upsample_bilinear_odd", "upsample_bilinear_down"] {
-            let y = Upsample.bilinear(try t("\(name).input"), height: p(name, "height"), width: p(name, "width"), arena: Arena())
-            assertClose(y, try t("\(name).output"), tolerance: 1e-5, name)
-        }
-    }
-
-    func testPooling() throws {
-        for (name, kind) in [("maxpool3_s2", Pool2d.Kind.max), ("avgpool2_s2", .average), ("avgpool3_s1", .average)] {
-            let y = Pool2d.apply(try t("\(name).input"), kind: kind, kernel: p(name, "kernel"), stride: p(name, "stride"),
-                                 padding: p(name, "padding"), arena: Arena())
-            assertClose(y, try t("\(name).output"), tolerance: 1e-6, name)
-        }
     }
 
     func testConcatAndNarrow() throws {
@@ -41,9 +23,7 @@ final class MoreOpParityTests: XCTestCase {
         assertClose(n, try t("narrow_width.output"), tolerance: 0, "narrow")
     }
 
-    func testMatmulSoftmaxLayerNorm() throws {
-        assertClose(matmul(try t("matmul_batched.a"), try t("matmul_batched.b"), arena: Arena()),
-                    try t("matmul_batched.output"), tolerance: 1e-5, "matmul")
+    func testSoftmaxLayerNorm() throws {
         let s = try t("softmax_last.input")
         softmaxLastAxis(s)
         assertClose(s, try t("softmax_last.output"), tolerance: 1e-5, "softmax")
@@ -52,10 +32,7 @@ final class MoreOpParityTests: XCTestCase {
         assertClose(x, try t("layernorm.output"), tolerance: 1e-5, "layernorm")
     }
 
-    func testGroupNormAndWindowAttention() throws {
-        let x = try t("groupnorm.input")
-        GroupNorm(groups: 4, weight: try t("groupnorm.weight"), bias: try t("groupnorm.bias"))(x)
-        assertClose(x, try t("groupnorm.output"), tolerance: 1e-5, "groupnorm")
+    func testWindowAttention() throws {
         let y = scaledDotProductAttention(try t("sdpa_windows.q"), try t("sdpa_windows.k"), try t("sdpa_windows.v"), arena: Arena())
         assertClose(y, try t("sdpa_windows.output"), tolerance: 1e-5, "sdpa")
     }

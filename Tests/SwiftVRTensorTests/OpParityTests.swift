@@ -55,8 +55,8 @@ final class OpParityTests: XCTestCase {
     }
 
     func testActivationsMatchFloat64Reference() throws {
-        let kinds: [String: Activation] = ["relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh,
-                                           "silu": .silu, "gelu": .gelu, "leaky_relu": .leakyRelu(0.1)]
+        let kinds: [String: Activation] = ["relu": .relu, "sigmoid": .sigmoid,
+                                           "silu": .silu, "gelu": .gelu]
         for (name, act) in kinds {
             let x = try file.tensor("act_\(name).input")
             act.apply(x)

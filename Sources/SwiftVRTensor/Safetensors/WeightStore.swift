@@ -23,8 +23,6 @@ public final class WeightStore: @unchecked Sendable {
         return t
     }
 
-    public func contains(_ key: String) -> Bool { file.tensors[key] != nil }
-
     /// Throws when the file has weights no layer asked for.
     public func finish() throws(TensorError) {
         let unused = Set(file.tensors.keys).subtracting(used)
@@ -49,5 +47,4 @@ public struct VarBuilder: Sendable {
         try store.get(path(name), shape: shape)
     }
 
-    public func contains(_ name: String) -> Bool { store.contains(path(name)) }
 }

@@ -1,25 +1,5 @@
 import Glibc
 
-/// Batched matrix product over the last two axes: (…, M, K) · (…, K, N) → (…, M, N),
-/// `torch.matmul` for equal batch shapes. Batches are spread across the pool.
-public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
-    let (m, k) = (a.dim(-2), a.dim(-1))
-    let n = transposeB ? b.dim(-2) : b.dim(-1)
-    precondition((transposeB ? b.dim(-1) : b.dim(-2)) == k, "matmul: \(a.shape) · \(b.shape)")
-    let batch = a.count / (m * k)
-    precondition(b.count / (k * n) == batch, "matmul: batch sizes differ, \(a.shape) · \(b.shape)")
-    var shape = a.shape
-    shape[shape.count - 1] = n
-    let y = arena.tensor(shape)   // (…, M, N)
-    pool.parallelRanges(batch) { range in
-        for i in range {
-            BLAS.sgemm(transB: transposeB, m: m, n: n, k: k, a: a.data + i * m * k, lda: k,
-                       b: b.data + i * k * n, ldb: transposeB ? k : n, c: y.data + i * m * n, ldc: n)
-        }
-    }
-    return y
-}
-
 /// softmax(Q·Kᵀ / √d) · V for many small windows at once: q (B, Lq, d), k (B, Lk, d),
 /// v (B, Lk, dv) → (B, Lq, dv), B being batch × heads × windows. Windows are gathered
 /// into dense tensors by index beforehand (SwiftVR's mask-free shifted windows), so no

@@ -56,7 +56,7 @@ public struct Conv2d: Sendable {
                         gemmColumns(a: weight.data, k: inChannels, b: xb, y: yb, hw: h * w, cols: cols, rowsPerGroup: outChannels, activation: activation)
                     }
                 } else if isDepthwise {
-                    depthwise(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
+                    depthwise(xb, h, w, yb, oh, ow, activation: activation, pool: pool)
                 } else {
                     im2colGemm(xb, h, w, yb, oh, ow, activation: activation, arena: arena, pool: pool)
                 }
@@ -148,134 +148,35 @@ public struct Conv2d: Sendable {
     /// Floats of im2col columns per thread and band: about half of a 512 KB L2.
     nonisolated(unsafe) public static var im2colBudget = 64 * 1024
 
-    /// Depthwise convolution with bias and activation, channels split across the pool;
-    /// the activation is applied row by row while the row is in cache. For stride > 1
-    /// each input plane is first split into `stride` column phases, so every inner loop
-    /// is contiguous and vectorises.
+    /// Depthwise convolution with bias and activation, channels split across the pool:
+    /// the plain loop. The models run their depthwise layers in the channel-blocked
+    /// layout (DepthwiseBlocked, NAFBlocked); this serves any other shape and is the
+    /// reference the blocked kernels are tested against.
     private func depthwise(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
                            _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int,
-                           activation: Activation, arena: Arena, pool: ThreadPool) {
-        let phaseLength = (w + stride - 1) / stride
-        let parts = max(1, min(pool.threads, outChannels))
-        // 3×3 stride-2 layers read their strided rows directly (SIMD de-interleave);
-        // other strided kernels split each plane into column phases first.
-        let direct2 = stride == 2 && kernel == (3, 3) && dilation == 1
-        let usePhases = stride > 1 && !direct2
-        let phaseSize = usePhases ? stride * h * phaseLength : 0
-        let scratch = arena.scratch(max(1, parts * phaseSize))
-        // Tap kj reads input column ox*stride + off = (ox + shift)*stride + phase.
-        let taps = (0..<kernel.w).map { kj -> (phase: Int, shift: Int, valid: ClosedRange<Int>?) in
-            let off = kj * dilation - padding
-            let phase = ((off % stride) + stride) % stride
-            return (phase, (off - phase) / stride, validColumns(off: off, w: w, ow: ow))
-        }
-        // Output columns every tap can read without leaving the row, and the rest.
-        let lo = taps.map { $0.valid?.lowerBound ?? ow }.max() ?? 0
-        let hi = taps.map { $0.valid.map { $0.upperBound + 1 } ?? 0 }.min() ?? ow
-        let interior = lo < hi ? lo..<hi : 0..<0
-        let border = (0..<ow).filter { !interior.contains($0) }
-        let kk = kernel.h * kernel.w
-        let tapRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: parts * kk)
-        defer { tapRows.deallocate() }
-        let zeroCount = w + 2 * (kernel.w * dilation + padding) + 16
-        let zeros = arena.scratch(zeroCount) + kernel.w * dilation + padding
-        (zeros - kernel.w * dilation - padding).initialize(repeating: 0, count: zeroCount)
-        // For the direct stride-2 path: the last block start whose 8-float loads stay in the row.
-        let maxOff = kernel.w - 1 - padding
-        let lastBlock = (w - 8 - maxOff) / 2
-        pool.parallelFor(parts) { part in
-            let phases = scratch + part * phaseSize
-            for c in (outChannels * part / parts)..<(outChannels * (part + 1) / parts) {
-                var src = x + c * h * w
-                var rowStride = w
-                if usePhases {
-                    for r in 0..<stride {
-                        let n = (w - r + stride - 1) / stride
-                        for iy in 0..<h {
-                            let from = src + iy * w + r, to = phases + (r * h + iy) * phaseLength
-                            for i in 0..<n { to[i] = from[i * stride] }
-                        }
-                    }
-                    src = UnsafePointer(phases)
-                    rowStride = phaseLength
-                }
-                let dst = y + c * oh * ow
-                dst.initialize(repeating: bias?.data[c] ?? 0, count: oh * ow)
+                           activation: Activation, pool: ThreadPool) {
+        pool.parallelRanges(outChannels) { channels in
+            for c in channels {
+                let src = x + c * h * w, dst = y + c * oh * ow
                 let wk = weight.data + c * kernel.h * kernel.w
+                let b = bias?.data[c] ?? 0
                 for oy in 0..<oh {
                     let d = dst + oy * ow
-                    // One input pointer per tap, so that output column ox reads tap[t][ox];
-                    // rows above or below the image read a row of zeros.
-                    for ki in 0..<kernel.h {
-                        let iy = oy * stride - padding + ki * dilation
-                        for kj in 0..<kernel.w {
-                            let t = ki * kernel.w + kj
-                            let base = iy >= 0 && iy < h ? src + (usePhases ? taps[kj].phase * h + iy : iy) * rowStride : UnsafePointer(zeros)
-                            tapRows[part * kk + t] = direct2 ? base + (kj - padding) : base + taps[kj].shift
+                    for ox in 0..<ow {
+                        var acc = b
+                        for ki in 0..<kernel.h {
+                            let iy = oy * stride - padding + ki * dilation
+                            guard iy >= 0 && iy < h else { continue }
+                            for kj in 0..<kernel.w {
+                                let ix = ox * stride - padding + kj * dilation
+                                if ix >= 0 && ix < w { acc += wk[ki * kernel.w + kj] * src[iy * w + ix] }
+                            }
                         }
-                    }
-                    let rows = UnsafePointer(tapRows + part * kk)
-                    if direct2 {
-                        accumulate3x3Stride2(d, rows, wk, interior, lastBlock: lastBlock)
-                        for ox in border {
-                            for t in 0..<kk where taps[t % kernel.w].valid?.contains(ox) == true { d[ox] += wk[t] * rows[t][2 * ox] }
-                        }
-                    } else {
-                        if kk == 9 {
-                            accumulate3x3(d, rows, wk, interior)
-                        } else {
-                            for t in 0..<kk { let (p, wv) = (rows[t], wk[t]); for ox in interior { d[ox] += wv * p[ox] } }
-                        }
-                        // Border columns: only the taps that stay inside the row.
-                        for ox in border {
-                            for t in 0..<kk where taps[t % kernel.w].valid?.contains(ox) == true { d[ox] += wk[t] * rows[t][ox] }
-                        }
+                        d[ox] = acc
                     }
                     activation.apply(d, ow)
                 }
             }
         }
-    }
-}
-
-/// The 3×3 depthwise inner loop: all nine taps in one pass over the output row, so
-/// the row is loaded and stored once (this loop dominates MobileNet-style networks).
-@inline(__always)
-func accumulate3x3(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
-                           _ w: UnsafePointer<Float>, _ columns: Range<Int>) {
-    let (r0, r1, r2, r3, r4, r5, r6, r7, r8) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
-    let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
-    var ox = columns.lowerBound
-    let end = columns.upperBound
-    while ox < end {
-        var acc = d[ox] + w0 * r0[ox] + w1 * r1[ox] + w2 * r2[ox]
-        acc += w3 * r3[ox] + w4 * r4[ox] + w5 * r5[ox]
-        acc += w6 * r6[ox] + w7 * r7[ox] + w8 * r8[ox]
-        d[ox] = acc
-        ox += 1
-    }
-}
-
-/// The 3×3 stride-2 inner loop, four outputs at a time: each tap loads eight
-/// consecutive inputs and keeps the even ones. `r[t][2*ox]` is tap t's input for ox.
-/// Blocks start at most at `lastBlock`, so no load leaves the row; the rest is scalar.
-@inline(__always)
-func accumulate3x3Stride2(_ d: UnsafeMutablePointer<Float>, _ r: UnsafePointer<UnsafePointer<Float>>,
-                                  _ w: UnsafePointer<Float>, _ columns: Range<Int>, lastBlock: Int) {
-    var ox = columns.lowerBound
-    while ox + 4 <= columns.upperBound, ox <= lastBlock {
-        var acc = UnsafeRawPointer(d + ox).loadUnaligned(as: SIMD4<Float>.self)
-        for t in 0..<9 {
-            let v = UnsafeRawPointer(r[t] + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
-            acc += w[t] * v.evenHalf
-        }
-        UnsafeMutableRawPointer(d + ox).storeBytes(of: acc, as: SIMD4<Float>.self)
-        ox += 4
-    }
-    while ox < columns.upperBound {
-        var acc = d[ox]
-        for t in 0..<9 { acc += w[t] * r[t][2 * ox] }
-        d[ox] = acc
-        ox += 1
     }
 }
