@@ -95,6 +95,7 @@ final class RestoreCommandTests: XCTestCase {
     }
 
     /// Ctrl-C finishes the file up to there (playable, fewer frames); exit status 130.
+    /// A second Ctrl-C abandons it and removes the partial output.
     func testInterruptFinishesAPlayableFile() throws {
         let long = dir + "long.mp4"
         XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-stream_loop", "9", "-i", "samples/faces-640x360.mp4",
@@ -118,6 +119,25 @@ final class RestoreCommandTests: XCTestCase {
             "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", out]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         XCTAssertGreaterThan(frames, 0, "a playable file up to the interrupt")
         XCTAssertLessThan(frames, 1000)
+
+        // Twice: abandoned, nothing left, neither the output nor its partial file.
+        let abandoned = dir + "abandoned.mp4"
+        let q = Process()
+        q.executableURL = URL(fileURLWithPath: Self.command)
+        q.arguments = [long, abandoned]
+        q.environment = GstProcess.environment()
+        q.currentDirectoryURL = GstProcess.repo
+        q.standardError = FileHandle.nullDevice
+        try q.run()
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: abandoned + ".partial") { usleep(50_000) }
+        sleep(2)
+        kill(q.processIdentifier, SIGINT)
+        usleep(300_000)
+        kill(q.processIdentifier, SIGINT)
+        q.waitUntilExit()
+        XCTAssertEqual(q.terminationStatus, 130)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned + ".partial"))
     }
 
     /// --compare: input | restored side by side, every frame; --faces: one JSON record per
