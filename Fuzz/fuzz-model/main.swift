@@ -14,7 +14,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             precondition(out.shape == [2, 3, 16, 16], "a loaded restorer returns its input's shape")
         }
         if let detector = try? CenterFace(path: path) {
-            _ = detector(Tensor(shape: [1, 3, 32, 32], values: [Float](repeating: 0.5, count: 3 * 32 * 32)))
+            _ = detector(Tensor(shape: [1, 3, 32, 32], values: [Float](repeating: 0.5, count: 3 * 32 * 32)), state: CenterFace.RunState())
         }
     }
     return 0

@@ -47,10 +47,11 @@ enum DetectBench {
             }
             let blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
             var stages: [(Double, Double, Double)] = [], blocks: [[Double]] = []
+            let state = CenterFace.RunState()
             let model = measure(runs: runs) {
-                _ = detector.model(blob)
-                stages.append(detector.model.lastTimings)
-                blocks.append(detector.model.lastBlockTimings)
+                let (_, t) = detector.model.timed(blob, state: state)
+                stages.append((t.stem, t.backbone, t.head))
+                blocks.append(t.blocks)
             }
             print("swift \(w) \(h) \(g.padded.w) \(g.padded.h) \(fmt(model.median)) \(fmt(total.median)) \(faces.count)")
             // The network by stage, each stage's best decile (robust to the host's noise).
@@ -62,7 +63,7 @@ enum DetectBench {
             }
             let side = settings.neighbourhoodSide
             let small = Tensor(shape: [1, 3, side, side])
-            let one = measure(runs: runs) { _ = detector.model(small) }
+            let one = measure(runs: runs) { _ = detector.model(small, state: state) }
             print("follow \(w) \(h) \(side) \(side) \(fmt(one.median)) \(fmt(follow.median)) \(followed)")
         }
     }

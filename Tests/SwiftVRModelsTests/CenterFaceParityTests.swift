@@ -1,3 +1,4 @@
+import Dispatch
 import SwiftVRModels
 import SwiftVRTensor
 import SwiftVRTestSupport
@@ -16,7 +17,7 @@ final class CenterFaceParityTests: XCTestCase {
         let model = try CenterFace(path: Paths.centerface)
         let fx = try SafetensorsFile(path: Paths.fixtures + "/centerface.safetensors")
         for name in Self.cases {
-            let out = model(try fx.tensor("\(name).input"))
+            let out = model(try fx.tensor("\(name).input"), state: CenterFace.RunState())
             for (key, t) in [("heatmap", out.heatmap), ("scale", out.scale), ("offset", out.offset), ("landmarks", out.landmarks)] {
                 let ref = try fx.tensor("\(name).\(key)")
                 XCTAssertEqual(t.shape, ref.shape, "\(name).\(key)")
@@ -32,7 +33,7 @@ final class CenterFaceParityTests: XCTestCase {
         let fx = try SafetensorsFile(path: Paths.fixtures + "/centerface.safetensors")
         var total = 0
         for name in Self.cases {
-            let faces = model(try fx.tensor("\(name).input")).decode(threshold: 0.5)
+            let faces = model(try fx.tensor("\(name).input"), state: CenterFace.RunState()).decode(threshold: 0.5)
             let boxes = try fx.tensor("\(name).boxes"), points = try fx.tensor("\(name).points")
             let n = boxes.dim(0)
             XCTAssertEqual(faces.count, n, "\(name): number of faces")
@@ -59,11 +60,30 @@ final class CenterFaceParityTests: XCTestCase {
     func testSteadyStateAllocatesNothing() throws {
         let model = try CenterFace(path: Paths.centerface)
         let x = Tensor(shape: [1, 3, 64, 96])
-        _ = model(x)
-        _ = model(x)
-        let before = model.allocations
-        _ = model(x)
-        XCTAssertEqual(model.allocations, before)
+        let state = CenterFace.RunState()
+        _ = model(x, state: state)
+        _ = model(x, state: state)
+        let before = state.allocations
+        _ = model(x, state: state)
+        XCTAssertEqual(state.allocations, before)
+    }
+
+    /// The weights are shared, the run state is not: two threads each with its own state
+    /// run one loaded model at once and get exactly what a single caller gets.
+    func testOneModelServesTwoCallersAtOnce() throws {
+        let model = try CenterFace(path: Paths.centerface)
+        let fx = try SafetensorsFile(path: Paths.fixtures + "/centerface.safetensors")
+        let inputs = [try fx.tensor("astronaut.input"), try fx.tensor("grace_hopper.input")]
+        let alone = inputs.map { model($0, state: CenterFace.RunState()).heatmap.array }
+        /// One thread's result, read after both have finished.
+        final class Slot: @unchecked Sendable { var heatmap: [Float] = [] }
+        let slots = [Slot(), Slot()]
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let state = CenterFace.RunState()
+            for _ in 0..<3 { slots[i].heatmap = model(inputs[i], state: state).heatmap.array }
+        }
+        XCTAssertEqual(slots[0].heatmap, alone[0])
+        XCTAssertEqual(slots[1].heatmap, alone[1])
     }
 
     func testRefusesAFileOfAnotherModel() throws {

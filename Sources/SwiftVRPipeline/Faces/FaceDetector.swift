@@ -28,6 +28,8 @@ public final class FaceDetector: @unchecked Sendable {
     }
 
     public let model: CenterFace
+    /// This detector's memory for the network's passes (the weights may be shared).
+    private let state = CenterFace.RunState()
     private var blob = Tensor(shape: [1, 3, 32, 32])
     private var neighbourhood = Tensor(shape: [1, 3, 32, 32])
     /// Milliseconds of the last call: scaling and colour conversion, then network + decoding.
@@ -56,7 +58,7 @@ public final class FaceDetector: @unchecked Sendable {
         let t0 = Stopwatch.now()
         resample(frame, colorimetry: colorimetry, into: blob, size: g.scaled)
         let t1 = Stopwatch.now()
-        var faces = model(blob).decode(threshold: settings.threshold)
+        var faces = model(blob, state: state).decode(threshold: settings.threshold)
         lastTimings = (t1 - t0, Stopwatch.now() - t1)
         let (sx, sy) = (Float(frame.width) / Float(g.scaled.w), Float(frame.height) / Float(g.scaled.h))
         let (fw, fh) = (Float(frame.width), Float(frame.height))
@@ -95,7 +97,7 @@ public final class FaceDetector: @unchecked Sendable {
             resample(frame, colorimetry: colorimetry, into: neighbourhood, size: (side, side), region: region)
             let t1 = Stopwatch.now()
             let s = extent / Float(side)
-            let candidates = model(neighbourhood).decode(threshold: settings.threshold).map { f in
+            let candidates = model(neighbourhood, state: state).decode(threshold: settings.threshold).map { f in
                 var o = f
                 o.x1 = max(0, region.x + f.x1 * s); o.x2 = min(fw, region.x + f.x2 * s)
                 o.y1 = max(0, region.y + f.y1 * s); o.y2 = min(fh, region.y + f.y2 * s)
