@@ -12,11 +12,12 @@ import SwiftVRTensor
 enum RestoreBench {
     static func run(modelPath: String, runs: Int, crops: [Int] = [128, 256]) throws {
         let model = try Restorer(path: modelPath)
+        let state = Restorer.RunState()
         for r in crops {
             for t in [1, 4] {
                 let frames = Tensor(shape: [t, 3, r, r]), mask = Tensor(shape: [t, 1, r, r])
                 for i in 0..<frames.count { frames.data[i] = Float(i % 251) / 251 }
-                let m = measure(runs: runs) { _ = model(frames: frames, mask: mask, tasks: [1, 0, 0]) }
+                let m = measure(runs: runs) { _ = model(frames: frames, mask: mask, tasks: [1, 0, 0], state: state) }
                 print("swift \(r) \(t) \(fmt(m.median)) \(fmt(m.median / Double(t)))")
             }
             // As the element runs a causal model: one frame per call, the face's three
@@ -26,9 +27,9 @@ enum RestoreBench {
             var cache: TemporalCache? = nil
             var stages: [(Double, Double, Double)] = []
             let m = measure(runs: runs * 2) {
-                _ = model(frames: frame, mask: mask, tasks: [1, 0, 0], cache: cache, context: 3)
-                cache = model.nextCache
-                stages.append(model.lastTimings)
+                let pass = model(frames: frame, mask: mask, tasks: [1, 0, 0], cache: cache, context: 3, state: state)
+                cache = pass.nextCache
+                stages.append((pass.timings.priors, pass.timings.restoration, pass.timings.decode))
             }
             let stage = { (i: Int) in fmt(bestDecile(stages.map { [$0.0, $0.1, $0.2][i] })) }
             print("stream \(r) \(fmt(m.median)) \(fmt(m.p10)) \(stage(0)) \(stage(1)) \(stage(2))")

@@ -27,8 +27,10 @@ final class RestorerParityTests: XCTestCase {
 
     private func checkStages(_ model: Restorer, io name: String) throws {
         let io = try SafetensorsFile(path: TestPaths.fixtures + "/\(name).safetensors")
-        let out = model(frames: try io.tensor("frames"), mask: try io.tensor("mask"), tasks: try io.tensor("tasks").array)
-        let trace = try XCTUnwrap(model.trace)
+        let state = Restorer.RunState()
+        let first = model(frames: try io.tensor("frames"), mask: try io.tensor("mask"), tasks: try io.tensor("tasks").array,
+                          state: state, trace: true)
+        let (out, trace) = (first.frames, try XCTUnwrap(first.trace))
         for (name, t) in [("z", trace.z), ("tokens", trace.tokens), ("spatial_logits", trace.spatialLogits),
                           ("temporal_logits", trace.temporalLogits), ("z_hq", trace.zHQ), ("output", out)] {
             let e = relativeError(t, try io.tensor(name))
@@ -39,9 +41,10 @@ final class RestorerParityTests: XCTestCase {
         XCTAssertEqual(trace.temporalIndices.map(Float.init), try io.tensor("temporal_indices").array, "temporal code indices")
 
         // The next window of the same face attends to the cached first window.
-        let out2 = model(frames: try io.tensor("frames2"), mask: try io.tensor("mask2"), tasks: try io.tensor("tasks").array,
-                         cache: model.nextCache)
-        assertClose(try XCTUnwrap(model.trace).temporalLogits, try io.tensor("temporal_logits2"), tolerance: 1e-4, "temporal_logits2")
+        let second = model(frames: try io.tensor("frames2"), mask: try io.tensor("mask2"), tasks: try io.tensor("tasks").array,
+                           cache: first.nextCache, state: state, trace: true)
+        let out2 = second.frames
+        assertClose(try XCTUnwrap(second.trace).temporalLogits, try io.tensor("temporal_logits2"), tolerance: 1e-4, "temporal_logits2")
         assertClose(out2, try io.tensor("output2"), tolerance: 1e-4, "output2")
         print("restorer parity output2 (cached window): relative error \(relativeError(out2, try io.tensor("output2")))")
     }
@@ -58,15 +61,15 @@ final class RestorerParityTests: XCTestCase {
         XCTAssertTrue(model.config.causalTemporal)
         let io = try SafetensorsFile(path: TestPaths.fixtures + "/\(fixture)-io.safetensors")
         let (frames, mask, tasks) = (try io.tensor("frames"), try io.tensor("mask"), try io.tensor("tasks").array)
-        let arena = Arena()
+        let arena = Arena(), state = Restorer.RunState()
         var cache: TemporalCache?
         var outs: [Tensor] = []
         for f in 0..<3 {
             let one = ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: arena)
             let m = ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: arena)
-            let out = model(frames: one, mask: m, tasks: tasks, cache: cache, context: 2)   // valid until the next call
-            outs.append(Tensor(shape: out.shape, values: out.array))
-            cache = model.nextCache
+            let pass = model(frames: one, mask: m, tasks: tasks, cache: cache, context: 2, state: state)   // valid until the next pass
+            outs.append(Tensor(shape: pass.frames.shape, values: pass.frames.array))
+            cache = pass.nextCache
         }
         let streamed = ShapeOps.concat(outs, axis: 0, arena: arena)
         assertClose(streamed, try io.tensor("stream_output"), tolerance: 1e-4, "stream_output")

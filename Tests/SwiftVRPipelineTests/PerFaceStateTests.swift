@@ -94,7 +94,7 @@ final class PerFaceStateTests: XCTestCase {
     /// come and gone.
     func testModelRestorerForgetsOnlyEndedFaces() throws {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors")
-        let churned = ModelRestorer(model: model), alone = ModelRestorer(model: try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors"))
+        let churned = ModelRestorer(model: model), alone = ModelRestorer(model: model)   // one set of weights, two run states
         var settings = RestoreSettings()
         settings.context = 2
         var rng = SplitMix(seed: 7)

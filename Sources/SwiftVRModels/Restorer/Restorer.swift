@@ -31,7 +31,13 @@ struct FusionBlock {
 /// T aligned crops, predict spatial and temporal codebook priors, run the fusion blocks
 /// once, step z_hq = z_lq − t*·v, decode the correction and add it to the input. Built
 /// from the configuration in the weights file's metadata.
-public final class Restorer: @unchecked Sendable {
+///
+/// As in llama2.c: `RestorerConfig` is the architecture (checked completely at load),
+/// this class the weights — immutable once loaded, so one instance serves any number of
+/// callers and threads — and `RunState` one caller's memory. A forward pass returns its
+/// output, the face's next temporal cache and its stage timings; the stage-by-stage
+/// trace only when asked.
+public final class Restorer: Sendable {
     public let config: RestorerConfig
     /// The down and up paths (config `backbone`).
     enum Backbone {
@@ -46,35 +52,48 @@ public final class Restorer: @unchecked Sendable {
     let stepEmbed: Tensor              // (D)
     let blocks: [FusionBlock]
     let outNorm: LayerNorm, outProj: Linear
-    let arena = Arena()
-    /// The autoencoder runs one frame at a time in its own arena, reset per frame: its
-    /// full-resolution activations then stay in cache and are never held T times over.
-    let frameArena = Arena()
 
-    /// Window groups and rotary tables depend only on the latent grid: built once per size.
-    private var layoutCache: [Int: (plain: AttentionLayout, shifted: AttentionLayout)] = [:]
-
-    private func layouts(h: Int, w: Int) -> (plain: AttentionLayout, shifted: AttentionLayout) {
-        if let cached = layoutCache[h * 100_000 + w] { return cached }
-        let c = config
-        let rope = Windows.rope(positions: Windows.gridPositions(h: h, w: w), headDim: c.headDim)
-        let made = (AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: 0), cos: rope.cos, sin: rope.sin),
-                    AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: c.window / 2), cos: rope.cos, sin: rope.sin))
-        layoutCache[h * 100_000 + w] = made
-        return made
+    /// One caller's memory for forward passes: outputs live in its arenas until its next pass.
+    public final class RunState {
+        let arena = Arena()
+        /// The autoencoder runs one frame at a time in its own arena, reset per frame: its
+        /// full-resolution activations then stay in cache and are never held T times over.
+        let frameArena = Arena()
+        /// Window groups and rotary tables depend only on the latent grid: built once per size.
+        var layouts: [Int: (plain: AttentionLayout, shifted: AttentionLayout)] = [:]
+        public init() {}
     }
 
-    /// Every stage's output of the last call, for tests and diagnostics.
+    /// Every stage's output of one pass, for tests and diagnostics (`trace: true`).
     public struct Trace {
         public var z: Tensor, tokens: Tensor, zHQ: Tensor
         public var spatialLogits: Tensor, spatialIndices: [Int32]
         public var temporalLogits: Tensor, temporalIndices: [Int32]
     }
-    public private(set) var trace: Trace?
-    /// What the same face's next window should pass as `cache` (causal streaming).
-    public private(set) var nextCache: TemporalCache?
-    /// Milliseconds of the last call: encoder + priors, restoration blocks, decoder.
-    public private(set) var lastTimings = (priors: 0.0, restoration: 0.0, decode: 0.0)
+
+    /// Milliseconds of one pass: encoder + priors, restoration blocks, decoder.
+    public struct Timings: Sendable {
+        public var priors = 0.0, restoration = 0.0, decode = 0.0
+    }
+
+    public struct Output {
+        /// (T, 3, R, R) in [0, 1], valid until the state's next pass.
+        public let frames: Tensor
+        /// What the same face's next window passes as `cache` (causal streaming).
+        public let nextCache: TemporalCache?
+        public let timings: Timings
+        public let trace: Trace?
+    }
+
+    private func layouts(h: Int, w: Int, state: RunState) -> (plain: AttentionLayout, shifted: AttentionLayout) {
+        if let cached = state.layouts[h * 100_000 + w] { return cached }
+        let c = config
+        let rope = Windows.rope(positions: Windows.gridPositions(h: h, w: w), headDim: c.headDim)
+        let made = (AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: 0), cos: rope.cos, sin: rope.sin),
+                    AttentionLayout(groups: Windows.groups(h: h, w: w, window: c.window, shift: c.window / 2), cos: rope.cos, sin: rope.sin))
+        state.layouts[h * 100_000 + w] = made
+        return made
+    }
 
     public convenience init(path: String) throws(TensorError) {
         let store = try WeightStore(path: path)
@@ -109,12 +128,13 @@ public final class Restorer: @unchecked Sendable {
     }
 
     /// frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks: restore,
-    /// colorize, inpaint flags; cache: `nextCache` after the same face's previous window;
+    /// colorize, inpaint flags; cache: `nextCache` of the same face's previous pass;
     /// context: how many frames `nextCache` keeps (nil: this window's) — a causal model
     /// restores frames one at a time, each seeing the `context` frames before it.
-    /// Returns (T, 3, R, R), valid until the next call. R must be a multiple of 8.
+    /// R must be a multiple of 8.
     public func callAsFunction(frames input: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil,
-                               context: Int? = nil) -> Tensor {
+                               context: Int? = nil, state: RunState, trace wantsTrace: Bool = false) -> Output {
+        let (arena, frameArena) = (state.arena, state.frameArena)
         arena.reset()
         let start = Stopwatch.now()
         let c = config
@@ -131,16 +151,15 @@ public final class Restorer: @unchecked Sendable {
         for f in 0..<t {
             frameArena.reset()
             let one = ShapeOps.concat([frame(frames, f), frame(mask, f)], axis: 1, arena: frameArena)  // (1, 4, R, R)
-            let (zf, s) = encode(one)                                              // (1, L, h, w)
+            let (zf, s) = encode(one, arena: frameArena)                           // (1, L, h, w)
             (z.data + f * zf.count).update(from: zf.data, count: zf.count)
             for (dst, src) in zip(skips, s) { (dst.data + f * src.count).update(from: src.data, count: src.count) }
         }
         let n = h * w
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
-        let (plain, shifted) = layouts(h: h, w: w)
+        let (plain, shifted) = layouts(h: h, w: w, state: state)
         let (fs, idxS, logitsS) = spatial(tokens, layout: plain, arena: arena)
         let (ft, idxT, logitsT, next) = temporal(tokens, cache: cache, context: context, arena: arena)
-        nextCache = next
         // (γ, β) = MLP(Pool(f_t)), one pair per frame, shared by every block.
         let pooled = arena.tensor([t, c.dim])
         for f in 0..<t {
@@ -164,8 +183,8 @@ public final class Restorer: @unchecked Sendable {
         let v = ShapeOps.swapLastAxes(outProj(x, arena: arena), arena: arena)     // (T, L, N)
         let zHQ = arena.tensor([t, c.latent, h, w])
         for i in 0..<zHQ.count { zHQ.data[i] = z.data[i] - c.tStar * v.data[i] }   // the one step
-        trace = Trace(z: z, tokens: tokens, zHQ: zHQ, spatialLogits: logitsS, spatialIndices: idxS,
-                      temporalLogits: logitsT, temporalIndices: idxT)
+        let trace = wantsTrace ? Trace(z: z, tokens: tokens, zHQ: zHQ, spatialLogits: logitsS, spatialIndices: idxS,
+                                       temporalLogits: logitsT, temporalIndices: idxT) : nil
         let afterBlocks = Stopwatch.now()
         // The decoder predicts the correction to the input frames (model.py).
         let out = arena.tensor([t, 3, r, r])                                       // (T, 3, R, R)
@@ -173,15 +192,16 @@ public final class Restorer: @unchecked Sendable {
         if case .naf(_, _, let scaleModulation) = backbone { scaleMods = scaleModulation(pooled, arena: arena) }
         for f in 0..<t {
             frameArena.reset()
-            let d = decode(frame(zHQ, f), skips: skips.map { frame($0, f) }, mods: scaleMods.map { $0.data + f * $0.dim(1) })
+            let d = decode(frame(zHQ, f), skips: skips.map { frame($0, f) }, mods: scaleMods.map { $0.data + f * $0.dim(1) },
+                           arena: frameArena)
             (out.data + f * d.count).update(from: d.data, count: d.count)
         }
         addInPlace(out, frames)
-        lastTimings = (afterPriors - start, afterBlocks - afterPriors, Stopwatch.now() - afterBlocks)
-        return out
+        let timings = Timings(priors: afterPriors - start, restoration: afterBlocks - afterPriors, decode: Stopwatch.now() - afterBlocks)
+        return Output(frames: out, nextCache: next, timings: timings, trace: trace)
     }
 
-    private func encode(_ x: Tensor) -> (Tensor, [Tensor]) {
+    private func encode(_ x: Tensor, arena frameArena: Arena) -> (Tensor, [Tensor]) {
         switch backbone {
         case .conv(let encoder, _): encoder(x, arena: frameArena)
         case .naf(let encoder, _, _): encoder(x, arena: frameArena)
@@ -189,7 +209,7 @@ public final class Restorer: @unchecked Sendable {
     }
 
     /// One frame's correction; `mods` points at the frame's (γ, β) for R/8, R/4, R/2.
-    private func decode(_ z: Tensor, skips: [Tensor], mods: UnsafeMutablePointer<Float>?) -> Tensor {
+    private func decode(_ z: Tensor, skips: [Tensor], mods: UnsafeMutablePointer<Float>?, arena frameArena: Arena) -> Tensor {
         switch backbone {
         case .conv(_, let decoder): return decoder(z, skips: skips, arena: frameArena)
         case .naf(_, let decoder, _):

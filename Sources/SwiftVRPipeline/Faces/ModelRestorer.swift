@@ -7,6 +7,8 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
     public let model: Restorer
     public var isCausal: Bool { model.config.causalTemporal }
     private let blend = TemporalBlend()
+    /// This restorer's memory for the model's passes (the weights may be shared).
+    private let state = Restorer.RunState()
     private let arena = Arena()
     /// Per face: the model's cache of its earlier frames, at the crop size it was made at.
     private var caches: [UInt32: (size: Int, cache: TemporalCache)] = [:]
@@ -56,12 +58,13 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         // or, for a causal model, to the last `context` frames of the face; a cache made
         // at another crop size is not reused.
         let cache = caches[track].flatMap { $0.size == r ? $0.cache : nil }
-        let out = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache,
-                        context: isCausal ? context : nil)                   // (T, 3, R, R)
-        if let next = model.nextCache { caches[track] = (r, next) }
+        let pass = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache,
+                         context: isCausal ? context : nil, state: state)
+        let out = pass.frames                                                 // (T, 3, R, R)
+        if let next = pass.nextCache { caches[track] = (r, next) }
         let restored = arena.tensor([3, r, r])
-        var timings = RestoreTimings(priors: model.lastTimings.priors, restoration: model.lastTimings.restoration,
-                                     decode: model.lastTimings.decode)
+        var timings = RestoreTimings(priors: pass.timings.priors, restoration: pass.timings.restoration,
+                                     decode: pass.timings.decode)
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
             // A non-finite output (finite but extreme weights can overflow) leaves the pixel as it was.
