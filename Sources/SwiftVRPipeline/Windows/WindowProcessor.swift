@@ -1,6 +1,6 @@
 import SwiftVRModels
 
-/// What a processor reports about one frame: the faces it found (and, later, restored).
+/// What a processor reports about one frame: the faces it found.
 public struct FrameReport: Sendable {
     public var faces: [FaceTrack]
     public init(faces: [FaceTrack] = []) { self.faces = faces }

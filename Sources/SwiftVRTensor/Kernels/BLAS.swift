@@ -17,8 +17,8 @@ public enum BLAS {
                     beta, c, blasint(ldc))
     }
 
-    /// Threads OpenBLAS may use. swiftvr runs its own loops on the calling thread only,
-    /// so OpenBLAS's pool is the only parallelism and two cores are never oversubscribed.
+    /// Threads OpenBLAS may use. The engine sets 1: its `ThreadPool` splits every GEMM
+    /// into one part per core itself, so OpenBLAS's own pool would only oversubscribe them.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }

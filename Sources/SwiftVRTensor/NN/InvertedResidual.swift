@@ -100,8 +100,7 @@ public struct InvertedResidual: Sendable {
                 let rows = expanded + expandedSize
                 // Input rows now in `expanded`, a ring of `heldRows` rows per channel block:
                 // input row iy sits in slot iy % heldRows, so the rows a band shares with the
-                // last one stay where they are (they were moved down with memmove: 3 % of
-                // the detector's time).
+                // last one stay where they are instead of being moved down.
                 var held = 0..<0
                 @inline(__always) func slot(_ iy: Int) -> Int { iy % heldRows }
                 var o0 = oh * part / parts
