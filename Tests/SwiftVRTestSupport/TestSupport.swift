@@ -37,11 +37,30 @@ public func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
     return num / max(den, 1e-12)
 }
 
-public func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float, _ what: String,
+/// Element by element, as numpy's `allclose`: |a − b| ≤ atol + rtol·|b| for every element.
+public func assertClose(_ a: Tensor, _ b: Tensor, rtol: Float, atol: Float, _ what: String,
                         file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.shape, b.shape, "\(what): shape", file: file, line: line)
-    let e = relativeError(a, b)
-    XCTAssertLessThanOrEqual(e, tolerance, "\(what): relative error \(e)", file: file, line: line)
+    var worst = (excess: -Float.infinity, index: 0)
+    for i in 0..<min(a.count, b.count) {
+        let excess = abs(a.data[i] - b.data[i]) - (atol + rtol * abs(b.data[i]))
+        if !(excess <= worst.excess) { worst = (excess.isNaN ? .infinity : excess, i) }
+    }
+    guard worst.excess > 0 else { return }
+    let i = worst.index
+    XCTFail("\(what): element \(i) is \(a.data[i]), expected \(b.data[i]) within \(atol) + \(rtol)·|expected|",
+            file: file, line: line)
+}
+
+/// `assertClose` with `tolerance` as the relative part and, as the absolute part, the
+/// same fraction of the reference's mean magnitude (so elements near zero are held to
+/// the tensor's scale, not to their own).
+public func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float, _ what: String,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    var mean: Float = 0
+    for i in 0..<b.count { mean += abs(b.data[i]) }
+    mean /= Float(max(b.count, 1))
+    assertClose(a, b, rtol: tolerance, atol: tolerance * max(mean, 1e-12), what, file: file, line: line)
 }
 
 /// Reproducible uniform values in (−scale, scale): a 64-bit LCG, so tests that draw
