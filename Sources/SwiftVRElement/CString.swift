@@ -8,6 +8,8 @@ func cString(_ s: StaticString) -> UnsafePointer<gchar> {
 }
 
 /// The Swift object behind a GstElement or GstObject pointer of type GstSwiftVR.
+/// SAFETY: GObject allocates instances of GstSwiftVR with the C layout of
+/// `SwiftVRInstance` (shim.h), whose first member is the GstElement.
 @inline(__always)
 func instance(_ object: UnsafeMutableRawPointer) -> UnsafeMutablePointer<SwiftVRInstance> {
     object.assumingMemoryBound(to: SwiftVRInstance.self)

@@ -66,6 +66,8 @@ final class SwiftVR: @unchecked Sendable {
     deinit { release(state.window.drain()) }
 
     /// The object behind a GstSwiftVR GObject (or nil if it is being torn down).
+    /// SAFETY: only called with GObjects of type GstSwiftVR (its vfuncs and pad functions),
+    /// whose instance struct holds `impl`, a retained SwiftVR released in finalize.
     static func from(_ object: UnsafeMutableRawPointer) -> SwiftVR? {
         guard let impl = instance(object).pointee.impl else { return nil }
         return Unmanaged<SwiftVR>.fromOpaque(impl).takeUnretainedValue()

@@ -1,4 +1,7 @@
 /// One plane of a mapped video frame: rows of `rowBytes` bytes, `stride` apart.
+/// SAFETY: `row(y)` for 0 ≤ y < rows points at `rowBytes` valid bytes while the frame is
+/// mapped; `FrameView.init` checks that the extents cover the frame, so stages that stay
+/// inside the frame's width and height stay inside the plane.
 public struct Plane {
     public let base: UnsafeMutablePointer<UInt8>
     public let stride: Int

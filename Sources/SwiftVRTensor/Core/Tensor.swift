@@ -1,5 +1,8 @@
 /// Owned, 64-byte aligned float32 memory. Tensors share it by reference, so an op can
 /// write into a buffer the caller allocated once (see `Arena`).
+/// SAFETY: `pointer` holds `capacity` initialised floats from init to deinit; a Tensor
+/// keeps its Storage alive, and every op reads and writes within `shape`'s product ≤
+/// capacity. Sendable because the engine's ops hand disjoint ranges to the pool's threads.
 public final class Storage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let capacity: Int
@@ -83,6 +86,7 @@ public final class Arena: @unchecked Sendable {
 
     /// Scratch memory of at least `count` floats (im2col columns and the like), valid until
     /// the enclosing `scoped` call returns (or the next `reset` outside any).
+    /// SAFETY: the storage stays in `scratchSlots` until then, so the pointer stays valid.
     public func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {
         defer { scratchCursor += 1 }
         if scratchCursor < scratchSlots.count, scratchSlots[scratchCursor].capacity >= count {

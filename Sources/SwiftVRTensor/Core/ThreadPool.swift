@@ -64,6 +64,8 @@ public final class ThreadPool: @unchecked Sendable {
         defer { pthread_mutex_unlock(&busy) }
         withoutActuallyEscaping(body) { escapable in
             var current = Job(body: escapable)
+            // SAFETY: `current` outlives every worker's use of `job`: this call waits in
+            // the loop below until all parts are done before `withUnsafePointer` returns.
             withUnsafePointer(to: &current) { pointer in
                 job = UnsafeRawPointer(pointer)
                 count = n

@@ -7,6 +7,10 @@ import Glibc
 /// that is never written out. Channel counts that are not multiples of 8 are padded
 /// with zero weights (the extra output channels are zeros and stay so through ReLU or
 /// SiLU), so any layer fits.
+/// SAFETY: the loops step raw pointers through tensors in the blocked layout
+/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
+/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
+/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
 public struct Conv3x3Blocked: Sendable {
     public let inChannels: Int, outChannels: Int, stride: Int
     let kernel: PointwiseBlocked  // over 9·in' inputs (in' = in rounded up to 8): tap t = 3·ky + kx, then channel

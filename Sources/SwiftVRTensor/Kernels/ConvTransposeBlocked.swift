@@ -2,6 +2,10 @@
 /// the ×2 upsampling of FPN-style necks) in the channel-blocked layout: every input
 /// pixel paints its own k×k patch, so the layer is k² 1×1 layers, one per patch
 /// position, each writing every k-th pixel of every k-th output row.
+/// SAFETY: the loops step raw pointers through tensors in the blocked layout
+/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
+/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
+/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
 public struct ConvTransposeBlocked: Sendable {
     public let inChannels: Int, outChannels: Int, k: Int
     let taps: [PointwiseBlocked]  // patch position (a, b) at a·k + b: out = W[:, :, a, b]ᵀ · in

@@ -1,6 +1,10 @@
 /// A 3×3 depthwise convolution (padding 1, stride 1 or 2) in the channel-blocked
 /// layout, weights packed once as (C/8, 9, 8): each output pixel of a block is nine
 /// eight-wide multiply-adds, the image borders only drop taps.
+/// SAFETY: the loops step raw pointers through tensors in the blocked layout
+/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
+/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
+/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
 public struct DepthwiseBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let channels: Int, stride: Int

@@ -13,6 +13,10 @@
 /// must finish before anything can be projected); the second is pixelwise: chunks of
 /// pixels scaled, projected, normalised, expanded, gated and projected again without
 /// leaving cache.
+/// SAFETY: the loops step raw pointers through tensors in the blocked layout
+/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
+/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
+/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
 public struct NAFBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let channels: Int

@@ -6,6 +6,10 @@
 /// pixel: twelve multiply-adds for eight loads, nothing written until the tile is done.
 /// At MobileNet's shapes (K = 16…960, a few thousand pixels) this beats OpenBLAS's SGEMM,
 /// which packs both operands again on every call (`swiftvr-bench sgemm` compares them).
+/// SAFETY: the loops step raw pointers through tensors in the blocked layout
+/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
+/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
+/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
 public struct PointwiseBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     /// The layer's channel counts rounded up to multiples of 8: other counts are padded

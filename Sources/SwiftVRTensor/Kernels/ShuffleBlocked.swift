@@ -6,6 +6,10 @@
 /// PyTorch's pixel_unshuffle puts input channel ch at phase (dy, dx) in channel
 /// 4·ch + 2·dy + dx; here it is channel phase·C + ch, so each block of eight gathered
 /// channels is one input block at one phase (a single 32-byte copy per pixel).
+/// SAFETY: the loops step raw pointers through tensors in the blocked layout
+/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
+/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
+/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
 public struct UnshufflePointwiseBlocked: Sendable {
     let conv: PointwiseBlocked
     public let inChannels: Int, outChannels: Int

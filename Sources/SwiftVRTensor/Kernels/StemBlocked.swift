@@ -9,6 +9,10 @@
 /// consecutive floats; a register tile of 4 output blocks × 3 pixels then takes each
 /// patch value as one broadcast against four weight vectors, and writes the blocked
 /// output directly.
+/// SAFETY: the loops step raw pointers through tensors in the blocked layout
+/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
+/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
+/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
 public struct StemBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let inChannels: Int, stride: Int

@@ -38,6 +38,8 @@ public enum JSON: Equatable, Sendable {
     }
 }
 
+/// SAFETY: every read is `bytes[i]` behind an `i < bytes.count` check (the buffer's own
+/// subscript), and the bytes outlive the parse (`JSON.parse` holds them).
 private struct Parser {
     let bytes: UnsafeRawBufferPointer
     var i = 0
