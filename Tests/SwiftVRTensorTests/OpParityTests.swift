@@ -59,7 +59,7 @@ final class OpParityTests: XCTestCase {
                                            "silu": .silu, "gelu": .gelu]
         for (name, act) in kinds {
             let x = try file.tensor("act_\(name).input")
-            act.apply(x)
+            act.applyInPlace(x)
             assertClose(x, try file.tensor("act_\(name).output"), tolerance: 1e-6, name)
         }
     }
@@ -74,7 +74,7 @@ final class OpParityTests: XCTestCase {
         let cases: [(Activation, (Double) -> Double)] = [(.sigmoid, sigmoid), (.silu, silu), (.gelu, gelu)]
         for (act, ref) in cases {
             let t = Tensor(shape: [xs.count], values: xs)
-            act.apply(t)
+            act.applyInPlace(t)
             for (x, y) in zip(xs, t.array) {
                 let want = ref(Double(x))
                 XCTAssertTrue(y.isFinite, "\(act)(\(x)) = \(y)")

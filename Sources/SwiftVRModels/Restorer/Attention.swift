@@ -96,11 +96,11 @@ struct TransformerLayer {
     /// x (B, N, D) → (B, N, D), a new tensor.
     func callAsFunction(_ x: Tensor, layout: AttentionLayout, arena: Arena) -> Tensor {
         let h = copy(x, arena: arena)
-        norm1(h)
+        norm1.normalizeInPlace(h)
         let y = copy(x, arena: arena)
         addInPlace(y, attn(h, layout: layout, arena: arena))
         let h2 = copy(y, arena: arena)
-        norm2(h2)
+        norm2.normalizeInPlace(h2)
         addInPlace(y, fc2(fc1(h2, activation: .gelu, arena: arena), arena: arena))
         return y
     }

@@ -11,7 +11,7 @@ struct ResBlock {
 
     func callAsFunction(_ x: Tensor, arena: Arena) -> Tensor {
         let a = copy(x, arena: arena)
-        Activation.silu.apply(a)
+        Activation.silu.applyInPlace(a)
         let y = conv2(conv1(a, activation: .silu, arena: arena), arena: arena)
         addInPlace(y, x)
         return y

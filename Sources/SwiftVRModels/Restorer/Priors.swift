@@ -8,7 +8,7 @@ func lookup(_ logits: Tensor, _ indices: [Int32], codebook: Embedding, temperatu
     let p = copy(logits, arena: arena)
     let inv = 1 / temperature
     for i in 0..<p.count { p.data[i] *= inv }
-    softmaxLastAxis(p)
+    softmaxLastAxisInPlace(p)
     let y = arena.tensor(shape + [d])
     BLAS.sgemm(m: p.count / k, n: d, k: k, a: p.data, lda: k, b: codebook.weight.data, ldb: d, c: y.data, ldc: d)
     return y
@@ -33,7 +33,7 @@ struct SpatialPrior {
     /// x (T, N, D) → f_s (T, N, D), indices (T·N), logits (T, N, Ks)
     func callAsFunction(_ x: Tensor, layout: AttentionLayout, arena: Arena) -> (Tensor, [Int32], Tensor) {
         let h = layer(x, layout: layout, arena: arena)
-        norm(h)
+        norm.normalizeInPlace(h)
         let l = logits(h, arena: arena)
         let idx = argmaxLastAxis(l)
         let fs = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [x.dim(0), x.dim(1)], arena: arena)
@@ -92,7 +92,7 @@ struct TemporalPrior {
         }
         let h = ShapeOps.swapFirstAxes(diff(pair, arena: arena), arena: arena)   // (N, T, D)
         let qIn = copy(h, arena: arena)
-        norm1(qIn)
+        norm1.normalizeInPlace(qIn)
         // (N, Tk, D); a cache kept with context 0 holds no frames, only the last tokens.
         let kvIn = cache.flatMap { $0.normed.dim(1) > 0 ? ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) : nil } ?? qIn
         addInPlace(h, attendAlongTime(qIn, kvIn, arena: arena))
@@ -104,7 +104,7 @@ struct TemporalPrior {
             (normed.data + i * kept * d).update(from: kvIn.data + (i * tk + tk - kept) * d, count: kept * d)
         }
         let back = ShapeOps.swapFirstAxes(h, arena: arena)                       // (T, N, D)
-        norm(back)
+        norm.normalizeInPlace(back)
         let l = logits(back, arena: arena)
         let idx = argmaxLastAxis(l)
         let ft = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [t, n], arena: arena)

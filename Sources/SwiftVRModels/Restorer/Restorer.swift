@@ -179,7 +179,7 @@ public final class Restorer: Sendable {
         for (i, block) in blocks.enumerated() {
             x = block(x, fs: fs, ft: ft, gamma: gamma, beta: beta, layout: i % 2 == 1 ? shifted : plain, arena: arena)
         }
-        outNorm(x)
+        outNorm.normalizeInPlace(x)
         let v = ShapeOps.swapLastAxes(outProj(x, arena: arena), arena: arena)     // (T, L, N)
         let zHQ = arena.tensor([t, c.latent, h, w])
         for i in 0..<zHQ.count { zHQ.data[i] = z.data[i] - c.tStar * v.data[i] }   // the one step

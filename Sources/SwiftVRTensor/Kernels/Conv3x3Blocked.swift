@@ -79,7 +79,7 @@ public struct Conv3x3Blocked: Sendable {
                                              y: yb + oy * ow * 8, yStride: oh * ow * 8, yPixelStride: 8, relu: relu,
                                              r: nil, rStride: 0),
                                        pixels: ow)
-                            if let other { for o in 0..<ob { other.apply(yb + (o * oh + oy) * ow * 8, ow * 8) } }
+                            if let other { for o in 0..<ob { other.applyInPlace(yb + (o * oh + oy) * ow * 8, ow * 8) } }
                         }
                     }
                 }

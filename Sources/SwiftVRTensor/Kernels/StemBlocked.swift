@@ -115,7 +115,7 @@ public struct StemBlocked: Sendable {
             o += 1
         }
         if relu || activation == .none { return }
-        for b in 0..<blocks { activation.apply(y + b * blockStride, ow * 8) }
+        for b in 0..<blocks { activation.applyInPlace(y + b * blockStride, ow * 8) }
     }
 
     /// Four output blocks × pixels ox, ox+1, ox+2 in twelve registers (pixels past the row

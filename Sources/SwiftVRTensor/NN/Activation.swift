@@ -6,7 +6,7 @@ public enum Activation: Sendable, Equatable {
     case none, relu, sigmoid, silu, gelu
 
     @inline(__always)
-    public func apply(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    public func applyInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         switch self {
         case .none: return
         case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
@@ -16,7 +16,7 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
-    public func apply(_ t: Tensor) { apply(t.data, t.count) }
+    public func applyInPlace(_ t: Tensor) { applyInPlace(t.data, t.count) }
 }
 
 /// y += x element-wise (shapes must match), then the activation.
@@ -25,6 +25,6 @@ public func addInPlace(_ y: Tensor, _ x: Tensor, activation: Activation = .none,
     let (py, px) = (y.data, x.data)
     pool.parallelRanges(y.count, minimum: 16384) { r in
         for i in r { py[i] += px[i] }
-        activation.apply(py + r.lowerBound, r.count)
+        activation.applyInPlace(py + r.lowerBound, r.count)
     }
 }

@@ -77,7 +77,7 @@ public struct Conv2d: Sendable {
         }
         BLAS.sgemm(m: m, n: cols.count, k: k, a: a, lda: k, b: b + cols.lowerBound, ldb: hw,
                    beta: 1, c: y + cols.lowerBound, ldc: hw)
-        for c in 0..<m { activation.apply(y + c * hw + cols.lowerBound, cols.count) }
+        for c in 0..<m { activation.applyInPlace(y + c * hw + cols.lowerBound, cols.count) }
     }
 
     /// Output columns `ox` whose input column `ox*stride + off` lies in 0..<w.
@@ -138,7 +138,7 @@ public struct Conv2d: Sendable {
                     let out = y + g * coutG * cols + oy0 * ow
                     for c in 0..<coutG { (out + c * cols).initialize(repeating: bias?.data[g * coutG + c] ?? 0, count: n) }
                     BLAS.sgemm(m: coutG, n: n, k: rows, a: a, lda: rows, b: col, ldb: n, beta: 1, c: out, ldc: cols)
-                    for c in 0..<coutG { activation.apply(out + c * cols, n) }
+                    for c in 0..<coutG { activation.applyInPlace(out + c * cols, n) }
                     band += 1
                 }
             }
@@ -174,7 +174,7 @@ public struct Conv2d: Sendable {
                         }
                         d[ox] = acc
                     }
-                    activation.apply(d, ow)
+                    activation.applyInPlace(d, ow)
                 }
             }
         }

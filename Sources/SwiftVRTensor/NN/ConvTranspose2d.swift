@@ -81,7 +81,7 @@ public struct ConvTranspose2d: Sendable {
                         let v = bias.data[co]
                         for i in 0..<(oh * ow) { dst[i] += v }
                     }
-                    activation.apply(dst, oh * ow)
+                    activation.applyInPlace(dst, oh * ow)
                 }
             }
         }

@@ -118,7 +118,7 @@ public struct InvertedResidual: Sendable {
                             let dst = expanded + slot(next) * w * 8
                             expand(x: xb + next * w * 8, xStride: inBlock, pixels: count * w,
                                    y: dst, yStride: hiddenBlock, relu: relu)
-                            if let other { for c in 0..<hidden / 8 { other.apply(dst + c * hiddenBlock, count * w * 8) } }
+                            if let other { for c in 0..<hidden / 8 { other.applyInPlace(dst + c * hiddenBlock, count * w * 8) } }
                             next += count
                         }
                         held = held.lowerBound..<need.upperBound
@@ -136,7 +136,7 @@ public struct InvertedResidual: Sendable {
                             let r2 = iy + 2 < h ? row(iy + 2) : zeroRow
                             let d = rows + (c * rowsPerBand + oy - o0) * ow * 8
                             packed.depthwise.row(block: c, r0, row(iy + 1), r2, w: w, ow: ow, into: d, relu: relu)
-                            other?.apply(d, ow * 8)
+                            other?.applyInPlace(d, ow * 8)
                         }
                     }
                     // Project the band: y[:, o0·ow ..< o1·ow] = bias + W · rows (+ x).

@@ -26,7 +26,7 @@ public struct Linear: Sendable {
             }
             BLAS.sgemm(transB: true, m: r.count, n: o, k: i, a: x.data + r.lowerBound * i, lda: i,
                        b: weight.data, ldb: i, beta: 1, c: out, ldc: o)
-            activation.apply(out, r.count * o)
+            activation.applyInPlace(out, r.count * o)
         }
         return y
     }

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Softmax over the last axis, in place (max-subtracted, so large logits do not overflow).
-public func softmaxLastAxis(_ x: Tensor, pool: ThreadPool = .shared) {
+public func softmaxLastAxisInPlace(_ x: Tensor, pool: ThreadPool = .shared) {
     let d = x.dim(-1), rows = x.count / max(d, 1)
     pool.parallelRanges(rows, minimum: 64) { range in
         for r in range { softmaxRow(x.data + r * d, d) }
@@ -31,7 +31,7 @@ public struct LayerNorm: Sendable {
         self.init(weight: try vb.get("weight", shape: [dim]), bias: try vb.get("bias", shape: [dim]), eps: eps)
     }
 
-    public func callAsFunction(_ x: Tensor, pool: ThreadPool = .shared) {
+    public func normalizeInPlace(_ x: Tensor, pool: ThreadPool = .shared) {
         let d = x.dim(-1), rows = x.count / max(d, 1)
         pool.parallelRanges(rows, minimum: 64) { range in
             for r in range {
