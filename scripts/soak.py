@@ -127,18 +127,9 @@ def push_renegotiating(src, variants, count, every):
     src.emit("end-of-stream")
 
 
-def push_frames(src, frames, count, caps, every=None, on_every=None):
-    """Pushes `count` frames (the sample, looped) into appsrc `src`, then EOS."""
-    src.set_property("caps", Gst.Caps.from_string(caps))
-    for i in range(count):
-        if every and on_every and i % every == 0 and i:
-            on_every(i)
-        buf = Gst.Buffer.new_wrapped(frames[i % len(frames)])
-        buf.pts = i * Gst.SECOND // FPS
-        buf.duration = Gst.SECOND // FPS
-        if src.emit("push-buffer", buf) != Gst.FlowReturn.OK:
-            break
-    src.emit("end-of-stream")
+def push_frames(src, frames, count, caps):
+    """Pushes `count` frames (the sample, looped) into appsrc `src` with one caps, then EOS."""
+    push_renegotiating(src, [(caps, frames)], count, every=count)
 
 
 APPSRC = f"appsrc name=src is-live=false format=time block=true max-bytes={W * H * 3 // 2 * 4}"
@@ -146,7 +137,7 @@ I420 = f"video/x-raw,format=I420,width={W},height={H},framerate={FPS}/1"
 
 
 def scenario_feed(name, descriptions, frames, count, sources=("src",), expect_per_frame=1, rss_every=None,
-                  storm=None, every=None, on_every=None, feeder=None):
+                  storm=None, feeder=None):
     run = Run(descriptions)
     ctx = GLib.MainContext.default()
     run.play()
@@ -161,8 +152,7 @@ def scenario_feed(name, descriptions, frames, count, sources=("src",), expect_pe
             if feeder:
                 feeders.append(threading.Thread(target=feeder, args=(src,)))
                 continue
-            feeders.append(threading.Thread(target=push_frames, args=(src, frames, count, I420, every,
-                                                                      (lambda i, p=p: on_every(p, i)) if on_every else None)))
+            feeders.append(threading.Thread(target=push_frames, args=(src, frames, count, I420)))
     t0 = time.time()
     for f in feeders:
         f.start()

@@ -100,17 +100,21 @@ final class RestoreCommandTests: XCTestCase {
         let long = dir + "long.mp4"
         XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-stream_loop", "9", "-i", "samples/faces-640x360.mp4",
                                                           "-c", "copy", long]).status, 0)
+        /// The command on `long`, returned once its output has started (some frames restored).
+        func started(_ out: String) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Self.command)
+            p.arguments = [long, out]
+            p.environment = GstProcess.environment()
+            p.currentDirectoryURL = GstProcess.repo
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            for _ in 0..<600 where !FileManager.default.fileExists(atPath: out + ".partial") { usleep(50_000) }
+            return p
+        }
         let out = dir + "cut.mp4"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.command)
-        p.arguments = [long, out]
-        p.environment = GstProcess.environment()
-        p.currentDirectoryURL = GstProcess.repo
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        // Interrupt once the output has started (some frames restored), well before the end.
-        for _ in 0..<600 where !FileManager.default.fileExists(atPath: out + ".partial") { usleep(50_000) }
-        sleep(3)
+        let p = try started(out)
+        sleep(3)   // well before the end
         XCTAssertTrue(p.isRunning, "the 1,000-frame file should take longer than this")
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
@@ -122,14 +126,7 @@ final class RestoreCommandTests: XCTestCase {
 
         // Twice: abandoned, nothing left, neither the output nor its partial file.
         let abandoned = dir + "abandoned.mp4"
-        let q = Process()
-        q.executableURL = URL(fileURLWithPath: Self.command)
-        q.arguments = [long, abandoned]
-        q.environment = GstProcess.environment()
-        q.currentDirectoryURL = GstProcess.repo
-        q.standardError = FileHandle.nullDevice
-        try q.run()
-        for _ in 0..<600 where !FileManager.default.fileExists(atPath: abandoned + ".partial") { usleep(50_000) }
+        let q = try started(abandoned)
         sleep(2)
         kill(q.processIdentifier, SIGINT)
         usleep(300_000)
