@@ -56,6 +56,23 @@ final class RestorerParityTests: XCTestCase {
         for fixture in ["restorer", "restorer-naf"] { try checkFrameByFrame(fixture) }
     }
 
+    /// Context 0 (the element's window 1) carries nothing to the next frame: each frame is
+    /// restored exactly as if it were the face's first.
+    func testContextZeroRestoresEachFrameAlone() throws {
+        let model = try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors")
+        let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-naf-io.safetensors")
+        let (frames, mask, tasks) = (try io.tensor("frames"), try io.tensor("mask"), try io.tensor("tasks").array)
+        let arena = Arena(), state = Restorer.RunState()
+        let one = { (f: Int) in (ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: arena),
+                                 ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: arena)) }
+        let (f0, m0) = one(0), (f1, m1) = one(1)
+        let first = model(frames: f0, mask: m0, tasks: tasks, context: 0, state: state)
+        XCTAssertNil(first.nextCache, "nothing is kept with context 0")
+        let streamed = model(frames: f1, mask: m1, tasks: tasks, cache: first.nextCache, context: 0, state: state).frames.array
+        let alone = model(frames: f1, mask: m1, tasks: tasks, state: Restorer.RunState()).frames.array
+        XCTAssertEqual(streamed, alone)
+    }
+
     private func checkFrameByFrame(_ fixture: String) throws {
         let model = try Restorer(path: TestPaths.fixtures + "/\(fixture).safetensors")
         XCTAssertTrue(model.config.causalTemporal)

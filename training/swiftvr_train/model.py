@@ -438,8 +438,11 @@ class TemporalPrior(nn.Module):
         h = h + self.attn.proj(o.transpose(1, 2).reshape(b * n, t, d))
         # The next window attends to this window's frames — or, with `context`, to the last
         # `context` frames seen (cache included): a rolling context for frame-by-frame use.
+        # With context 0 nothing carries over: the next frame is restored as a first frame
+        # (its difference taken to itself). Keeping only the last tokens would hand it a
+        # frame difference with nothing to attend to, a state training never produces.
         kept = q_in if context is None else kv_in[:, max(0, kv_in.shape[1] - context):]
-        new_cache = {"last": x[:, -1].detach(), "normed": kept.detach()}
+        new_cache = None if context == 0 else {"last": x[:, -1].detach(), "normed": kept.detach()}
         return self.norm(h.reshape(b, n, t, d).transpose(1, 2)), new_cache  # (B, T, N, D)
 
     def forward(self, x, cache=None, context=None):

@@ -77,8 +77,11 @@ struct TemporalPrior {
     }
 
     /// x (T, N, D) → f_t (T, N, D), indices (T·N), logits (T, N, Kt), the cache for the next
-    /// window: this window's frames, or with `context` the last `context` frames seen.
-    func callAsFunction(_ x: Tensor, cache: TemporalCache?, context: Int?, arena: Arena) -> (Tensor, [Int32], Tensor, TemporalCache) {
+    /// window: this window's frames, or with `context` the last `context` frames seen; none
+    /// with context 0 (the next frame is then restored as a first frame: keeping only its
+    /// last tokens would hand it a frame difference with nothing to attend to, a state
+    /// training never produces).
+    func callAsFunction(_ x: Tensor, cache: TemporalCache?, context: Int?, arena: Arena) -> (Tensor, [Int32], Tensor, TemporalCache?) {
         let (t, n, d) = (x.dim(0), x.dim(1), x.dim(2))
         let pair = arena.tensor([t, n, 2 * d])                       // [x_t, x_t − x_{t−1}]
         for f in 0..<t {
@@ -93,8 +96,7 @@ struct TemporalPrior {
         let h = ShapeOps.swapFirstAxes(diff(pair, arena: arena), arena: arena)   // (N, T, D)
         let qIn = copy(h, arena: arena)
         norm1.normalizeInPlace(qIn)
-        // (N, Tk, D); a cache kept with context 0 holds no frames, only the last tokens.
-        let kvIn = cache.flatMap { $0.normed.dim(1) > 0 ? ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) : nil } ?? qIn
+        let kvIn = cache.map { ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) } ?? qIn   // (N, Tk, D)
         addInPlace(h, attendAlongTime(qIn, kvIn, arena: arena))
         // Keep what the next window needs, outside the arena (it is reused every call).
         let tk = kvIn.dim(1), kept = min(tk, context ?? t)
@@ -109,7 +111,7 @@ struct TemporalPrior {
         let idx = argmaxLastAxis(l)
         let ft = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [t, n], arena: arena)
         if let residual { addInPlace(ft, residual(back, arena: arena)) }
-        return (ft, idx, l, TemporalCache(last: last, normed: normed))
+        return (ft, idx, l, context == 0 ? nil : TemporalCache(last: last, normed: normed))
     }
 
     /// Queries from the window's frames (positions Tc…Tc+T−1), keys and values from the
