@@ -19,8 +19,16 @@ struct StreamState {
 /// logic. The GObject instance owns it through `SwiftVRInstance.impl`.
 final class SwiftVR: @unchecked Sendable {
     /// Makes the window processor when the element starts (NULL→READY): the face
-    /// pipeline with the detector loaded from `settings`. Tests substitute their own.
-    nonisolated(unsafe) static var makeProcessor: (Settings) throws(ElementError) -> WindowProcessor = defaultProcessor
+    /// pipeline with the detector loaded from `settings`. Tests substitute their own;
+    /// reads and writes go through a lock, so an element starting on one thread never
+    /// races a test swapping the factory on another.
+    static var makeProcessor: (Settings) throws(ElementError) -> WindowProcessor {
+        get { factoryLock.withLock { factory } }
+        set { factoryLock.withLock { factory = newValue } }
+    }
+    private static let factoryLock = Lock()
+    /// Guarded by `factoryLock`.
+    nonisolated(unsafe) private static var factory: (Settings) throws(ElementError) -> WindowProcessor = defaultProcessor
 
     static func defaultProcessor(_ s: Settings) throws(ElementError) -> WindowProcessor {
         let path = s.detectorModel ?? ModelLocator.detectorPath()
