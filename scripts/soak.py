@@ -3,7 +3,7 @@
 
 Scenarios (each bounded by a watchdog: 60 s without a frame is a deadlock):
   long        --frames (10,000) frames of the bundled sample (faces) through one element,
-              RSS sampled; growth is measured after a warm-up of 1,000 frames
+              RSS sampled; growth is the trend after a warm-up of 1,000 frames (rss_growth)
   4 elements  one pipeline: a tee into four swiftvr branches
   4 pipelines four pipelines at once in this process
   seeks       the sample from its file with 100 flushing seeks while playing
@@ -17,6 +17,7 @@ Run: GST_PLUGIN_PATH=.build/release /usr/bin/python3 scripts/soak.py [--frames 1
 """
 import argparse
 import os
+import statistics
 import sys
 import threading
 import time
@@ -136,6 +137,16 @@ APPSRC = f"appsrc name=src is-live=false format=time block=true max-bytes={W * H
 I420 = f"video/x-raw,format=I420,width={W},height={H},framerate={FPS}/1"
 
 
+def rss_growth(samples, warmup=1000, spread=4):
+    """RSS growth after warm-up: the median of the last `spread` samples minus the median of
+    the first `spread` after `warmup` frames. A trend, not the largest swing: the
+    allocator's RSS moves by a few MB up and down between samples without growing."""
+    after = [mb for frames, mb in samples if frames >= warmup]
+    if len(after) < 2 * spread:
+        return 0.0
+    return statistics.median(after[-spread:]) - statistics.median(after[:spread])
+
+
 def scenario_feed(name, descriptions, frames, count, sources=("src",), expect_per_frame=1, rss_every=None,
                   storm=None, feeder=None):
     run = Run(descriptions)
@@ -156,7 +167,7 @@ def scenario_feed(name, descriptions, frames, count, sources=("src",), expect_pe
     t0 = time.time()
     for f in feeders:
         f.start()
-    warm, growth = None, 0.0
+    growth = 0.0
     finished = True
     expected = count * expect_per_frame * len(run.pipelines)
     while run.eos < len(run.pipelines) and not run.errors:
@@ -165,10 +176,7 @@ def scenario_feed(name, descriptions, frames, count, sources=("src",), expect_pe
             break
         if rss_every and run.out >= (len(run.samples) + 1) * rss_every:
             run.samples.append((run.out, rss_mb()))
-            if warm is None and run.out >= 1000:
-                warm = run.samples[-1][1]
-            if warm is not None:
-                growth = max(growth, run.samples[-1][1] - warm)
+            growth = rss_growth(run.samples)
     stop.set()
     for t in storms + feeders:
         t.join(timeout=10)
