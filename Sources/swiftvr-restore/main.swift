@@ -142,6 +142,7 @@ func restoreFile(_ options: Options, element: UnsafeMutablePointer<GstElement>) 
         gst_message_unref(msg)
     }
     gst_element_set_state(job.pipeline, GST_STATE_NULL)
+    if interrupts >= 2 { abandon(Failure(.interrupted, "interrupted twice: '\(options.output)' not written")) }
     let done = job.progress
     guard done.frames > 0 else { abandon(Failure(.noVideo, "'\(options.input)': no video frame was decoded")) }
     var renames = [(job.partial, options.output)]

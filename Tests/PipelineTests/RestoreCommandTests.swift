@@ -101,13 +101,13 @@ final class RestoreCommandTests: XCTestCase {
         XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-stream_loop", "9", "-i", "samples/faces-640x360.mp4",
                                                           "-c", "copy", long]).status, 0)
         /// The command on `long`, returned once its output has started (some frames restored).
-        func started(_ out: String) throws -> Process {
+        func started(_ out: String, stderr: Any = FileHandle.nullDevice) throws -> Process {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Self.command)
             p.arguments = [long, out]
             p.environment = GstProcess.environment()
             p.currentDirectoryURL = GstProcess.repo
-            p.standardError = FileHandle.nullDevice
+            p.standardError = stderr
             try p.run()
             for _ in 0..<600 where !FileManager.default.fileExists(atPath: out + ".partial") { usleep(50_000) }
             return p
@@ -126,10 +126,18 @@ final class RestoreCommandTests: XCTestCase {
 
         // Twice: abandoned, nothing left, neither the output nor its partial file.
         let abandoned = dir + "abandoned.mp4"
-        let q = try started(abandoned)
+        let errors = Pipe()
+        let q = try started(abandoned, stderr: errors)
         sleep(2)
+        // The second once the first is heard ("stopping: finishing …"), while the file is
+        // being finished (a second one after it is finished finds nothing to abandon).
         kill(q.processIdentifier, SIGINT)
-        usleep(300_000)
+        var heard = ""
+        while !heard.contains("stopping") {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            heard += String(decoding: chunk, as: UTF8.self)
+        }
         kill(q.processIdentifier, SIGINT)
         q.waitUntilExit()
         XCTAssertEqual(q.terminationStatus, 130)
