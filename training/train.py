@@ -41,6 +41,9 @@ from swiftvr_train import data, pool  # noqa: E402
 from swiftvr_train.model import NAF_CONFIG, Restorer  # noqa: E402
 
 CACHE = os.path.expanduser("~/.cache/swiftvr")
+# Modules an option added to the architecture (model.py); a checkpoint that predates the
+# option resumes without them.
+NEW_MODULES = ("past",)
 # The latest resumable checkpoint, committed when validation improved, so training goes on
 # from a fresh clone on a new machine (copied into CACHE when CACHE has none).
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints", "restorer.pt")
@@ -142,8 +145,13 @@ class Run:
     def __init__(self, name, config, args, device, ckpt):
         self.name, self.ckpt, self.args = name, ckpt, args
         state = torch.load(ckpt, map_location="cpu") if os.path.exists(ckpt) and not args.fresh else {}
+        grown = []
         if state:
-            config = state["config"]
+            # The checkpoint's architecture, plus any option it predates (the model grew):
+            # new parts start at their zero initialisation, so the resumed model restores
+            # exactly as before until they learn.
+            grown = sorted(k for k in config if k not in state["config"])
+            config = dict(state["config"], **{k: config[k] for k in grown})
         self.model = Restorer(config).to(device)
         # The latent transformer (priors, fusion blocks) at half the backbone's rate: at the
         # backbone's 2e-3 it spiked (clean crops at −3.5 dB for a few hundred steps).
@@ -153,21 +161,31 @@ class Run:
         groups = [{"params": backbone, "scale": 1.0}] + ([{"params": latent, "scale": 0.5}] if latent else [])
         self.opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=1e-4)
         self.step, self.elapsed, self.best, self.loss, self.lr_scale = 0, 0.0, -1e9, float("nan"), 1.0
+        self.start_step = 0
         self.best_mean = -1e9
         if state:
-            self.model.load_state_dict(state["model"])
-            self.opt.load_state_dict(state["optimizer"])
+            missing, unexpected = self.model.load_state_dict(state["model"], strict=not grown)
+            if unexpected or any(not k.startswith(tuple(f"{m}." for m in NEW_MODULES)) for k in missing):
+                raise SystemExit(f"{ckpt} does not match the model: missing {missing}, unexpected {unexpected}")
             self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
             self.lr_scale = state.get("lr_scale", 1.0)
             self.best_mean = state.get("best_mean", -1e9)
-            print(f"{name}: resumed from {ckpt} at step {self.step} ({self.elapsed / 60:.1f} min)", flush=True)
+            if grown:
+                # A new schedule (warm-up, then a cosine over --minutes) and fresh optimiser moments.
+                self.elapsed = 0.0
+                print(f"{name}: {ckpt} predates {', '.join(grown)}; new parts {sorted(set(k.split('.')[0] for k in missing))} "
+                      f"start at zero, the learning-rate schedule restarts", flush=True)
+            else:
+                self.opt.load_state_dict(state["optimizer"])
+            print(f"{name}: resumed from {ckpt} at step {self.step} ({state['elapsed'] / 60:.1f} min)", flush=True)
+            self.start_step = self.step if grown else 0
         self.model.train()
 
     def train_step(self, batch, total_s, weights):
         t0 = time.time()
         frac = min(1.0, self.elapsed / total_s)
         for g in self.opt.param_groups:   # warm-up, then a cosine to 5 % at the end of the run
-            g["lr"] = g["scale"] * self.lr_scale * self.args.lr * min(1.0, (self.step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            g["lr"] = g["scale"] * self.lr_scale * self.args.lr * min(1.0, (self.step - self.start_step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         set_temperature(self.model, frac)
         loss, parts = loss_fn(self.model, *batch, weights)
         self.opt.zero_grad()

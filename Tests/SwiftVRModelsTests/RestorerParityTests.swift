@@ -21,7 +21,8 @@ final class RestorerParityTests: XCTestCase {
     func testNAFBackboneMatchesPyTorch() throws {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors")
         XCTAssertEqual(model.config.backbone, .naf)
-        XCTAssertTrue(model.config.codeTemperature > 0 && model.config.spatialResidual && model.config.temporalResidual)
+        XCTAssertTrue(model.config.codeTemperature > 0 && model.config.spatialResidual && model.config.temporalResidual
+                      && model.config.pastFeatures)
         try checkStages(model, io: "restorer-naf-io")
     }
 
@@ -123,6 +124,8 @@ final class RestorerParityTests: XCTestCase {
         XCTAssertTrue(try RestorerConfig(json: base + #", "prefill": true}"#).prefill)
         XCTAssertFalse(try RestorerConfig(json: base + "}").causalTemporal)
         XCTAssertTrue(try RestorerConfig(json: base + #", "causal_temporal": true}"#).causalTemporal)
+        XCTAssertFalse(try RestorerConfig(json: base + "}").pastFeatures)
+        XCTAssertTrue(try RestorerConfig(json: base + #", "past_features": true, "backbone": "naf", "enc_blocks": [1, 1, 1], "dec_blocks": [1, 1, 1]}"#).pastFeatures)
         XCTAssertThrowsError(try RestorerConfig(json: base + #", "temporal_residual": 1}"#)) { error in
             XCTAssertTrue("\(error)".contains("temporal_residual"), "\(error)")
         }

@@ -33,11 +33,13 @@ DEFAULT_CONFIG = dict(
     dec_blocks=[1, 1, 1],   # and on the way up, after each skip merge
     code_temperature=0.0,   # > 0: codes are a softmax(logits / τ) mix of entries (0: the best entry)
     spatial_residual=False,  # f_s also carries the continuous spatial features
+    past_features=False,    # the previous frame's R/4 features, gated by f_t, enter the skip ("naf" only; PastFeatures)
 )
 # What the new restorer trains with (train.py); older shipped files omit these keys.
 NAF_CONFIG = dict(DEFAULT_CONFIG, backbone="naf", channels=[16, 32, 64], dec_blocks=[2, 2, 2], dim=48, blocks=2,
                   temporal_residual=True,
-                  spatial_residual=True, prefill=True, causal_temporal=True, code_temperature=0.5)
+                  spatial_residual=True, prefill=True, causal_temporal=True, code_temperature=0.5,
+                  past_features=True)
 TASKS = ("restore", "colorize", "inpaint")  # SVFR's task ids 0, 1, 2
 
 
@@ -454,6 +456,42 @@ class TemporalPrior(nn.Module):
         return f_t, logits.argmax(-1), logits, feats, new_cache
 
 
+class PastFeatures(nn.Module):
+    """Past pixels in: the face's previous frame's R/4 encoder features enter this frame's
+    R/4 skip, per channel and location, gated by f_t (which sees the frame difference at
+    R/8) and by the R/4 difference itself:
+        g  = σ(Up₂(W_t f_t) + W_d (p − s))
+        s' = s + α ⊙ g ⊙ (p − s)            (α per channel, zero-initialised)
+    p is the previous frame's merged s', so the blend is recurrent: noise and compression
+    artefacts that differ from frame to frame average out over many frames where the
+    face holds still, and the gate closes where it moves. The crops are already aligned
+    on the face's landmarks. Causal: frame t sees frames < t only; the last s' is the
+    face's cache for its next window (none at context 0)."""
+
+    def __init__(self, c):
+        super().__init__()
+        c1 = c["channels"][1]
+        self.gate = nn.Linear(c["dim"], c1)
+        self.diff = nn.Conv2d(c1, c1, 1)
+        self.scale = nn.Parameter(torch.zeros(c1))   # α: off at the start, older weights unchanged
+
+    def forward(self, s1, f_t, b, cache=None, context=None):
+        """s1 (B·T, c1, R/4, R/4); f_t (B·T, N, D) → s1' as s1, and the cache (B, c1, R/4, R/4)."""
+        bt, c1, hh, ww = s1.shape
+        t = bt // b
+        g_t = self.gate(f_t).transpose(1, 2).reshape(bt, c1, hh // 2, ww // 2)
+        g_t = F.interpolate(g_t, scale_factor=2, mode="nearest").unflatten(0, (b, t))   # (B, T, c1, R/4, R/4)
+        s = s1.unflatten(0, (b, t))
+        prev = cache if cache is not None else s[:, 0]
+        alpha = self.scale.view(1, -1, 1, 1)
+        out = []
+        for i in range(t):
+            d = prev - s[:, i]
+            prev = s[:, i] + alpha * torch.sigmoid(g_t[:, i] + self.diff(d)) * d
+            out.append(prev)
+        return torch.stack(out, dim=1).flatten(0, 1), (None if context == 0 else prev.detach())
+
+
 # MARK: - Restoration
 
 class FusionBlock(nn.Module):
@@ -509,6 +547,7 @@ class Restorer(nn.Module):
             self.scale_modulation = nn.Linear(d, 2 * sum(c["channels"]))
             nn.init.zeros_(self.scale_modulation.weight)
             nn.init.zeros_(self.scale_modulation.bias)
+        self.past = PastFeatures(c) if self.naf and c.get("past_features") else None
 
     def forward(self, frames, mask, tasks, cache=None, context=None):
         """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags;
@@ -539,6 +578,12 @@ class Restorer(nn.Module):
         f_s, idx_s, logits_s, feats_s = self.spatial(x0, plain, cos, sin)  # (B·T, N, D)
         f_t, idx_t, logits_t, feats_t, self.next_cache = self.temporal(x0.unflatten(0, (b, t)), cache, context)
         f_t, idx_t, logits_t, feats_t = (a.flatten(0, 1) for a in (f_t, idx_t, logits_t, feats_t))  # (B·T, N, …)
+        if self.past is not None:
+            s0, s1, s2 = skips
+            s1, past = self.past(s1, f_t, b, cache.get("past") if cache else None, context)
+            skips = (s0, s1, s2)
+            if self.next_cache is not None:
+                self.next_cache["past"] = past
         self.prior_features = (feats_s, feats_t)  # training reads them (see train.py's code loss)
         pooled = f_t.mean(dim=1, keepdim=True)                            # (B·T, 1, D)
         gamma, beta = self.modulation(pooled).chunk(2, dim=-1)            # (B·T, 1, D) each

@@ -46,6 +46,7 @@ struct SpatialPrior {
 public struct TemporalCache: Sendable {
     let last: Tensor     // (N, D) tokens of the previous window's last frame
     let normed: Tensor   // (N, Tc, D) the previous window's normalised temporal features
+    var past: Tensor?    // (c1, R/4, R/4) the last frame's merged R/4 skip (`PastFeatures`)
 }
 
 /// Attention along the window at each latent location plus the difference to the
@@ -111,7 +112,7 @@ struct TemporalPrior {
         let idx = argmaxLastAxis(l)
         let ft = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [t, n], arena: arena)
         if let residual { addInPlace(ft, residual(back, arena: arena)) }
-        return (ft, idx, l, context == 0 ? nil : TemporalCache(last: last, normed: normed))
+        return (ft, idx, l, context == 0 ? nil : TemporalCache(last: last, normed: normed, past: nil))
     }
 
     /// Queries from the window's frames (positions Tc…Tc+T−1), keys and values from the

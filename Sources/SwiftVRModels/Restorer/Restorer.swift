@@ -52,6 +52,8 @@ public final class Restorer: Sendable {
     let stepEmbed: Tensor              // (D)
     let blocks: [FusionBlock]
     let outNorm: LayerNorm, outProj: Linear
+    /// The previous frame's R/4 features into this frame's skip (config `past_features`).
+    let past: PastFeatures?
 
     /// One caller's memory for forward passes: outputs live in its arenas until its next pass.
     public final class RunState {
@@ -125,6 +127,7 @@ public final class Restorer: Sendable {
         self.blocks = blocks
         outNorm = try LayerNorm(vb.pp("out_norm"), dim: c.dim)
         outProj = try Linear(vb.pp("out_proj"), in: c.dim, out: c.latent)
+        past = c.pastFeatures ? try PastFeatures(vb.pp("past"), c) : nil
     }
 
     /// frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks: restore,
@@ -159,7 +162,13 @@ public final class Restorer: Sendable {
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
         let (plain, shifted) = layouts(h: h, w: w, state: state)
         let (fs, idxS, logitsS) = spatial(tokens, layout: plain, arena: arena)
-        let (ft, idxT, logitsT, next) = temporal(tokens, cache: cache, context: context, arena: arena)
+        let (ft, idxT, logitsT, temporalNext) = temporal(tokens, cache: cache, context: context, arena: arena)
+        var next = temporalNext
+        if let past {
+            let last = past.merge(skips[1], channels: c.channels[1], size: r / 4, blocked: encodesBlocked, ft: ft,
+                                  previous: cache?.past, arena: arena)
+            next?.past = last
+        }
         // (γ, β) = MLP(Pool(f_t)), one pair per frame, shared by every block.
         let pooled = arena.tensor([t, c.dim])
         for f in 0..<t {
@@ -199,6 +208,11 @@ public final class Restorer: Sendable {
         addInPlace(out, frames)
         let timings = Timings(priors: afterPriors - start, restoration: afterBlocks - afterPriors, decode: Stopwatch.now() - afterBlocks)
         return Output(frames: out, nextCache: next, timings: timings, trace: trace)
+    }
+
+    /// Whether the encoder's skips are channel-blocked (see `NAFEncoder`).
+    private var encodesBlocked: Bool {
+        if case .naf(let encoder, _, _) = backbone { encoder.packed != nil } else { false }
     }
 
     private func encode(_ x: Tensor, arena frameArena: Arena) -> (Tensor, [Tensor]) {

@@ -30,6 +30,9 @@ public struct RestorerConfig: Sendable, Equatable {
     public var codeTemperature: Float = 0
     /// f_s = code + a linear map of the continuous spatial features.
     public var spatialResidual = false
+    /// The previous frame's R/4 features, gated by f_t, enter the R/4 skip ("naf" only;
+    /// model.py `PastFeatures`).
+    public var pastFeatures = false
 
     public init() {}
 
@@ -66,6 +69,7 @@ public struct RestorerConfig: Sendable, Equatable {
         prefill = try flag("prefill")
         causalTemporal = try flag("causal_temporal")
         spatialResidual = try flag("spatial_residual")
+        pastFeatures = try flag("past_features")
         switch o["backbone"] {
         case nil, .null?: backbone = .conv
         case .string(let b)?:
@@ -108,6 +112,7 @@ public struct RestorerConfig: Sendable, Equatable {
         try rule((1...65536).contains(spatialCodes), "spatial_codes", "must be from 1 to 65536, not \(spatialCodes)")
         try rule((1...65536).contains(temporalCodes), "temporal_codes", "must be from 1 to 65536, not \(temporalCodes)")
         try rule(tStar.isFinite, "t_star", "must be a finite number, not \(tStar)")
+        try rule(!pastFeatures || backbone == .naf, "past_features", "needs backbone \"naf\" (the R/4 skip it merges into)")
         try rule(codeTemperature.isFinite && codeTemperature >= 0, "code_temperature", "must be a finite number ≥ 0")
     }
 

@@ -1,0 +1,58 @@
+import SwiftVRTensor
+
+/// Past pixels in (model.py `PastFeatures`): the face's previous frame's R/4 encoder
+/// features enter this frame's R/4 skip, per channel and location, gated by f_t and by
+/// the R/4 difference itself:
+///   g  = σ(Up₂(W_t f_t) + W_d (p − s));   s' = s + α ⊙ g ⊙ (p − s)
+/// p is the previous frame's s', so the blend is recurrent: artefacts that differ from
+/// frame to frame average out where the face holds still, and the gate closes where it
+/// moves. Causal: frame t sees frames < t only.
+struct PastFeatures {
+    let gate: Linear          // D → c1, on f_t's tokens
+    let diff: Conv2d          // 1×1, c1 → c1
+    let scale: Tensor         // α (c1)
+
+    init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
+        let c1 = c.channels[1]
+        gate = try Linear(vb.pp("gate"), in: c.dim, out: c1)
+        diff = try Conv2d(vb.pp("diff"), inChannels: c1, outChannels: c1, kernel: 1)
+        scale = try vb.get("scale", shape: [c1])
+    }
+
+    /// skip (T, c1, R/4, R/4) in NCHW, or (T, c1/8, R/4, R/4, 8) when `blocked` (the
+    /// encoder's layout), merged in place; ft (T, N, D) on the R/8 grid; previous: the
+    /// face's last merged skip in the same layout, or nil (frame 0 then keeps its own).
+    /// Returns the last merged frame, a copy outside the arena (the face's next cache).
+    func merge(_ skip: Tensor, channels c1: Int, size hh: Int, blocked: Bool, ft: Tensor, previous: Tensor?,
+               arena: Arena) -> Tensor {
+        let (t, ww, plane) = (skip.dim(0), hh, hh * hh)
+        let (w8, frameCount) = (ww / 2, c1 * plane)
+        // Where channel k's plane starts and how far apart its pixels lie, in the skip's layout.
+        let base = { (k: Int) in blocked ? (k >> 3) * plane * 8 + (k & 7) : k * plane }
+        let step = blocked ? 8 : 1
+        let gt = gate(ft, arena: arena)                                      // (T, N, c1)
+        let d = arena.tensor([1, c1, hh, ww])                               // p − s, NCHW
+        for f in 0..<t {
+            let s = skip.data + f * frameCount
+            let p = f > 0 ? UnsafePointer(s - frameCount) : previous.map { UnsafePointer($0.data) } ?? UnsafePointer(s)
+            for k in 0..<c1 {
+                let (o, dk) = (base(k), d.data + k * plane)
+                for i in 0..<plane { dk[i] = p[o + i * step] - s[o + i * step] }
+            }
+            let g = diff(d, arena: arena)                                    // (1, c1, R/4, R/4)
+            let gf = gt.data + f * (hh / 2) * w8 * c1                       // frame f's (N, c1)
+            for k in 0..<c1 {
+                let gk = g.data + k * plane
+                for y in 0..<hh { for x in 0..<ww { gk[y * ww + x] += gf[((y / 2) * w8 + x / 2) * c1 + k] } }
+            }
+            Activation.sigmoid.applyInPlace(g)
+            for k in 0..<c1 {
+                let (alpha, o, gk, dk) = (scale.data[k], base(k), g.data + k * plane, d.data + k * plane)
+                for i in 0..<plane { s[o + i * step] += alpha * gk[i] * dk[i] }
+            }
+        }
+        let last = Tensor(shape: Array(skip.shape.dropFirst()))
+        last.data.update(from: skip.data + (t - 1) * frameCount, count: frameCount)
+        return last
+    }
+}
