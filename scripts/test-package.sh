@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests the Debian package on this machine: builds it, installs it with dpkg, finds the
 # element with gst-inspect-1.0 and restores the sample with swiftvr-restore from /usr/bin,
-# both with no environment variables (no GST_PLUGIN_PATH), then removes it and checks that
+# and a folder, all with no environment variables (no GST_PLUGIN_PATH), then removes it and checks that
 # nothing it installed is left. Needs root (or sudo); scripts/test.sh runs it after the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,11 @@ grep -qE "Binary package\s+$name" <<<"$inspect" || fail "gst-inspect-1.0 does no
 frames=$(ffprobe -v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 "$work/restored.mp4")
 [ "$frames" = 100 ] || fail "the restored sample has $frames frames, not 100"
 [ "$(ffprobe -v error -select_streams a -show_entries stream=codec_name -of csv=p=0 "$work/restored.mp4")" = aac ] || fail "audio not kept"
+mkdir -p "$work/in"
+cp samples/faces-640x360.mp4 "$work/in/a.mp4"
+cp samples/faces-640x360.mp4 "$work/in/b.mp4"
+"${clean[@]}" swiftvr-restore --quiet -j 2 "$work/in" "$work/out" >/dev/null || fail "swiftvr-restore on a folder"
+[ -s "$work/out/a.mp4" ] && [ -s "$work/out/b.mp4" ] || fail "the folder's two files were not both restored"
 zcat /usr/share/man/man1/swiftvr-restore.1.gz | grep -q -- 'strength' || fail "the man page lacks the element's options"
 pkg-config --exists gstswiftvr || fail "pkg-config does not find gstswiftvr"
 
@@ -39,4 +44,4 @@ left=$(for f in $files; do [ -e "$f" ] && echo "$f"; done; true)
 pluginsdir=$(pkg-config --variable=pluginsdir gstreamer-1.0)
 [ ! -e "$pluginsdir/swiftvr" ] || fail "$pluginsdir/swiftvr is left behind"
 rm -rf "$work"
-echo "test-package: ok ($deb: installed, gst-inspect-1.0 swiftvr reports $version, swiftvr-restore restored 100 frames with audio, removed with nothing left)"
+echo "test-package: ok ($deb: installed, gst-inspect-1.0 swiftvr reports $version, swiftvr-restore restored 100 frames with audio and a folder of two files, removed with nothing left)"

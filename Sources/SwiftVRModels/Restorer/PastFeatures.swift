@@ -30,6 +30,8 @@ struct PastFeatures {
         // Where channel k's plane starts and how far apart its pixels lie, in the skip's layout.
         let base = { (k: Int) in blocked ? (k >> 3) * plane * 8 + (k & 7) : k * plane }
         let step = blocked ? 8 : 1
+        // A cache made at another crop size is not this face's previous frame.
+        let previous = previous?.count == frameCount ? previous : nil
         let gt = gate(ft, arena: arena)                                      // (T, N, c1)
         let d = arena.tensor([1, c1, hh, ww])                               // p − s, NCHW
         for f in 0..<t {
