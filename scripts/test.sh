@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds the plugin, runs every test
 # (element harness tests, pure-Swift tests, real gst-launch pipelines, the C and
-# Python examples), then a short fuzz pass and the Debian package's install test.
+# Python examples), then a short fuzz pass, the suite and a real pipeline under
+# AddressSanitizer (make asan), and the Debian package's install test.
 # .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,14 +22,21 @@ set +e
 bash scripts/fuzz.sh "${SWIFTVR_FUZZ_SECONDS:-20}"
 fuzz=$?
 set -e
+# The suite and a real pipeline under AddressSanitizer (scripts/sanitize.sh; about
+# 20 minutes on two cores), so a memory error in a path the tests reach shows here.
+set +e
+bash scripts/sanitize.sh address
+asan=$?
+set -e
 # The Debian package: built, installed, used with no environment, removed (scripts/test-package.sh).
 set +e
 bash scripts/test-package.sh
 package=$?
 set -e
 if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
-  echo "$((BASH_REMATCH[1] - BASH_REMATCH[2])) passed, ${BASH_REMATCH[2]} failed; fuzz pass: $([ $fuzz -eq 0 ] && echo clean || echo FAILED); package: $([ $package -eq 0 ] && echo ok || echo FAILED)"
+  echo "$((BASH_REMATCH[1] - BASH_REMATCH[2])) passed, ${BASH_REMATCH[2]} failed; fuzz pass: $([ $fuzz -eq 0 ] && echo clean || echo FAILED); ASan: $([ $asan -eq 0 ] && echo clean || echo FAILED); package: $([ $package -eq 0 ] && echo ok || echo FAILED)"
 fi
 [ "$status" -ne 0 ] && exit "$status"
 [ "$fuzz" -ne 0 ] && exit "$fuzz"
+[ "$asan" -ne 0 ] && exit "$asan"
 exit "$package"
