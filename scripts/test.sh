@@ -23,7 +23,7 @@ bash scripts/fuzz.sh "${SWIFTVR_FUZZ_SECONDS:-20}"
 fuzz=$?
 set -e
 # The suite and a real pipeline under AddressSanitizer (scripts/sanitize.sh; about
-# 20 minutes on two cores), so a memory error in a path the tests reach shows here.
+# 10 minutes on two cores), so a memory error in a path the tests reach shows here.
 set +e
 bash scripts/sanitize.sh address
 asan=$?
