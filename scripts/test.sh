@@ -18,21 +18,15 @@ summary=$(grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | t
 rm -f "$log"
 # A short fuzz pass over every reader and the frame path (libFuzzer + ASan;
 # docs/RELIABILITY.md), so a regression that traps on hostile input shows here.
-set +e
-bash scripts/fuzz.sh "${SWIFTVR_FUZZ_SECONDS:-20}"
-fuzz=$?
-set -e
+fuzz=0
+bash scripts/fuzz.sh "${SWIFTVR_FUZZ_SECONDS:-20}" || fuzz=$?
 # The suite and a real pipeline under AddressSanitizer (scripts/sanitize.sh; about
 # 10 minutes on two cores), so a memory error in a path the tests reach shows here.
-set +e
-bash scripts/sanitize.sh address
-asan=$?
-set -e
+asan=0
+bash scripts/sanitize.sh address || asan=$?
 # The Debian package: built, installed, used with no environment, removed (scripts/test-package.sh).
-set +e
-bash scripts/test-package.sh
-package=$?
-set -e
+package=0
+bash scripts/test-package.sh || package=$?
 if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
   echo "$((BASH_REMATCH[1] - BASH_REMATCH[2])) passed, ${BASH_REMATCH[2]} failed; fuzz pass: $([ $fuzz -eq 0 ] && echo clean || echo FAILED); ASan: $([ $asan -eq 0 ] && echo clean || echo FAILED); package: $([ $package -eq 0 ] && echo ok || echo FAILED)"
 fi
