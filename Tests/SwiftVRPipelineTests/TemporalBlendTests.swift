@@ -24,6 +24,24 @@ final class TemporalBlendTests: XCTestCase {
         return t
     }
 
+    /// The same frame with noise correlated over about three pixels, as compression and the
+    /// crop's upsampling leave it in video: white noise box-filtered 3×3, scaled back to `sigma`.
+    private func correlatedFrame(square x0: Int, _ y0: Int, sigma: Float, lift: Float = 0) -> Tensor {
+        let r = Self.r, t = frame(square: x0, y0, sigma: 0)
+        let white = rng.tensor([3, r, r], scale: 3 * sigma * Float(3).squareRoot())
+        for c in 0..<3 {
+            for y in 0..<r {
+                for x in 0..<r {
+                    var s: Float = 0
+                    for dy in -1...1 { for dx in -1...1 { s += white.data[(c * r + min(max(y + dy, 0), r - 1)) * r + min(max(x + dx, 0), r - 1)] } }
+                    let inside = (x0..<(x0 + 12)).contains(x) && (y0..<(y0 + 12)).contains(y)
+                    t.data[(c * r + y) * r + x] += s / 9 + (inside ? lift : 0)
+                }
+            }
+        }
+        return t
+    }
+
     private func copy(_ t: Tensor) -> Tensor {
         let c = Tensor(shape: t.shape)
         c.data.update(from: t.data, count: t.count)
@@ -51,6 +69,44 @@ final class TemporalBlendTests: XCTestCase {
         }
         XCTAssertEqual(last.before, 6, accuracy: 0.5)
         XCTAssertLessThan(last.after, 0.6 * last.before, "noise \(last.before) → \(last.after)")
+    }
+
+    /// Noise correlated over a few pixels (most of a video's noise, after compression and the
+    /// crop's upsampling) is averaged as well: its box means spread more than white noise's,
+    /// and the noise level read from their low quantile must allow for that. Four frames
+    /// with every weight 1 would cut the noise to 1/√4 of it.
+    func testStillFaceCorrelatedNoiseIsAveraged() {
+        let blend = TemporalBlend()
+        blend.frames = 3
+        let clean = frame(square: 10, 10, sigma: 0)
+        var last: (before: Float, after: Float) = (0, 0)
+        for _ in 0..<4 {
+            let input = correlatedFrame(square: 10, 10, sigma: 6)
+            let output = copy(input)
+            blend.apply(track: 1, input: input, output: output)
+            last = (rms(input, clean), rms(output, clean))
+        }
+        XCTAssertEqual(last.before, 6, accuracy: 1)
+        XCTAssertLessThan(last.after, 0.53 * last.before, "noise \(last.before) → \(last.after)")
+    }
+
+    /// Under the same correlated noise, a square that brightens by 12 grey levels (twice the
+    /// noise; a mouth opening, an eye closing) keeps its new level: earlier frames are not
+    /// blended into it.
+    func testChangeUnderCorrelatedNoiseDoesNotGhost() {
+        let blend = TemporalBlend()
+        blend.frames = 3
+        for _ in 0..<3 {
+            let input = correlatedFrame(square: 18, 18, sigma: 6)
+            blend.apply(track: 3, input: input, output: copy(input))
+        }
+        let input = correlatedFrame(square: 18, 18, sigma: 6, lift: 12), output = copy(input)
+        blend.apply(track: 3, input: input, output: output)
+        let r = Self.r
+        var change: Float = 0
+        for c in 0..<3 { for y in 20..<28 { for x in 20..<28 { let i = (c * r + y) * r + x; change += input.data[i] - output.data[i] } } }
+        change /= 3 * 64
+        XCTAssertLessThan(abs(change), 1, "the square's inside pulled \(change) grey levels back toward its old level")
     }
 
     /// The square (100 grey levels above the background) moves by 16 pixels: where it was

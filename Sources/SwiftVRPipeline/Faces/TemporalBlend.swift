@@ -29,6 +29,14 @@ public final class TemporalBlend {
     /// crops) any difference counts as change.
     public static let minimumNoise: Float = 0.5
     static let radius = 3  // the box is (2·radius + 1)²
+    /// Where B's 10 % quantile lies, as a fraction of its mean, where only noise differs.
+    /// B is then a mean of squares, a scaled χ² whose degrees of freedom are the box's
+    /// independent samples. A video's noise is not white: compression, blur before the
+    /// noise and the crop's upsampling correlate it over two or three pixels, so the 7×7
+    /// box holds about 10 independent samples, not 49, and χ²₁₀'s 10 % quantile is 0.487 of
+    /// its mean (χ²₄₉'s, 0.75, took correlated noise for change and averaged it too little:
+    /// docs/EVAL.md).
+    static let noiseQuantile: Float = 0.487
 
     /// Per track, its last `frames` frames, oldest first, each (5, R, R): the input's luma
     /// (channel mean), that luma 5×5-smoothed (for the shift search), the restoration; and
@@ -87,11 +95,11 @@ public final class TemporalBlend {
                 }
                 for k in 0..<plane { difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
                 boxMean(difference, into: box, pass: pass, columns: columns, size: r, radius: Self.radius)
-                // 2σ² from where the crops agree best: a low quantile, scaled by what that quantile
-                // is for pure noise (a 49-pixel mean of squares, spread ±20 %); a median would
-                // count fine texture (hair, fabric), which resampling changes slightly from
-                // frame to frame, as noise and blur it.
-                let noise = max(quantile(box, plane, 0.1) / 0.75, 2 * Self.minimumNoise * Self.minimumNoise)
+                // 2σ² from where the crops agree best: a low quantile, scaled by where that
+                // quantile lies for noise alone (`noiseQuantile`); a median would count fine
+                // texture (hair, fabric), which resampling changes slightly from frame to
+                // frame, as noise and blur it.
+                let noise = max(quantile(box, plane, 0.1) / Self.noiseQuantile, 2 * Self.minimumNoise * Self.minimumNoise)
                 let (scale, strength, falloff) = (1 / noise, strength, Self.falloff)
                 let o = UnsafePointer(movedOutput), w = difference  // the difference is spent
                 pool.parallelRanges(plane, minimum: 4096) { part in
