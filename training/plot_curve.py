@@ -3,7 +3,9 @@
 psnr_output, gain): the gain over the input per degradation family against training
 steps, one panel per run, the worst family (the checkpoint criterion) in black.
 
-Run: python3 training/plot_curve.py CSV OUT.png   (e.g. docs/train-curve.csv docs/train-curve.png)
+Run: python3 training/plot_curve.py CSV OUT.png [YMIN]   (e.g. docs/train-curve.csv docs/train-curve.png)
+YMIN cuts the axis off below that gain, so a divergence and its roll-back do not flatten the
+other curves (the cut is written on the plot).
 """
 import csv
 import sys
@@ -17,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def main():
     src, out = sys.argv[1], sys.argv[2]
+    ymin = float(sys.argv[3]) if len(sys.argv) > 3 else None
     rows = list(csv.DictReader(open(src)))
     runs = list(dict.fromkeys(r["run"] for r in rows))
     fig, axes = plt.subplots(1, len(runs), figsize=(6.5 * len(runs), 4.5), squeeze=False, sharey=True)
@@ -34,6 +37,10 @@ def main():
         ax.set_title(run)
         ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
+    if ymin is not None and min(float(r["gain"]) for r in rows) < ymin:
+        axes[0][0].set_ylim(bottom=ymin)
+        for ax in axes[0]:
+            ax.text(0.01, 0.02, f"axis cut at {ymin:g} dB", transform=ax.transAxes, fontsize=8, color="grey")
     axes[0][0].set_ylabel("validation gain over the input (dB, face crops)")
     axes[0][-1].legend(fontsize=8, loc="best")
     fig.tight_layout()

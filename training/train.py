@@ -5,7 +5,7 @@ resuming from its last checkpoint after any interruption.
     python3 training/train.py                      # train (or resume) for --minutes
                                                    # (a fresh clone resumes from training/checkpoints/restorer.pt)
     python3 training/train.py --data DIR           # your own face images and/or videos
-    python3 training/train.py --ablation --minutes 30   # the ablation table (docs/EVAL.md)
+    python3 training/train.py --ablation --minutes 20   # the ablation table (docs/EVAL.md)
     python3 -m swiftvr_train.export CKPT OUT       # export (run from training/)
 
 One stage, every part learned together through the real decoder. Losses:
@@ -163,6 +163,7 @@ class Run:
         self.step, self.elapsed, self.best, self.loss, self.lr_scale = 0, 0.0, -1e9, float("nan"), 1.0
         self.start_step = 0
         self.best_mean = -1e9
+        self.scored = -1  # the step last scored on the validation set
         if state:
             missing, unexpected = self.model.load_state_dict(state["model"], strict=not grown)
             if unexpected or any(not k.startswith(tuple(f"{m}." for m in NEW_MODULES)) for k in missing):
@@ -290,8 +291,11 @@ def main():
             log.write(json.dumps(dict(run=r0.name, step=r0.step, **{k: round(v, 5) for k, v in parts.items()})) + "\n")
             log.flush()
             t_print = time.time()
-        if r0.step % args.save_every == 0 or all(r.elapsed >= total_s for r in runs):
-            for r in runs:
+        for r in runs:
+            # Each run is scored every save_every of its steps and once when its time is up
+            # (a run that finished first is not scored again while the others go on).
+            if r.step != r.scored and (r.step % args.save_every == 0 or r.elapsed >= total_s):
+                r.scored = r.step
                 scores = pool.score(r.model, val)
                 worst, improved = r.checkpoint(scores)
                 for fam, s in scores.items():
