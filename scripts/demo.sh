@@ -6,6 +6,7 @@
 #   out/before-after.png  frame 50: input on the left, output with its tracked faces on the right
 #   out/degraded.mp4, out/degraded-restored.mp4, out/before-after-degraded.png: the same
 #                         sample with a webcam call's sensor noise and compression, restored
+#   out/before-after-degraded-face.png: its frame 50's first face at 4×
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -27,5 +28,10 @@ $restore --quiet out/degraded.mp4 out/degraded-restored.mp4
 ffmpeg -loglevel error -y -i out/degraded.mp4 -i out/degraded-restored.mp4 -filter_complex \
   "[0:v]select=eq(n\,50),scale=iw*2:ih*2:flags=neighbor,$(label 'noisy webcam input')[a];[1:v]select=eq(n\,50),scale=iw*2:ih*2:flags=neighbor,$(label 'swiftvr')[b];[a][b]hstack" \
   -frames:v 1 out/before-after-degraded.png
+# The first face of that frame at 4×, where the difference is easier to judge than at full frame.
+ffmpeg -loglevel error -y -i out/degraded.mp4 -i out/degraded-restored.mp4 -filter_complex \
+  "[0:v]select=eq(n\,50),crop=150:150:75:55,scale=iw*4:ih*4:flags=neighbor,$(label 'noisy webcam input')[a];[1:v]select=eq(n\,50),crop=150:150:75:55,scale=iw*4:ih*4:flags=neighbor,$(label 'swiftvr')[b];[a][b]hstack" \
+  -frames:v 1 out/before-after-degraded-face.png
 echo "demo: wrote out/restored.mp4, out/faces.mp4 and out/before-after.png (left: input, right: swiftvr with its tracked faces);"
-echo "      out/degraded.mp4 (webcam noise and compression), out/degraded-restored.mp4 and out/before-after-degraded.png"
+echo "      out/degraded.mp4 (webcam noise and compression), out/degraded-restored.mp4, out/before-after-degraded.png"
+echo "      and out/before-after-degraded-face.png (one face at 4x)"
