@@ -57,6 +57,32 @@ final class RestorerParityTests: XCTestCase {
         for fixture in ["restorer", "restorer-naf"] { try checkFrameByFrame(fixture) }
     }
 
+    /// The same stream with each cached frame's crop shifted by a fraction of a pixel to a
+    /// few pixels (the shift the element's temporal blend measures): the past features are
+    /// moved by it before they are compared, as model.py moves them — and the output is
+    /// not the unshifted stream's.
+    func testShiftedPastFeaturesMatchPyTorch() throws {
+        let model = try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors")
+        let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-naf-io.safetensors")
+        let (frames, mask, tasks) = (try io.tensor("frames"), try io.tensor("mask"), try io.tensor("tasks").array)
+        let shifts = try io.tensor("stream_shifts").array
+        let arena = Arena(), state = Restorer.RunState()
+        var cache: TemporalCache?
+        var outs: [Tensor] = []
+        for f in 0..<3 {
+            let one = ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: arena)
+            let m = ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: arena)
+            let pass = model(frames: one, mask: m, tasks: tasks, cache: cache, context: 2,
+                             pastShift: (shifts[2 * f], shifts[2 * f + 1]), state: state)
+            outs.append(Tensor(shape: pass.frames.shape, values: pass.frames.array))
+            cache = pass.nextCache
+        }
+        let streamed = ShapeOps.concat(outs, axis: 0, arena: arena)
+        assertClose(streamed, try io.tensor("stream_shift_output"), tolerance: 1e-4, "stream_shift_output")
+        print("restorer-naf parity, shifted past features: relative error \(relativeError(streamed, try io.tensor("stream_shift_output")))")
+        XCTAssertGreaterThan(relativeError(streamed, try io.tensor("stream_output")), 1e-4, "the shift changed nothing")
+    }
+
     /// Context 0 (the element's window 1) carries nothing to the next frame: each frame is
     /// restored exactly as if it were the face's first.
     func testContextZeroRestoresEachFrameAlone() throws {

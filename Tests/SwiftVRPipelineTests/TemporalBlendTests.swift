@@ -128,6 +128,30 @@ final class TemporalBlendTests: XCTestCase {
         XCTAssertLessThan(worst, 2, "the old square's ghost or the new one's fading")
     }
 
+    /// The shift measured before restoring (for the restorer's past features) is the
+    /// crop's shift from the track's last crop, and `apply` then blends exactly as it does
+    /// when it measures the shift itself; a track with nothing kept has none.
+    func testShiftMeasuredBeforeApplyIsTheOneApplyUses() throws {
+        let (measured, plain) = (TemporalBlend(), TemporalBlend())
+        (measured.frames, plain.frames) = (3, 3)
+        XCTAssertNil(measured.shift(track: 4, input: frame(square: 10, 10, sigma: 0)), "nothing kept yet")
+        for x0 in [10, 12] {                                     // the square moves 2 pixels right
+            let input = frame(square: x0, 14, sigma: 2)
+            let shift = measured.shift(track: 4, input: input)
+            let (a, b) = (copy(input), copy(input))
+            measured.apply(track: 4, input: input, output: a)
+            plain.apply(track: 4, input: input, output: b)
+            XCTAssertEqual(a.array, b.array, "x0 \(x0)")
+            if x0 == 12 {
+                // previous(p + shift) ≈ this(p): the square was 2 pixels further left.
+                let (dx, dy) = try XCTUnwrap(shift)
+                XCTAssertEqual(dx, -2, accuracy: 0.5)
+                XCTAssertEqual(dy, 0, accuracy: 0.5)
+            }
+        }
+        XCTAssertNil(measured.shift(track: 5, input: frame(square: 10, 10, sigma: 0)), "another track")
+    }
+
     /// Window 1 (no earlier frames), another track, a reset or a new crop size: nothing to blend with.
     func testNothingToBlendWith() {
         let blend = TemporalBlend()

@@ -456,6 +456,25 @@ class TemporalPrior(nn.Module):
         return f_t, logits.argmax(-1), logits, feats, new_cache
 
 
+def translate(x, dx, dy):
+    """y(i, j) = x(i + dy, j + dx) for (…, H, W), bilinear, the sample point clamped to the
+    image (PastFeatures.swift `translate`)."""
+    h, w = x.shape[-2:]
+
+    def taps(n, d):
+        c = (torch.arange(n, dtype=torch.float64) + float(d)).clamp(0, n - 1)
+        i0 = c.floor().long().clamp(max=max(n - 2, 0))
+        return i0, (i0 + 1).clamp(max=n - 1), (c - i0).to(x.dtype)
+
+    y0, y1, fy = taps(h, dy)
+    x0, x1, fx = taps(w, dx)
+    top = x[..., y0, :]
+    bottom = x[..., y1, :]
+    a = top[..., x0] + fx * (top[..., x1] - top[..., x0])
+    b_ = bottom[..., x0] + fx * (bottom[..., x1] - bottom[..., x0])
+    return a + fy[:, None] * (b_ - a)
+
+
 class PastFeatures(nn.Module):
     """Past pixels in: the face's previous frame's R/4 encoder features enter this frame's
     R/4 skip, per channel and location, gated by f_t (which sees the frame difference at
@@ -475,13 +494,19 @@ class PastFeatures(nn.Module):
         self.diff = nn.Conv2d(c1, c1, 1)
         self.scale = nn.Parameter(torch.zeros(c1))   # α: off at the start, older weights unchanged
 
-    def forward(self, s1, f_t, b, cache=None, context=None):
-        """s1 (B·T, c1, R/4, R/4); f_t (B·T, N, D) → s1' as s1, and the cache (B, c1, R/4, R/4)."""
+    def forward(self, s1, f_t, b, cache=None, context=None, shift=None):
+        """s1 (B·T, c1, R/4, R/4); f_t (B·T, N, D) → s1' as s1, and the cache (B, c1, R/4, R/4).
+        shift: (dx, dy) in crop pixels with previous(p + shift) ≈ this(p) between the
+        cached frame's crop and this window's first (the element's temporal blend measures
+        it: the landmark alignment leaves crops a pixel or two apart); the cached features
+        are moved by shift / 4 onto this frame's R/4 grid before they are compared."""
         bt, c1, hh, ww = s1.shape
         t = bt // b
         g_t = self.gate(f_t).transpose(1, 2).reshape(bt, c1, hh // 2, ww // 2)
         g_t = F.interpolate(g_t, scale_factor=2, mode="nearest").unflatten(0, (b, t))   # (B, T, c1, R/4, R/4)
         s = s1.unflatten(0, (b, t))
+        if cache is not None and shift is not None:
+            cache = translate(cache, shift[0] / 4, shift[1] / 4)
         prev = cache if cache is not None else s[:, 0]
         alpha = self.scale.view(1, -1, 1, 1)
         out = []
@@ -549,10 +574,12 @@ class Restorer(nn.Module):
             nn.init.zeros_(self.scale_modulation.bias)
         self.past = PastFeatures(c) if self.naf and c.get("past_features") else None
 
-    def forward(self, frames, mask, tasks, cache=None, context=None):
+    def forward(self, frames, mask, tasks, cache=None, context=None, past_shift=None):
         """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags;
         cache: `next_cache` after the previous window of the same face (or None);
-        context: how many frames `next_cache` keeps (None: this window's).
+        context: how many frames `next_cache` keeps (None: this window's);
+        past_shift: (dx, dy), how far the cached frame's crop lies from this window's
+        first (PastFeatures), or None.
         Or B windows at once: frames (B, T, 3, R, R), mask (B, T, 1, R, R), tasks (B, 3).
         Returns the restored frames, shaped as the input, and (z, z_hq, idx_s, logits_s,
         idx_t, logits_t) over the B·T frames (for training and the fixtures)."""
@@ -580,7 +607,7 @@ class Restorer(nn.Module):
         f_t, idx_t, logits_t, feats_t = (a.flatten(0, 1) for a in (f_t, idx_t, logits_t, feats_t))  # (B·T, N, …)
         if self.past is not None:
             s0, s1, s2 = skips
-            s1, past = self.past(s1, f_t, b, cache.get("past") if cache else None, context)
+            s1, past = self.past(s1, f_t, b, cache.get("past") if cache else None, context, past_shift)
             skips = (s0, s1, s2)
             if self.next_cache is not None:
                 self.next_cache["past"] = past

@@ -21,17 +21,25 @@ struct PastFeatures {
 
     /// skip (T, c1, R/4, R/4) in NCHW, or (T, c1/8, R/4, R/4, 8) when `blocked` (the
     /// encoder's layout), merged in place; ft (T, N, D) on the R/8 grid; previous: the
-    /// face's last merged skip in the same layout, or nil (frame 0 then keeps its own).
+    /// face's last merged skip in the same layout, or nil (frame 0 then keeps its own);
+    /// shift: (dx, dy) in crop pixels with previous crop(p + shift) ≈ this crop(p) (the
+    /// temporal blend measures it: landmark alignment leaves crops a pixel or two apart),
+    /// so `previous` is first moved by shift / 4 onto this frame's R/4 grid.
     /// Returns the last merged frame, a copy outside the arena (the face's next cache).
     func merge(_ skip: Tensor, channels c1: Int, size hh: Int, blocked: Bool, ft: Tensor, previous: Tensor?,
-               arena: Arena) -> Tensor {
+               shift: (Float, Float)? = nil, arena: Arena) -> Tensor {
         let (t, ww, plane) = (skip.dim(0), hh, hh * hh)
         let (w8, frameCount) = (ww / 2, c1 * plane)
         // Where channel k's plane starts and how far apart its pixels lie, in the skip's layout.
         let base = { (k: Int) in blocked ? (k >> 3) * plane * 8 + (k & 7) : k * plane }
         let step = blocked ? 8 : 1
         // A cache made at another crop size is not this face's previous frame.
-        let previous = previous?.count == frameCount ? previous : nil
+        var previous = previous?.count == frameCount ? previous : nil
+        if let p = previous, let (dx, dy) = shift, dx != 0 || dy != 0 {
+            let moved = arena.tensor(p.shape)
+            Self.translate(p.data, by: dx / 4, dy / 4, into: moved.data, channels: c1, size: hh, base: base, step: step)
+            previous = moved
+        }
         let gt = gate(ft, arena: arena)                                      // (T, N, c1)
         let d = arena.tensor([1, c1, hh, ww])                               // p − s, NCHW
         for f in 0..<t {
@@ -56,5 +64,31 @@ struct PastFeatures {
         let last = Tensor(shape: Array(skip.shape.dropFirst()))
         last.data.update(from: skip.data + (t - 1) * frameCount, count: frameCount)
         return last
+    }
+
+    /// y(i, j) = x(i + dy, j + dx) for each channel's n × n plane, bilinear, the sample
+    /// point clamped to the plane (model.py `translate`); base(k) and step place channel
+    /// k's pixels in the layout. One set of taps per column and per row: a translation.
+    static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
+                          channels c1: Int, size n: Int, base: (Int) -> Int, step: Int) {
+        func taps(_ d: Float) -> [(Int, Int, Float)] {
+            (0..<n).map { i in
+                let c = min(max(Float(i) + d, 0), Float(n - 1))
+                let i0 = min(Int(c), max(n - 2, 0))
+                return (i0, min(i0 + 1, n - 1), c - Float(i0))
+            }
+        }
+        let (cols, rows) = (taps(dx), taps(dy))
+        for k in 0..<c1 {
+            let (src, dst) = (x + base(k), y + base(k))
+            for (i, (r0, r1, fy)) in rows.enumerated() {
+                for (j, (q0, q1, fx)) in cols.enumerated() {
+                    let (p00, p01) = (src[(r0 * n + q0) * step], src[(r0 * n + q1) * step])
+                    let (p10, p11) = (src[(r1 * n + q0) * step], src[(r1 * n + q1) * step])
+                    let a = p00 + fx * (p01 - p00), b = p10 + fx * (p11 - p10)
+                    dst[(i * n + j) * step] = a + fy * (b - a)
+                }
+            }
+        }
     }
 }

@@ -133,10 +133,13 @@ public final class Restorer: Sendable {
     /// frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks: restore,
     /// colorize, inpaint flags; cache: `nextCache` of the same face's previous pass;
     /// context: how many frames `nextCache` keeps (nil: this window's) — a causal model
-    /// restores frames one at a time, each seeing the `context` frames before it.
+    /// restores frames one at a time, each seeing the `context` frames before it;
+    /// pastShift: (dx, dy) in crop pixels, how far the cached frame's crop lies from this
+    /// window's first (previous(p + shift) ≈ this(p)), for the past features (nil: none).
     /// R must be a multiple of 8.
     public func callAsFunction(frames input: Tensor, mask: Tensor, tasks: [Float], cache: TemporalCache? = nil,
-                               context: Int? = nil, state: RunState, trace wantsTrace: Bool = false) -> Output {
+                               context: Int? = nil, pastShift: (Float, Float)? = nil, state: RunState,
+                               trace wantsTrace: Bool = false) -> Output {
         let (arena, frameArena) = (state.arena, state.frameArena)
         arena.reset()
         let start = Stopwatch.now()
@@ -166,7 +169,7 @@ public final class Restorer: Sendable {
         var next = temporalNext
         if let past {
             let last = past.merge(skips[1], channels: c.channels[1], size: r / 4, blocked: encodesBlocked, ft: ft,
-                                  previous: cache?.past, arena: arena)
+                                  previous: cache?.past, shift: pastShift, arena: arena)
             next?.past = last
         }
         // (γ, β) = MLP(Pool(f_t)), one pair per frame, shared by every block.

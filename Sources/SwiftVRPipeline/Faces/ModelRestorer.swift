@@ -58,13 +58,19 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         // or, for a causal model, to the last `context` frames of the face; a cache made
         // at another crop size is not reused.
         let cache = caches[track].flatMap { $0.size == r ? $0.cache : nil }
+        // The cached past features are moved onto this window's first crop by the shift the
+        // temporal blend measures between it and the face's last crop.
+        let t0 = Stopwatch.now()
+        let pastShift = cache == nil || !model.config.pastFeatures ? nil : blend.shift(track: track, input: first)
+        let measuring = Stopwatch.now() - t0
         let pass = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache,
-                         context: isCausal ? context : nil, state: state)
+                         context: isCausal ? context : nil, pastShift: pastShift, state: state)
         let out = pass.frames                                                 // (T, 3, R, R)
         if let next = pass.nextCache { caches[track] = (r, next) }
         let restored = arena.tensor([3, r, r])
         var timings = RestoreTimings(priors: pass.timings.priors, restoration: pass.timings.restoration,
                                      decode: pass.timings.decode)
+        timings.smoothing = measuring
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
             // A non-finite output (finite but extreme weights can overflow) leaves the pixel as it was.

@@ -64,24 +64,23 @@ public final class TemporalBlend {
         // Taken out of the dictionary while it changes, so its arrays are not copied.
         var entry = history.removeValue(forKey: track) ?? (r, [], [])
         if entry.size != r { entry = (r, [], []) }  // a new crop size: nothing to align with
-        let size = 18 * plane + pool.threads * r
-        if scratch.count != size { scratch = Tensor(shape: [size]) }
-        let luma = scratch.data, smooth = luma + plane, gx = smooth + plane, gy = gx + plane
+        let luma = measure(input)
+        let smooth = luma + plane, gx = smooth + plane, gy = gx + plane
         let moved = gy + plane, difference = moved + plane, box = difference + plane
         let weights = box + plane, movedOutput = weights + plane, own = movedOutput + 3 * plane
         let pass = own + 3 * plane, columns = pass + 4 * plane
-        let (x, y) = (input.data, output.data)
+        let y = output.data
         own.update(from: y, count: 3 * plane)
-        for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
-        boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
         // The alignment leaves a face's crops a pixel or two apart from frame to frame:
         // find this frame's shift from the one before, and move each earlier frame onto
         // this one by the sum of the shifts between them before comparing.
         var ownShift: (Float, Float) = (0, 0)
-        if let newest = entry.frames.last {
-            Self.gradients(smooth, gx, gy, size: r)
+        if let measured = measuredShift, measured.track == track, !entry.frames.isEmpty {
+            ownShift = measured.shift                       // `shift(track:input:)` found it for this crop
+        } else if let newest = entry.frames.last {
             ownShift = Self.shift(of: UnsafePointer(newest.data) + plane, onto: smooth, gx, gy, size: r)
         }
+        measuredShift = nil
         if !entry.frames.isEmpty {
             weights.initialize(repeating: 1, count: plane)
             var (dx, dy) = ownShift
@@ -130,7 +129,40 @@ public final class TemporalBlend {
         history[track] = entry
     }
 
-    public func reset() { history.removeAll() }
+    /// This crop's shift from the track's newest kept crop (previous(p + shift) ≈ this(p)),
+    /// measured before the crop is restored — the restorer moves its past features by it —
+    /// and kept for the `apply` of the same track that follows. nil when this track keeps
+    /// no frame at this crop size (window 1, smoothing off, a new face or crop size).
+    public func shift(track: UInt32, input: Tensor) -> (Float, Float)? {
+        measuredShift = nil
+        let r = input.dim(-1), plane = r * r
+        guard frames > 0 && strength > 0, let entry = history[track], entry.size == r,
+              let newest = entry.frames.last else { return nil }
+        let smooth = measure(input) + plane
+        let shift = Self.shift(of: UnsafePointer(newest.data) + plane, onto: smooth, smooth + plane, smooth + 2 * plane, size: r)
+        measuredShift = (track, shift)
+        return shift
+    }
+
+    /// The shift `shift(track:input:)` measured, for the next `apply`.
+    private var measuredShift: (track: UInt32, shift: (Float, Float))?
+
+    /// Sizes the scratch for `input`'s crop size and fills its first planes: the luma
+    /// (channel mean), that luma 5×5-smoothed, and the smoothed luma's gradients. Returns
+    /// the scratch (the luma plane first).
+    private func measure(_ input: Tensor) -> UnsafeMutablePointer<Float> {
+        let r = input.dim(-1), plane = r * r
+        let size = 18 * plane + pool.threads * r
+        if scratch.count != size { scratch = Tensor(shape: [size]) }
+        let luma = scratch.data, smooth = luma + plane, x = input.data
+        let pass = luma + 14 * plane, columns = luma + 18 * plane  // the planes `apply` uses for them
+        for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
+        boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
+        Self.gradients(smooth, smooth + plane, smooth + 2 * plane, size: r)
+        return luma
+    }
+
+    public func reset() { history.removeAll(); measuredShift = nil }
 
     /// Forgets the frames kept for these faces (their tracks ended).
     public func forget(tracks: [UInt32]) {
