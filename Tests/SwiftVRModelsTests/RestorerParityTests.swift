@@ -66,18 +66,7 @@ final class RestorerParityTests: XCTestCase {
         let io = try SafetensorsFile(path: TestPaths.fixtures + "/restorer-naf-io.safetensors")
         let (frames, mask, tasks) = (try io.tensor("frames"), try io.tensor("mask"), try io.tensor("tasks").array)
         let shifts = try io.tensor("stream_shifts").array
-        let arena = Arena(), state = Restorer.RunState()
-        var cache: TemporalCache?
-        var outs: [Tensor] = []
-        for f in 0..<3 {
-            let one = ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: arena)
-            let m = ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: arena)
-            let pass = model(frames: one, mask: m, tasks: tasks, cache: cache, context: 2,
-                             pastShift: (shifts[2 * f], shifts[2 * f + 1]), state: state)
-            outs.append(Tensor(shape: pass.frames.shape, values: pass.frames.array))
-            cache = pass.nextCache
-        }
-        let streamed = ShapeOps.concat(outs, axis: 0, arena: arena)
+        let streamed = stream(model, frames, mask, tasks, shifts: (0..<3).map { (shifts[2 * $0], shifts[2 * $0 + 1]) })
         assertClose(streamed, try io.tensor("stream_shift_output"), tolerance: 1e-4, "stream_shift_output")
         print("restorer-naf parity, shifted past features: relative error \(relativeError(streamed, try io.tensor("stream_shift_output")))")
         XCTAssertGreaterThan(relativeError(streamed, try io.tensor("stream_output")), 1e-4, "the shift changed nothing")
@@ -105,20 +94,27 @@ final class RestorerParityTests: XCTestCase {
         XCTAssertTrue(model.config.causalTemporal)
         let io = try SafetensorsFile(path: TestPaths.fixtures + "/\(fixture)-io.safetensors")
         let (frames, mask, tasks) = (try io.tensor("frames"), try io.tensor("mask"), try io.tensor("tasks").array)
-        let arena = Arena(), state = Restorer.RunState()
-        var cache: TemporalCache?
-        var outs: [Tensor] = []
-        for f in 0..<3 {
-            let one = ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: arena)
-            let m = ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: arena)
-            let pass = model(frames: one, mask: m, tasks: tasks, cache: cache, context: 2, state: state)   // valid until the next pass
-            outs.append(Tensor(shape: pass.frames.shape, values: pass.frames.array))
-            cache = pass.nextCache
-        }
-        let streamed = ShapeOps.concat(outs, axis: 0, arena: arena)
+        let streamed = stream(model, frames, mask, tasks, shifts: nil)
         assertClose(streamed, try io.tensor("stream_output"), tolerance: 1e-4, "stream_output")
         assertClose(streamed, try io.tensor("output"), tolerance: 1e-4, "stream vs window")
         print("\(fixture) parity frame by frame: relative error \(relativeError(streamed, try io.tensor("stream_output")))")
+    }
+
+    /// The window restored one frame at a time, each frame seeing the two before it through
+    /// the rolling cache, with frame f's cached features moved by shifts[f] when given.
+    private func stream(_ model: Restorer, _ frames: Tensor, _ mask: Tensor, _ tasks: [Float],
+                        shifts: [(Float, Float)]?) -> Tensor {
+        let arena = Arena(), state = Restorer.RunState()
+        var cache: TemporalCache?
+        var outs: [Tensor] = []
+        for f in 0..<frames.dim(0) {
+            let one = ShapeOps.narrow(frames, axis: 0, range: f..<(f + 1), arena: arena)
+            let m = ShapeOps.narrow(mask, axis: 0, range: f..<(f + 1), arena: arena)
+            let pass = model(frames: one, mask: m, tasks: tasks, cache: cache, context: 2, pastShift: shifts?[f], state: state)
+            outs.append(Tensor(shape: pass.frames.shape, values: pass.frames.array))   // valid until the next pass
+            cache = pass.nextCache
+        }
+        return ShapeOps.concat(outs, axis: 0, arena: arena)
     }
 
     /// The push-pull fill of missing pixels against model.py's `fill_missing` at an odd

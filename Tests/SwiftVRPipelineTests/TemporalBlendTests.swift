@@ -42,6 +42,21 @@ final class TemporalBlendTests: XCTestCase {
         return t
     }
 
+    /// Four noisy frames of a still square through a window-4 blend with an identity
+    /// restorer (the blend alone removes noise): the last frame's RMS noise before and after.
+    private func noiseBeforeAndAfter(_ noisy: () -> Tensor) -> (before: Float, after: Float) {
+        let blend = TemporalBlend()
+        blend.frames = 3
+        let clean = frame(square: 10, 10, sigma: 0)
+        var last: (before: Float, after: Float) = (0, 0)
+        for _ in 0..<4 {
+            let input = noisy(), output = copy(input)
+            blend.apply(track: 1, input: input, output: output)
+            last = (rms(input, clean), rms(output, clean))
+        }
+        return last
+    }
+
     private func copy(_ t: Tensor) -> Tensor {
         let c = Tensor(shape: t.shape)
         c.data.update(from: t.data, count: t.count)
@@ -57,16 +72,7 @@ final class TemporalBlendTests: XCTestCase {
     /// A still face with fresh noise in every frame: four frames averaged cut the noise
     /// to about half (1/√4 where every weight is 1).
     func testStillFaceNoiseIsAveraged() {
-        let blend = TemporalBlend()
-        blend.frames = 3
-        let clean = frame(square: 10, 10, sigma: 0)
-        var last: (before: Float, after: Float) = (0, 0)
-        for _ in 0..<4 {
-            let input = frame(square: 10, 10, sigma: 6)
-            let output = copy(input)  // an identity restorer: the blend alone removes noise
-            blend.apply(track: 1, input: input, output: output)
-            last = (rms(input, clean), rms(output, clean))
-        }
+        let last = noiseBeforeAndAfter { frame(square: 10, 10, sigma: 6) }
         XCTAssertEqual(last.before, 6, accuracy: 0.5)
         XCTAssertLessThan(last.after, 0.6 * last.before, "noise \(last.before) → \(last.after)")
     }
@@ -76,16 +82,7 @@ final class TemporalBlendTests: XCTestCase {
     /// and the noise level read from their low quantile must allow for that. Four frames
     /// with every weight 1 would cut the noise to 1/√4 of it.
     func testStillFaceCorrelatedNoiseIsAveraged() {
-        let blend = TemporalBlend()
-        blend.frames = 3
-        let clean = frame(square: 10, 10, sigma: 0)
-        var last: (before: Float, after: Float) = (0, 0)
-        for _ in 0..<4 {
-            let input = correlatedFrame(square: 10, 10, sigma: 6)
-            let output = copy(input)
-            blend.apply(track: 1, input: input, output: output)
-            last = (rms(input, clean), rms(output, clean))
-        }
+        let last = noiseBeforeAndAfter { correlatedFrame(square: 10, 10, sigma: 6) }
         XCTAssertEqual(last.before, 6, accuracy: 1)
         XCTAssertLessThan(last.after, 0.53 * last.before, "noise \(last.before) → \(last.after)")
     }
