@@ -64,7 +64,10 @@ public final class TemporalBlend {
         // Taken out of the dictionary while it changes, so its arrays are not copied.
         var entry = history.removeValue(forKey: track) ?? (r, [], [])
         if entry.size != r { entry = (r, [], []) }  // a new crop size: nothing to align with
-        let luma = measure(input)
+        // `shift(track:input:)` may have measured this very crop already (scratch holds it).
+        let measured = measuredShift.flatMap { $0.track == track && $0.input == UnsafeRawPointer(input.data) ? $0.shift : nil }
+        measuredShift = nil
+        let luma = measured == nil ? measure(input, gradients: !entry.frames.isEmpty) : scratch.data
         let smooth = luma + plane, gx = smooth + plane, gy = gx + plane
         let moved = gy + plane, difference = moved + plane, box = difference + plane
         let weights = box + plane, movedOutput = weights + plane, own = movedOutput + 3 * plane
@@ -75,12 +78,11 @@ public final class TemporalBlend {
         // find this frame's shift from the one before, and move each earlier frame onto
         // this one by the sum of the shifts between them before comparing.
         var ownShift: (Float, Float) = (0, 0)
-        if let measured = measuredShift, measured.track == track, !entry.frames.isEmpty {
-            ownShift = measured.shift                       // `shift(track:input:)` found it for this crop
+        if let measured, !entry.frames.isEmpty {
+            ownShift = measured
         } else if let newest = entry.frames.last {
             ownShift = Self.shift(of: UnsafePointer(newest.data) + plane, onto: smooth, gx, gy, size: r)
         }
-        measuredShift = nil
         if !entry.frames.isEmpty {
             weights.initialize(repeating: 1, count: plane)
             var (dx, dy) = ownShift
@@ -138,19 +140,21 @@ public final class TemporalBlend {
         let r = input.dim(-1), plane = r * r
         guard frames > 0 && strength > 0, let entry = history[track], entry.size == r,
               let newest = entry.frames.last else { return nil }
-        let smooth = measure(input) + plane
+        let smooth = measure(input, gradients: true) + plane
         let shift = Self.shift(of: UnsafePointer(newest.data) + plane, onto: smooth, smooth + plane, smooth + 2 * plane, size: r)
-        measuredShift = (track, shift)
+        measuredShift = (track, UnsafeRawPointer(input.data), shift)
         return shift
     }
 
-    /// The shift `shift(track:input:)` measured, for the next `apply`.
-    private var measuredShift: (track: UInt32, shift: (Float, Float))?
+    /// The track and crop (its pixels' address) `shift(track:input:)` measured, and the
+    /// shift: the scratch still holds that crop's planes, so the `apply` that follows on it
+    /// (the next call, which always clears this) measures nothing again.
+    private var measuredShift: (track: UInt32, input: UnsafeRawPointer, shift: (Float, Float))?
 
     /// Sizes the scratch for `input`'s crop size and fills its first planes: the luma
-    /// (channel mean), that luma 5×5-smoothed, and the smoothed luma's gradients. Returns
-    /// the scratch (the luma plane first).
-    private func measure(_ input: Tensor) -> UnsafeMutablePointer<Float> {
+    /// (channel mean), that luma 5×5-smoothed, and (when asked: only a shift search needs
+    /// them) the smoothed luma's gradients. Returns the scratch (the luma plane first).
+    private func measure(_ input: Tensor, gradients: Bool) -> UnsafeMutablePointer<Float> {
         let r = input.dim(-1), plane = r * r
         let size = 18 * plane + pool.threads * r
         if scratch.count != size { scratch = Tensor(shape: [size]) }
@@ -158,7 +162,7 @@ public final class TemporalBlend {
         let pass = luma + 14 * plane, columns = luma + 18 * plane  // the planes `apply` uses for them
         for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
         boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
-        Self.gradients(smooth, smooth + plane, smooth + 2 * plane, size: r)
+        if gradients { Self.gradients(smooth, smooth + plane, smooth + 2 * plane, size: r) }
         return luma
     }
 
@@ -185,6 +189,7 @@ public final class TemporalBlend {
     static func gradients(_ l: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ gy: UnsafeMutablePointer<Float>, size r: Int) {
         gx.initialize(repeating: 0, count: r * r)
         gy.initialize(repeating: 0, count: r * r)
+        guard r > 2 else { return }
         for i in 1..<(r - 1) {
             for j in 1..<(r - 1) {
                 gx[i * r + j] = (l[i * r + j + 1] - l[i * r + j - 1]) / 2
