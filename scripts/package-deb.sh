@@ -31,6 +31,10 @@ test -f "$bin/libgstswiftvr.so" && test -x "$bin/swiftvr-restore"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root"   # the package's root entry: mktemp makes it 0700
+# The maintainer: DEBFULLNAME/DEBEMAIL as Debian's tools read them, else the project's
+# placeholder (example.org is reserved for documentation, which lintian accepts).
+maintainer="${DEBFULLNAME:-swiftvr developers} <${DEBEMAIL:-swiftvr@example.org}>"
 install -d "$root$pluginsdir/swiftvr" "$root/usr/bin" "$root/usr/lib/$multiarch/pkgconfig" \
   "$root/usr/share/man/man1" "$root/usr/share/doc/$name" "$root/DEBIAN"
 install -m 0644 -s "$bin/libgstswiftvr.so" "$root$pluginsdir/"
@@ -67,6 +71,13 @@ Comment: trained by training/ on the images listed in training/DATA.md (Debian a
  packages, each under its own licence); $pluginsdir/swiftvr/README.md says how.
 EOF
 
+# The changelog a native package carries (Debian policy 12.7), dated by the last commit so
+# the same tree builds the same package.
+date=$(date -R -d "@${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")
+printf '%s (%s) unstable; urgency=medium\n\n  * Release %s, built by scripts/package-deb.sh from the swiftvr source tree.\n\n -- %s  %s\n' \
+  "$name" "$version" "$version" "$maintainer" "$date" | gzip -9n > "$root/usr/share/doc/$name/changelog.gz"
+chmod 0644 "$root/usr/share/doc/$name/changelog.gz"
+
 # Depends: what the binaries link against (dpkg-shlibdeps), and the GStreamer elements the
 # command builds its pipelines from (decoders, muxers, x264enc, textoverlay).
 mkdir -p "$root/debian"
@@ -80,7 +91,7 @@ cat > "$root/DEBIAN/control" <<EOF
 Package: $name
 Version: $version
 Architecture: $arch
-Maintainer: swiftvr developers <swiftvr@localhost>
+Maintainer: $maintainer
 Installed-Size: $size
 Depends: $deps, gstreamer1.0-plugins-base (>= 1.22), gstreamer1.0-plugins-good (>= 1.22), gstreamer1.0-plugins-ugly (>= 1.22)
 Recommends: gstreamer1.0-libav, gstreamer1.0-plugins-bad, gstreamer1.0-tools

@@ -17,6 +17,13 @@ deb=$(ls -t .build-deb/${name}_*.deb | head -n 1)
 work=$(mktemp -d)
 fail() { echo "test-package: FAILED: $*" >&2; $sudo dpkg -r "$name" >/dev/null 2>&1 || true; rm -rf "$work"; exit 1; }
 
+# lintian, where it is installed: no error-level tag (warnings are printed, not fatal).
+if command -v lintian >/dev/null; then
+  tags=$(lintian --fail-on error "$deb" 2>&1) || fail "lintian reports errors: $tags"
+  [ -z "$tags" ] || echo "test-package: lintian: $tags" >&2
+fi
+perms=$(dpkg-deb -c "$deb" | awk '$1 ~ /^d/ && $1 != "drwxr-xr-x" {print $1, $NF}')
+[ -z "$perms" ] || fail "directories not 0755 in the package: $perms"
 files=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' | grep -v '/$')
 $sudo dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb"
 version=$(dpkg-query -W -f='${Version}' "$name")

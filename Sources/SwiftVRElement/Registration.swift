@@ -35,7 +35,7 @@ private let classInit: @convention(c) (gpointer?, gpointer?) -> Void = { klass, 
         cString("Swift face video restorer"),
         cString("Filter/Effect/Video"),
         cString(ElementDocs.description),
-        cString("swiftvr developers"))
+        cString(PluginInfo.author))
     for (name, direction) in [("sink", GST_PAD_SINK), ("src", GST_PAD_SRC)] {
         let caps = gst_caps_from_string(templateCaps)
         name.withCString { n in

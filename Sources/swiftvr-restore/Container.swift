@@ -6,8 +6,8 @@ struct Container {
     let audioEncoder: String
     let isImage: Bool
 
-    static func forOutput(_ path: String) -> Container? {
-        switch path.split(separator: ".").last?.lowercased() ?? "" {
+    static func forOutput(_ path: Path) -> Container? {
+        switch path.fileExtension {
         case "mp4", "m4v": return Container(muxer: "mp4mux", videoEncoder: "x264enc", audioEncoder: "avenc_aac", isImage: false)
         case "mov": return Container(muxer: "qtmux", videoEncoder: "x264enc", audioEncoder: "avenc_aac", isImage: false)
         case "mkv": return Container(muxer: "matroskamux", videoEncoder: "x264enc", audioEncoder: "opusenc", isImage: false)
@@ -19,7 +19,20 @@ struct Container {
         }
     }
 
-    static func isImage(_ path: String) -> Bool {
-        ["jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp"].contains(path.split(separator: ".").last?.lowercased() ?? "")
+    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp"]
+
+    static func isImage(_ path: Path) -> Bool { !path.isStdio && imageExtensions.contains(path.fileExtension) }
+
+    /// OUT's container, checked against the input: a video for a video, an image for an image.
+    static func check(output: Path, input: Path) throws(Failure) -> Container {
+        guard let c = forOutput(output) else {
+            throw Failure(.usage, "'\(output.display)': unknown output type (use .mp4 .mkv .mov .webm .ts .jpg or .png)")
+        }
+        let imageIn = isImage(input)
+        guard c.isImage == imageIn else {
+            throw Failure(.usage, imageIn ? "'\(input.display)' is a still image: give an image output (.jpg or .png)"
+                                          : "'\(input.display)' is a video: give a video output (.mp4 .mkv .mov .webm .ts)")
+        }
+        return c
     }
 }

@@ -11,7 +11,10 @@ enum ExitCode: Int32 {
     case badModel = 6
     /// A folder run in which some files failed (the others were restored).
     case someFailed = 7
+    /// Ended by Ctrl-C (SIGINT).
     case interrupted = 130
+    /// Ended by SIGTERM.
+    case terminated = 143
 }
 
 /// A failure a person can act on: one line, what and where, and its exit status.

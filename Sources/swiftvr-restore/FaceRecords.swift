@@ -7,23 +7,25 @@ import Glibc
 ///      "box":[x,y,width,height],"landmarks":[[x,y],[x,y],[x,y],[x,y],[x,y]]}]}
 ///
 /// (time: stream time in seconds; box and landmarks in frame pixels; landmarks: eyes,
-/// nose, mouth corners), written to FILE.partial and renamed to FILE when the job ends well.
-struct FaceRecords {
-    let path: String
-    var partial: String { path + ".partial" }
-    private let file: UnsafeMutablePointer<FILE>
+/// nose, mouth corners), written to the target's partial file (renamed with the video
+/// when the job ends well) or in place to a device.
+final class FaceRecords {
+    let target: OutputTarget
+    private var file: UnsafeMutablePointer<FILE>?
     private var frame = 0
 
-    init(_ path: String) throws(Failure) {
-        self.path = path
-        guard let f = fopen(path + ".partial", "w") else {
-            throw Failure(.outputUnwritable, "--faces '\(path)': \(String(cString: strerror(errno)))")
+    init(_ target: OutputTarget) throws(Failure) {
+        self.target = target
+        guard let f = target.writePath.withCString({ fopen($0, "w") }) else {
+            throw Failure(.outputUnwritable, "--faces '\(target.given.display)': \(systemError())")
         }
         file = f
     }
 
+    deinit { abandon() }
+
     /// Writes the record of one `swiftvr` element message; other messages are ignored.
-    mutating func write(_ message: UnsafeMutablePointer<GstMessage>) {
+    func write(_ message: UnsafeMutablePointer<GstMessage>) {
         guard let s = gst_message_get_structure(message), gst_structure_has_name(s, "swiftvr") != 0 else { return }
         var time: guint64 = 0, duration: guint64 = 0
         if gst_structure_get_uint64(s, "stream-time", &time) == 0 || time == UInt64.max {
@@ -38,18 +40,25 @@ struct FaceRecords {
             }
         }
         let line = "{\"frame\":\(frame),\"time\":\(Self.seconds(time)),\"duration\":\(Self.seconds(duration)),\"faces\":[\(faces.joined(separator: ","))]}\n"
+        guard let file else { return }
         fputs(line, file)
         frame += 1
     }
 
-    /// Closes the file and gives it its name; false (errno set) if it could not be written.
-    func finish() -> Bool {
-        fclose(file) == 0 && rename(partial, path) == 0
+    /// Writes out and closes the file; the reason (errno's text) where it could not be written.
+    func finish() -> String? {
+        guard let f = file else { return "already closed" }
+        file = nil
+        let flushed = fflush(f) == 0 && ferror(f) == 0
+        let why = flushed ? nil : systemError()
+        let closed = fclose(f) == 0
+        return why ?? (closed ? nil : systemError())
     }
 
+    /// Closes the file without a word (the caller removes the partial file).
     func abandon() {
-        fclose(file)
-        unlink(partial)
+        if let f = file { fclose(f) }
+        file = nil
     }
 
     /// Nanoseconds as seconds to the microsecond; null for GST_CLOCK_TIME_NONE.

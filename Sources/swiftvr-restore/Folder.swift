@@ -1,16 +1,18 @@
 import Glibc
 
-/// `swiftvr-restore DIR OUTDIR`: every video and image in DIR restored into OUTDIR under
-/// the same name, `--jobs` at a time, each in its own process (this executable with
-/// `--quiet --report`), so one file's failure, or crash, cannot stop the others. Files
-/// whose output exists are skipped unless --overwrite. A table follows on stdout.
+/// `swiftvr-restore DIR OUTDIR` (or `swiftvr-restore A B … OUTDIR`): every video and image
+/// in DIR (or each file named) restored into OUTDIR under the same name, `--jobs` at a
+/// time, each in its own process (this executable with `--quiet --report
+/// --all-or-nothing`), so one file's failure, or crash, cannot stop the others. A file
+/// whose output exists is skipped unless --overwrite: an output exists only once it is
+/// complete (each job renames its partial file at the very end, and one that was cut short
+/// leaves none), so a rerun redoes exactly what did not finish. A table follows on stdout.
 /// Nothing is kept between files, so a scheduler (GNU parallel, a Kubernetes Job per
 /// file) can spread the same command over machines.
 
 /// Extensions taken as media; those with no matching output container are written as
 /// .mkv (video) or .png (image).
 let videoExtensions: Set<String> = ["mp4", "m4v", "mkv", "webm", "mov", "ts", "m2ts", "avi", "mpg", "mpeg", "flv", "ogv", "3gp", "wmv"]
-let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp"]
 
 private struct Outcome {
     let name: String
@@ -20,37 +22,33 @@ private struct Outcome {
 }
 
 private struct Running {
-    let name: String
     let started: Double
     let stdout: String, stderr: String
 }
 
-func extensionOf(_ name: String) -> String {
-    guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
-    return name[name.index(after: dot)...].lowercased()
+/// One file of the run: where it is read from and written to, and its name in the table.
+private struct Item {
+    let input: Path, output: Path, name: String
 }
 
 /// OUT's name for IN: the same, or with the extension of a container swiftvr-restore writes.
-func outputName(_ name: String) -> String {
-    let ext = extensionOf(name)
+func outputName(_ name: Path) -> Path {
     if Container.forOutput(name) != nil { return name }
-    let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
-    return stem + (imageExtensions.contains(ext) ? ".png" : ".mkv")
+    return name.replacingExtension(with: Container.imageExtensions.contains(name.fileExtension) ? "png" : "mkv")
 }
 
-func mediaFiles(in dir: String) throws(Failure) -> [String] {
-    guard let d = opendir(dir) else { throw Failure(.inputUnreadable, "'\(dir)': \(String(cString: strerror(errno)))") }
+func mediaFiles(in dir: Path) throws(Failure) -> [Path] {
+    guard let d = dir.withCString({ opendir($0) }) else { throw Failure(.inputUnreadable, "'\(dir.display)': \(systemError())") }
     defer { closedir(d) }
-    var names: [String] = []
+    var names: [Path] = []
     while let entry = readdir(d) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-        let ext = extensionOf(name)
-        guard !name.hasPrefix("."), videoExtensions.contains(ext) || imageExtensions.contains(ext) else { continue }
-        var info = stat()
-        guard stat(dir + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+        let name = withUnsafePointer(to: entry.pointee.d_name) { Path(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        let ext = name.fileExtension
+        guard name.bytes.first != UInt8(ascii: "."), videoExtensions.contains(ext) || Container.imageExtensions.contains(ext) else { continue }
+        guard let info = dir.joined(name).status(), (info.st_mode & S_IFMT) == S_IFREG else { continue }
         names.append(name)
     }
-    return names.sorted()
+    return names.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
 }
 
 private func readFile(_ path: String) -> String {
@@ -71,7 +69,7 @@ private func temporaryFile() -> String {
 
 /// Starts this executable on one file, in its own process group (a terminal's Ctrl-C
 /// reaches this process, which passes one interrupt on), stdout and stderr to files.
-private func spawn(_ arguments: [String], stdout: String, stderr: String) -> pid_t? {
+private func spawn(_ arguments: [Path], stdout: String, stderr: String) -> pid_t? {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -82,7 +80,7 @@ private func spawn(_ arguments: [String], stdout: String, stderr: String) -> pid
     defer { posix_spawnattr_destroy(&attributes) }
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
     posix_spawnattr_setpgroup(&attributes, 0)
-    var argv: [UnsafeMutablePointer<CChar>?] = (["/proc/self/exe"] + arguments).map { strdup($0) } + [nil]
+    var argv: [UnsafeMutablePointer<CChar>?] = ([Path("/proc/self/exe")] + arguments).map { $0.withCString { strdup($0) } } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
     guard posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, &argv, environ) == 0 else { return nil }
@@ -93,19 +91,36 @@ func restoreFolder(_ options: Options) -> ExitCode {
     if options.compare != nil || options.faces != nil {
         fail(Failure(.usage, "--compare and --faces name one file: use them with a file, not a folder"))
     }
-    let names: [String]
-    do { names = try mediaFiles(in: options.input) } catch { fail(error) }
-    guard !names.isEmpty else { fail(Failure(.noVideo, "'\(options.input)': no video or image files in this folder")) }
-    var info = stat()
-    if stat(options.output, &info) != 0 && mkdir(options.output, 0o755) != 0 {
-        fail(Failure(.outputUnwritable, "'\(options.output)': \(String(cString: strerror(errno)))"))
+    let out = options.output
+    var items: [Item] = []
+    if options.inputs.count == 1 {
+        let dir = options.input
+        if let a = dir.resolved, let b = out.resolved, a == b {
+            fail(Failure(.usage, "'\(out.display)' is the input folder: give another folder, the inputs are never written over"))
+        }
+        let names: [Path]
+        do { names = try mediaFiles(in: dir) } catch { fail(error) }
+        guard !names.isEmpty else { fail(Failure(.noVideo, "'\(dir.display)': no video or image files in this folder")) }
+        items = names.map { Item(input: dir.joined($0), output: out.joined(outputName($0)), name: $0.display) }
+    } else {
+        for input in options.inputs {
+            if input.isStdio { fail(Failure(.usage, "'-' (standard input) takes one output file, not a folder")) }
+            let output = out.joined(outputName(input.lastComponent))
+            if let twin = items.first(where: { $0.output == output }) {
+                fail(Failure(.usage, "'\(twin.input.display)' and '\(input.display)' would both be written to '\(output.display)'"))
+            }
+            items.append(Item(input: input, output: output, name: input.display))
+        }
     }
-    guard stat(options.output, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, access(options.output, W_OK) == 0 else {
-        fail(Failure(.outputUnwritable, "'\(options.output)': not a writable folder"))
+    if out.status() == nil && out.withCString({ mkdir($0, 0o755) }) != 0 {
+        fail(Failure(.outputUnwritable, "'\(out.display)': \(systemError())"))
     }
-    signal(SIGINT) { _ in interrupts += 1 }
-    var outcomes = names.map { Outcome(name: $0, result: "not started") }
-    var pending = Array(names.indices)
+    guard let info = out.status(), (info.st_mode & S_IFMT) == S_IFDIR, out.withCString({ access($0, W_OK) }) == 0 else {
+        fail(Failure(.outputUnwritable, "'\(out.display)': not a writable folder"))
+    }
+    handleInterrupts()
+    var outcomes = items.map { Outcome(name: $0.name, result: "not started") }
+    var pending = Array(items.indices)
     var running: [pid_t: (index: Int, job: Running)] = [:]
     var forwarded: Int32 = 0
     var finished = 0
@@ -113,30 +128,36 @@ func restoreFolder(_ options: Options) -> ExitCode {
         finished += 1
         guard !options.quiet else { return }
         let detail = o.failed ? o.result : "\(o.result)\(o.frames.isEmpty ? "" : ", \(o.frames) frames, \(o.faces) faces, \(o.seconds) s")"
-        printError("swiftvr-restore: [\(finished)/\(names.count)] \(o.name): \(detail)\n")
+        printError("swiftvr-restore: [\(finished)/\(items.count)] \(o.name): \(detail)\n")
     }
     while !pending.isEmpty || !running.isEmpty {
-        while running.count < options.jobs, interrupts == 0, !pending.isEmpty {
+        // At the first signal no file is started any more; the running ones end, cut short.
+        if interrupts > 0 && !pending.isEmpty {
+            for i in pending { outcomes[i].result = "not started (\(signalName))" }
+            pending = []
+        }
+        while running.count < options.jobs, !pending.isEmpty {
             let i = pending.removeFirst()
-            let input = options.input + "/" + names[i], output = options.output + "/" + outputName(names[i])
-            if !options.overwrite && access(output, F_OK) == 0 {
+            let item = items[i]
+            if !options.overwrite && item.output.withCString({ access($0, F_OK) }) == 0 {
                 outcomes[i].result = "skipped (done)"
                 report(outcomes[i])
                 continue
             }
-            let job = Running(name: names[i], started: Progress.now(), stdout: temporaryFile(), stderr: temporaryFile())
-            guard let pid = spawn([input, output, "--quiet", "--report"] + options.perFileArguments, stdout: job.stdout, stderr: job.stderr) else {
-                outcomes[i].result = "failed: could not start a process: \(String(cString: strerror(errno)))"
+            let job = Running(started: Progress.now(), stdout: temporaryFile(), stderr: temporaryFile())
+            let arguments = [item.input, item.output] + (["--quiet", "--report", "--all-or-nothing"] + options.perFileArguments).map(Path.init)
+            guard let pid = spawn(arguments, stdout: job.stdout, stderr: job.stderr) else {
+                outcomes[i].result = "failed: could not start a process: \(systemError())"
                 outcomes[i].failed = true
                 report(outcomes[i])
                 continue
             }
             running[pid] = (i, job)
         }
-        // Each Ctrl-C here is passed on once to every file in progress (a second one abandons them).
+        // Each signal here is passed on once to every file in progress.
         while forwarded < interrupts {
             forwarded += 1
-            for pid in running.keys { kill(pid, SIGINT) }
+            for pid in running.keys { kill(pid, firstSignal) }
         }
         var status: Int32 = 0
         let pid = waitpid(-1, &status, WNOHANG)
@@ -155,16 +176,18 @@ func restoreFolder(_ options: Options) -> ExitCode {
         }
         if code == 0 {
             outcomes[i].result = "restored"
+        } else if code == ExitCode.interrupted.rawValue || code == ExitCode.terminated.rawValue {
+            outcomes[i].result = "interrupted (not written; a rerun restores it)"
+            outcomes[i].frames = ""
         } else {
             let why = err.split(separator: "\n").last { $0.hasPrefix("swiftvr-restore: ") }.map { String($0.dropFirst(17)) }
-            outcomes[i].result = code == ExitCode.interrupted.rawValue && outcomes[i].frames.isEmpty == false
-                ? "interrupted (kept up to there)" : "failed (\(code)): \(why ?? "exit status \(code)")"
-            outcomes[i].failed = code != ExitCode.interrupted.rawValue || outcomes[i].frames.isEmpty
+            outcomes[i].result = "failed (\(code)): \(why ?? "exit status \(code)")"
+            outcomes[i].failed = true
         }
         report(outcomes[i])
     }
     printTable(outcomes)
-    if interrupts > 0 { return .interrupted }
+    if interrupts > 0 { return interruptedExit }
     return outcomes.contains(where: \.failed) ? .someFailed : .ok
 }
 

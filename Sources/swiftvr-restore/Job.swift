@@ -9,45 +9,51 @@ import Glibc
 ///                       └ other ─► fakesink
 ///
 /// (a still image: filesrc ! decodebin ! videoconvert ! swiftvr ! videoconvert ! jpegenc|pngenc ! filesink),
-/// written to a partial file renamed to OUT only after EOS, with progress from the
+/// written to the outputs' partial files (renamed by the caller only when complete), with progress from the
 /// swiftvr element's source pad and the pipeline's position. With --compare, tees before
 /// and after swiftvr feed a labelled side-by-side picture into a second file:
 ///
 ///     videoflip ! tee ─► queue ! swiftvr ! tee ─► queue ! videoconvert ! ENCODER …
 ///                        └► queue ! textoverlay ─► compositor ! videoconvert ! ENCODER ! MUXER ! filesink
 ///                                          queue ! textoverlay ─┘ (right half)
+///
+/// Standard input, a FIFO or a device is read through fdsrc instead of filesrc. Probes on
+/// the demuxer's pads, the element's output and the file sink's input record when data last
+/// moved (the caller's stall watchdog) and tell, at the first buffer, that the demuxer has
+/// exposed all its streams (parsebin exposes them all before any data flows), so an input
+/// without video is known at once.
 final class Job {
+    /// Where the input is read from.
+    enum Source {
+        case file(Path)
+        /// An open descriptor (standard input, a FIFO, a character device), read by fdsrc.
+        case descriptor(Int32)
+    }
+
     let options: Options
     let container: Container
     let pipeline: UnsafeMutablePointer<GstElement>
     let swiftvr: UnsafeMutablePointer<GstElement>
-    let partial: String
-    /// The --compare file while it is written, nil without --compare.
-    private(set) var comparePartial: String?
     private var muxer: UnsafeMutablePointer<GstElement>?
     private var videoHead: UnsafeMutablePointer<GstElement>?
     /// The compositor's pad for the restored half, placed right of the input once its width is known.
     private var rightHalf: UnsafeMutablePointer<GstPad>?
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private(set) var sawVideo = false, sawAudio = false, audioCopied = false, streamsKnown = false
+    /// When data last moved, and where.
+    private var lastActivity = Progress.now(), lastStage = "the input"
     /// Frames and faces out of swiftvr (written on the streaming thread).
     private(set) var frames = 0, faces = 0
     /// The track ids seen: the number of different faces in the file.
     private var tracks = Set<Int32>()
 
-    init(_ options: Options, element: UnsafeMutablePointer<GstElement>) throws(Failure) {
+    init(_ options: Options, element: UnsafeMutablePointer<GstElement>, source: Source,
+         video: OutputTarget, compare: OutputTarget?) throws(Failure) {
         self.options = options
-        guard let c = Container.forOutput(options.output) else {
-            throw Failure(.usage, "'\(options.output)': unknown output type (use .mp4 .mkv .mov .webm .ts .jpg or .png)")
-        }
-        let imageIn = Container.isImage(options.input)
-        guard c.isImage == imageIn else {
-            throw Failure(.usage, imageIn ? "'\(options.input)' is a still image: give an image output (.jpg or .png)"
-                                          : "'\(options.input)' is a video: give a video output (.mp4 .mkv .mov .webm .ts)")
-        }
+        let c = try Container.check(output: options.output, input: options.input)
+        let imageIn = c.isImage
         container = c
         swiftvr = element
-        partial = options.output + ".partial"
         // Recursive: a decodebin made while a stream is linked may add its pads at once.
         var attr = pthread_mutexattr_t()
         pthread_mutexattr_init(&attr)
@@ -55,8 +61,15 @@ final class Job {
         pthread_mutex_init(lock, &attr)
         pthread_mutexattr_destroy(&attr)
         pipeline = gst_pipeline_new("swiftvr-restore")
-        let src = try make("filesrc")
-        set(src, "location", options.input)
+        let src: UnsafeMutablePointer<GstElement>
+        switch source {
+        case .file(let path):
+            src = try make("filesrc")
+            setPath(src, "location", path)
+        case .descriptor(let fd):
+            src = try make("fdsrc")
+            set(src, "fd", "\(fd)")
+        }
         for (name, value) in options.properties { set(element, name, value) }
         if c.isImage { set(element, "window", "1") }
         let demux = try make(c.isImage ? "decodebin" : "parsebin")
@@ -73,10 +86,10 @@ final class Job {
         let encoder = try make(options.encoder ?? c.videoEncoder)
         configure(encoder)
         let sink = try make("filesink")
-        set(sink, "location", partial)
+        setPath(sink, "location", video.writePath)
         add(convertIn, upright, convertOut, encoder, sink)
         let linked: Bool
-        if let compare = options.compare {
+        if let compare {
             let (teeIn, teeOut, toElement, fromElement) = (try make("tee"), try make("tee"), try deepQueue(), try deepQueue())
             add(teeIn, teeOut, toElement, fromElement)
             linked = linkChain(convertIn, upright, teeIn, toElement, element, teeOut, fromElement, convertOut, encoder)
@@ -101,6 +114,35 @@ final class Job {
         let pad = gst_element_get_static_pad(element, "src")!
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, countFrame, Unmanaged.passUnretained(self).toOpaque(), nil)
         gst_object_unref(pad)
+        watch(sink, "sink")
+    }
+
+    /// Records each buffer through `element`'s pad as activity.
+    private func watch(_ element: UnsafeMutablePointer<GstElement>, _ padName: String) {
+        guard let pad = gst_element_get_static_pad(element, padName) else { return }
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, sawData, Unmanaged.passUnretained(self).toOpaque(), nil)
+        gst_object_unref(pad)
+    }
+
+    fileprivate func moved(through pad: UnsafeMutablePointer<GstPad>) {
+        let owner = gst_pad_get_parent_element(pad)
+        let name = owner.map { e -> String in
+            defer { gst_object_unref(e) }
+            return factoryName(e)
+        } ?? "?"
+        pthread_mutex_lock(lock)
+        lastActivity = Progress.now()
+        lastStage = name
+        // parsebin exposes every stream before its first buffer: all are known now.
+        streamsKnown = true
+        pthread_mutex_unlock(lock)
+    }
+
+    /// Seconds since data last moved, and the element it last left.
+    var idle: (seconds: Double, after: String) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return (Progress.now() - lastActivity, lastStage)
     }
 
     deinit {
@@ -109,16 +151,15 @@ final class Job {
     }
 
     /// The side-by-side branch: input (left) and restored (right), each labelled.
-    private func addComparison(_ path: String, from input: UnsafeMutablePointer<GstElement>,
+    private func addComparison(_ target: OutputTarget, from input: UnsafeMutablePointer<GstElement>,
                                and restored: UnsafeMutablePointer<GstElement>, imageIn: Bool) throws(Failure) {
-        guard let c = Container.forOutput(path), c.isImage == imageIn else {
-            throw Failure(.usage, "--compare '\(path)': give a \(imageIn ? "still image (.jpg or .png)" : "video (.mp4 .mkv .mov .webm .ts)") like the input")
+        guard let c = Container.forOutput(target.given), c.isImage == imageIn else {
+            throw Failure(.usage, "--compare '\(target.given.display)': give a \(imageIn ? "still image (.jpg or .png)" : "video (.mp4 .mkv .mov .webm .ts)") like the input")
         }
         let compositor = try make("compositor"), convert = try make("videoconvert"), encoder = try make(c.videoEncoder)
         let sink = try make("filesink")
         configure(encoder)
-        comparePartial = path + ".partial"
-        set(sink, "location", path + ".partial")
+        setPath(sink, "location", target.writePath)
         add(compositor, convert, encoder, sink)
         for (tee, label, right) in [(input, "input", false), (restored, "swiftvr", true)] {
             let queue = try deepQueue(), overlay = try make("textoverlay")
@@ -163,6 +204,15 @@ final class Job {
         gst_util_set_object_arg(UnsafeMutableRawPointer(e).assumingMemoryBound(to: GObject.self), name, value)
     }
 
+    /// A file name property, set as the bytes it is (gst_util_set_object_arg takes UTF-8 only).
+    private func setPath(_ e: UnsafeMutablePointer<GstElement>, _ name: String, _ path: Path) {
+        var value = GValue()
+        g_value_init(&value, g_type_from_name("gchararray"))
+        defer { g_value_unset(&value) }
+        path.withCString { g_value_set_string(&value, $0) }
+        g_object_set_property(UnsafeMutableRawPointer(e).assumingMemoryBound(to: GObject.self), name, &value)
+    }
+
     /// Quality from --crf, in each encoder's own terms.
     private func configure(_ encoder: UnsafeMutablePointer<GstElement>) {
         switch factoryName(encoder) {
@@ -190,6 +240,9 @@ final class Job {
         guard let caps = gst_pad_get_current_caps(pad) ?? gst_pad_query_caps(pad, nil) else { return }
         defer { gst_caps_unref(caps) }
         let kind = String(cString: gst_structure_get_name(gst_caps_get_structure(caps, 0)))
+        if !kind.hasSuffix("/x-raw") {
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, sawData, Unmanaged.passUnretained(self).toOpaque(), nil)
+        }
         if kind.hasPrefix("video/x-raw"), let head = videoHead {
             videoHead = nil
             sawVideo = true
@@ -321,6 +374,12 @@ private let padAdded: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeM
 private let noMorePads: @convention(c) (UnsafeMutablePointer<GstElement>?, gpointer?) -> Void = { _, data in
     guard let data else { return }
     Unmanaged<Job>.fromOpaque(data).takeUnretainedValue().streamsDone()
+}
+
+private let sawData: @convention(c) (UnsafeMutablePointer<GstPad>?, UnsafeMutablePointer<GstPadProbeInfo>?, gpointer?) -> GstPadProbeReturn = { pad, _, data in
+    guard let pad, let data else { return GST_PAD_PROBE_OK }
+    Unmanaged<Job>.fromOpaque(data).takeUnretainedValue().moved(through: pad)
+    return GST_PAD_PROBE_OK
 }
 
 private let countFrame: @convention(c) (UnsafeMutablePointer<GstPad>?, UnsafeMutablePointer<GstPadProbeInfo>?, gpointer?) -> GstPadProbeReturn = { _, info, data in

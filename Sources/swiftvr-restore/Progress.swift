@@ -70,6 +70,6 @@ struct Progress {
         guard !quiet else { return }
         if drawn { printError("\n") }
         let elapsed = Progress.now() - start
-        printError("swiftvr-restore: \(frames) frames in \(Progress.clock(elapsed)) (\(Progress.tenths(Double(frames) / max(elapsed, 1e-3))) fps), audio \(audio) → \(output)\n")
+        printError("swiftvr-restore: \(frames) frame\(frames == 1 ? "" : "s") in \(Progress.clock(elapsed)) (\(Progress.tenths(Double(frames) / max(elapsed, 1e-3))) fps), audio \(audio) → \(output)\n")
     }
 }

@@ -4,8 +4,6 @@ import Glibc
 // swiftvr-restore IN OUT [options]: restores the faces in a video or image file with the
 // swiftvr element, keeping the audio, with progress on the terminal. See --help.
 
-nonisolated(unsafe) var interrupts: Int32 = 0
-
 /// GStreamer finds the plugin where it is installed; a development build also finds the
 /// libgstswiftvr.so that lies beside this executable (.build/release/).
 func registerPluginBesideExecutable() {
@@ -31,12 +29,16 @@ func classify(_ message: UnsafeMutablePointer<GstMessage>, options: Options) -> 
         guard g_type_check_instance_is_a(UnsafeMutableRawPointer(src).assumingMemoryBound(to: GTypeInstance.self), gst_element_get_type()) != 0 else { return nil }
         return factoryName(UnsafeMutableRawPointer(src).assumingMemoryBound(to: GstElement.self))
     } ?? source
+    let input = "'\(options.inputs.first?.display ?? "")'"
     if factory == "swiftvr" && domain == gst_resource_error_quark() { return Failure(.badModel, "model: \(text)") }
-    if factory == "filesink" { return Failure(.outputUnwritable, "'\(options.output)': \(text)") }
-    if factory == "filesrc" { return Failure(.inputUnreadable, "'\(options.input)': \(text)") }
-    if domain == gst_stream_error_quark() && [GST_STREAM_ERROR_TYPE_NOT_FOUND, GST_STREAM_ERROR_WRONG_TYPE,
-        GST_STREAM_ERROR_CODEC_NOT_FOUND, GST_STREAM_ERROR_DEMUX, GST_STREAM_ERROR_DECODE].map({ gint($0.rawValue) }).contains(code) {
-        return Failure(.noVideo, "'\(options.input)': cannot be read as video (\(text))")
+    if factory == "filesink" { return Failure(.outputUnwritable, "'\(options.output.display)': \(text)") }
+    if factory == "filesrc" || factory == "fdsrc" { return Failure(.inputUnreadable, "\(input): \(text)") }
+    let stream = { (codes: [GstStreamError]) in domain == gst_stream_error_quark() && codes.map({ gint($0.rawValue) }).contains(code) }
+    if stream([GST_STREAM_ERROR_TYPE_NOT_FOUND, GST_STREAM_ERROR_WRONG_TYPE, GST_STREAM_ERROR_DEMUX, GST_STREAM_ERROR_DECODE, GST_STREAM_ERROR_FORMAT]) {
+        return Failure(.inputUnreadable, "\(input): cannot be read as a video or image (\(text))")
+    }
+    if stream([GST_STREAM_ERROR_CODEC_NOT_FOUND]) {
+        return Failure(.noVideo, "\(input): no video stream GStreamer can decode (\(text))")
     }
     return Failure(.processingFailed, "\(factory.isEmpty ? "" : factory + ": ")\(text)")
 }
@@ -55,46 +57,77 @@ func run() -> ExitCode {
         fail(Failure(.processingFailed, "the swiftvr GStreamer plugin is not installed (gst-inspect-1.0 swiftvr finds nothing)"))
     }
     let options: Options
-    do { options = try parseOptions(CommandLine.arguments, element: element) } catch { fail(error) }
+    do { options = try parseOptions(element: element) } catch { fail(error) }
     if options.version {
         print("swiftvr-restore \(pluginVersion()) (\(String(cString: gst_version_string())))")
         return .ok
     }
-    var isDirectory = stat()
-    if stat(options.input, &isDirectory) == 0 && (isDirectory.st_mode & S_IFMT) == S_IFDIR {
+    if options.inputs.count > 1 {
+        gst_object_unref(element)
+        return restoreFolder(options)
+    }
+    if let info = options.input.status(), (info.st_mode & S_IFMT) == S_IFDIR {
         gst_object_unref(element)
         return restoreFolder(options)
     }
     return restoreFile(options, element: element)
 }
 
+/// The input as the job reads it: a regular file by name (filesrc can seek it), anything
+/// else readable (standard input, a FIFO, a device) through its descriptor. Opened without
+/// blocking, so a FIFO with no writer cannot hang the command here.
+func openInput(_ path: Path) throws(Failure) -> (Job.Source, stat?) {
+    var info = stat()
+    if path.isStdio {
+        return (.descriptor(0), fstat(0, &info) == 0 ? info : nil)
+    }
+    let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
+    guard fd >= 0 else { throw Failure(.inputUnreadable, "'\(path.display)': \(systemError())") }
+    guard fstat(fd, &info) == 0 else {
+        close(fd)
+        throw Failure(.inputUnreadable, "'\(path.display)': \(systemError())")
+    }
+    if (info.st_mode & S_IFMT) == S_IFREG {
+        close(fd)
+        return (.file(path), info)
+    }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    return (.descriptor(fd), info)
+}
+
 func restoreFile(_ options: Options, element: UnsafeMutablePointer<GstElement>) -> ExitCode {
-    guard access(options.input, R_OK) == 0 else {
-        fail(Failure(.inputUnreadable, "'\(options.input)': \(String(cString: strerror(errno)))"))
+    let source: Job.Source, inputID: stat?, plans: [OutputTarget]
+    do {
+        (source, inputID) = try openInput(options.input)
+        var outputs = [(role: "OUT", path: options.output)]
+        if let p = options.compare { outputs.append(("--compare", p)) }
+        if let p = options.faces { outputs.append(("--faces", p)) }
+        plans = try planOutputs(input: options.input, inputID: inputID, outputs: outputs)
+        _ = try Container.check(output: options.output, input: options.input)
+        try createPartials(plans)
+    } catch { fail(error) }
+    let plan = { (role: String) in plans.first { $0.role == role } }
+    let job: Job, records: FaceRecords?
+    do {
+        job = try Job(options, element: element, source: source, video: plans[0], compare: plan("--compare"))
+        records = try plan("--faces").map { p throws(Failure) in try FaceRecords(p) }
+    } catch {
+        removePartials(plans)
+        fail(error)
     }
-    for path in [options.output] + [options.compare, options.faces].compactMap({ $0 }) {
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        guard access(dir.isEmpty ? "/" : dir, W_OK) == 0 else {
-            fail(Failure(.outputUnwritable, "'\(path)': cannot write in '\(dir)': \(String(cString: strerror(errno)))"))
-        }
-    }
-    let job: Job
-    do { job = try Job(options, element: element) } catch { fail(error) }
-    var records: FaceRecords?
-    do { records = try options.faces.map { path throws(Failure) in try FaceRecords(path) } } catch { fail(error) }
-    signal(SIGINT) { _ in interrupts += 1 }
+    handleInterrupts()
     let bus = gst_element_get_bus(job.pipeline)!
     defer { gst_object_unref(bus) }
     var progress = Progress(quiet: options.quiet)
     var stopping = false
     func abandon(_ f: Failure) -> Never {
         gst_element_set_state(job.pipeline, GST_STATE_NULL)
-        unlink(job.partial)
-        if let p = job.comparePartial { unlink(p) }
         records?.abandon()
+        removePartials(plans)
         if progress.drawn { printError("\n") }
         fail(f)
     }
+    let notWritten = { Failure(interruptedExit, "interrupted (\(signalName)): '\(options.output.display)' not written") }
     if gst_element_set_state(job.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE {
         if let msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) { abandon(classify(msg, options: options)) }
         abandon(Failure(.processingFailed, "the pipeline did not start"))
@@ -115,7 +148,7 @@ func restoreFile(_ options: Options, element: UnsafeMutablePointer<GstElement>) 
                 continue
             case GST_MESSAGE_ELEMENT:
                 records?.write(msg)
-                // Face messages come once a frame: the progress below is drawn at most 10× a second.
+                // Face messages come once a frame: the checks below run at most 10× a second.
                 if Progress.now() - lastUpdate < 0.1 { continue }
             default:
                 break
@@ -124,17 +157,22 @@ func restoreFile(_ options: Options, element: UnsafeMutablePointer<GstElement>) 
         }
         lastUpdate = Progress.now()
         let state = job.progress
-        if state.videoMissing { abandon(Failure(.noVideo, "'\(options.input)' has no video stream")) }
-        if interrupts >= 2 { abandon(Failure(.interrupted, "interrupted twice: '\(options.output)' not written")) }
+        if state.videoMissing { abandon(Failure(.noVideo, "'\(options.input.display)' has no video stream")) }
+        if interrupts >= 2 || (interrupts == 1 && options.allOrNothing) { abandon(notWritten()) }
         if interrupts == 1 && !stopping {
             stopping = true
-            progress.note("stopping: finishing '\(options.output)' up to here (Ctrl-C again to abandon it)")
+            progress.note("stopping (\(signalName)): finishing '\(options.output.display)' up to here (again to abandon it)")
             gst_element_send_event(job.pipeline, gst_event_new_eos())
+        }
+        let idle = job.idle
+        if idle.seconds > Double(options.stallTimeout) {
+            abandon(Failure(.processingFailed, "no data moved for \(options.stallTimeout) s (--stall-timeout): "
+                + "the pipeline stalled after '\(idle.after)'"))
         }
         var position: gint64 = -1, duration: gint64 = -1
         _ = gst_element_query_position(job.pipeline, GST_FORMAT_TIME, &position)
         _ = gst_element_query_duration(job.pipeline, GST_FORMAT_TIME, &duration)
-        progress.update(frames: state.frames, faces: state.faces, position: position, duration: duration)
+        progress.update(frames: state.frames, faces: state.faces, position: Int(position), duration: Int(duration))
     }
     // Face messages posted before EOS may still wait on the bus.
     while records != nil, let msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT) {
@@ -142,23 +180,18 @@ func restoreFile(_ options: Options, element: UnsafeMutablePointer<GstElement>) 
         gst_message_unref(msg)
     }
     gst_element_set_state(job.pipeline, GST_STATE_NULL)
-    if interrupts >= 2 { abandon(Failure(.interrupted, "interrupted twice: '\(options.output)' not written")) }
+    if interrupts >= 2 { abandon(notWritten()) }
     let done = job.progress
-    guard done.frames > 0 else { abandon(Failure(.noVideo, "'\(options.input)': no video frame was decoded")) }
-    var renames = [(job.partial, options.output)]
-    if let partial = job.comparePartial, let path = options.compare { renames.append((partial, path)) }
-    for (partial, path) in renames {
-        guard rename(partial, path) == 0 else {
-            abandon(Failure(.outputUnwritable, "'\(path)': \(String(cString: strerror(errno)))"))
-        }
+    guard done.frames > 0 else { abandon(Failure(.noVideo, "'\(options.input.display)': no video frame was decoded")) }
+    if let records, let why = records.finish() {
+        abandon(Failure(.outputUnwritable, "--faces '\(records.target.given.display)': \(why)"))
     }
-    if let records, !records.finish() {
-        abandon(Failure(.outputUnwritable, "--faces '\(records.path)': \(String(cString: strerror(errno)))"))
-    }
-    progress.finish(frames: done.frames, output: options.output, audio: job.sawAudio ? (job.audioCopied ? "copied" : "re-encoded") : "none")
+    // OUT last: where OUT exists, everything the job wrote is complete.
+    do { try commitPartials(plans.reversed()) } catch { abandon(error) }
+    progress.finish(frames: done.frames, output: options.output.display, audio: job.sawAudio ? (job.audioCopied ? "copied" : "re-encoded") : "none")
     if options.report { print("frames=\(done.frames) faces=\(done.tracks)") }
     gst_object_unref(job.pipeline)
-    return stopping ? .interrupted : .ok
+    return stopping ? interruptedExit : .ok
 }
 
 exit(run().rawValue)
