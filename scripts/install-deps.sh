@@ -12,7 +12,7 @@ pkgs=(
   gstreamer1.0-plugins-bad                               # h264parse (the file and RTP examples)
   python3-gi gir1.2-gstreamer-1.0                        # the PyGObject example
   ffmpeg fonts-dejavu-core                               # the before/after picture and its labels
-  dpkg-dev help2man                                      # scripts/package-deb.sh (Depends, the man page)
+  dpkg-dev help2man lintian                              # scripts/package-deb.sh (Depends, the man page), its check
 )
 
 missing=()

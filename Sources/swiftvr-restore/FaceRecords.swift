@@ -13,6 +13,8 @@ final class FaceRecords {
     let target: OutputTarget
     private var file: UnsafeMutablePointer<FILE>?
     private var frame = 0
+    /// errno of the first write that failed (a full disk shows there, not at fclose).
+    private var writeError: Int32?
 
     init(_ target: OutputTarget) throws(Failure) {
         self.target = target
@@ -41,7 +43,7 @@ final class FaceRecords {
         }
         let line = "{\"frame\":\(frame),\"time\":\(Self.seconds(time)),\"duration\":\(Self.seconds(duration)),\"faces\":[\(faces.joined(separator: ","))]}\n"
         guard let file else { return }
-        fputs(line, file)
+        if fputs(line, file) < 0 && writeError == nil { writeError = errno }
         frame += 1
     }
 
@@ -49,10 +51,9 @@ final class FaceRecords {
     func finish() -> String? {
         guard let f = file else { return "already closed" }
         file = nil
-        let flushed = fflush(f) == 0 && ferror(f) == 0
-        let why = flushed ? nil : systemError()
-        let closed = fclose(f) == 0
-        return why ?? (closed ? nil : systemError())
+        if fflush(f) != 0 && writeError == nil { writeError = errno }
+        if fclose(f) != 0 && writeError == nil { writeError = errno }
+        return writeError.map { systemError($0) }
     }
 
     /// Closes the file without a word (the caller removes the partial file).

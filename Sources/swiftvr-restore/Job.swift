@@ -240,9 +240,7 @@ final class Job {
         guard let caps = gst_pad_get_current_caps(pad) ?? gst_pad_query_caps(pad, nil) else { return }
         defer { gst_caps_unref(caps) }
         let kind = String(cString: gst_structure_get_name(gst_caps_get_structure(caps, 0)))
-        if !kind.hasSuffix("/x-raw") {
-            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, sawData, Unmanaged.passUnretained(self).toOpaque(), nil)
-        }
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, sawData, Unmanaged.passUnretained(self).toOpaque(), nil)
         if kind.hasPrefix("video/x-raw"), let head = videoHead {
             videoHead = nil
             sawVideo = true

@@ -33,8 +33,12 @@ enum GstProcess {
         return env
     }
 
+    /// Runs `executable` and returns its status and output (stdout and stderr together).
+    /// With `timeout`, a process still running after that many seconds is killed and the
+    /// test fails: a hang shows as a failure, never as a CI run that does not end.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], env: [String: String] = environment(),
+                    timeout: Double? = nil, stdin: Any? = nil,
                     file: StaticString = #filePath, line: UInt = #line) -> Result {
         XCTAssertTrue(FileManager.default.fileExists(atPath: pluginPath),
                       "no plugin at \(pluginPath): run scripts/build.sh first", file: file, line: line)
@@ -43,6 +47,7 @@ enum GstProcess {
         p.arguments = arguments
         p.environment = env
         p.currentDirectoryURL = repo
+        if let stdin { p.standardInput = stdin }
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
@@ -52,9 +57,30 @@ enum GstProcess {
             XCTFail("could not start \(executable): \(error)", file: file, line: line)
             return Result(status: -1, output: "")
         }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let collected = Collected()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            collected.data = pipe.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while p.isRunning && Date() < deadline { usleep(50_000) }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                XCTFail("\(executable) \(arguments) still running after \(timeout) s: killed", file: file, line: line)
+            }
+            p.waitUntilExit()
+            _ = done.wait(timeout: .now() + 10)
+        } else {
+            done.wait()
+            p.waitUntilExit()
+        }
+        return Result(status: p.terminationStatus, output: String(decoding: collected.data, as: UTF8.self))
+    }
+
+    private final class Collected: @unchecked Sendable {   // written once by the reader, read after the semaphore
+        var data = Data()
     }
 
     static func launch(_ pipeline: String, file: StaticString = #filePath, line: UInt = #line) -> Result {

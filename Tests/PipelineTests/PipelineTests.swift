@@ -58,6 +58,9 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(r.output.contains("Filter/Effect/Video"))
         XCTAssertTrue(r.output.contains("window"))
         XCTAssertTrue(r.output.contains("strength"))
+        // An author with an address and an origin that is a URL, as gst-inspect users expect.
+        XCTAssertNotNil(r.output.range(of: #"Author\s+[^\n]+<[^@\s]+@[^>\s]+\.[a-z]+>"#, options: .regularExpression), r.output)
+        XCTAssertNotNil(r.output.range(of: #"Origin URL\s+(file|https?)://"#, options: .regularExpression), r.output)
         // No dependency on the toolchain: the Swift runtime is inside the plugin.
         let ldd = GstProcess.run("/usr/bin/ldd", [GstProcess.pluginPath])
         XCTAssertFalse(ldd.output.contains("libswift"), ldd.output)
@@ -77,6 +80,20 @@ final class PipelineTests: XCTestCase {
         // Every one of the sample's 100 frames is in the output.
         let count = GstProcess.launch("filesrc location=\(out) ! qtdemux ! h264parse ! fakesink silent=false")
         XCTAssertEqual(buffersReceived(count.output), 100)
+    }
+
+    /// A video without audio: the example builds no audio branch, so the muxer does not
+    /// wait forever for one (it hung here with a 0-byte output).
+    func testFileToFileExampleFinishesWithoutAudio() throws {
+        let silent = NSTemporaryDirectory() + "swiftvr-silent-\(getpid()).mp4", out = silent + ".out.mp4"
+        defer { for f in [silent, out] { try? FileManager.default.removeItem(atPath: f) } }
+        XCTAssertEqual(GstProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-i", "samples/faces-640x360.mp4", "-an", "-frames:v", "20",
+                                                          "-c:v", "libx264", "-preset", "ultrafast", silent]).status, 0)
+        let r = GstProcess.run("/bin/bash", ["gst-examples/file-to-file.sh", silent, out], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.output)
+        let probe = GstProcess.run("/usr/bin/gst-discoverer-1.0", [out])
+        XCTAssertTrue(probe.output.contains("video #"), probe.output)
+        XCTAssertFalse(probe.output.contains("audio #"), probe.output)
     }
 
     func testCExampleBuildsAndRuns() throws {

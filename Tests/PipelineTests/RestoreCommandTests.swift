@@ -68,7 +68,8 @@ final class RestoreCommandTests: XCTestCase {
         XCTAssertEqual(probe(png, "stream=codec_name,width,height", stream: "v"), ["png,640,360"])
     }
 
-    /// Each class of error: one line naming what and where, its own exit status, no output file.
+    /// Each class of error: one line naming what and where, its own exit status, no output
+    /// file (a text file named .mp4 is unreadable input, 3; no video stream is 4).
     func testErrorsGiveOneLineAndTheirExitStatus() {
         let text = dir + "notes.mp4"
         FileManager.default.createFile(atPath: text, contents: Data(String(repeating: "not a video\n", count: 200).utf8))
@@ -80,7 +81,7 @@ final class RestoreCommandTests: XCTestCase {
             (["samples/faces-640x360.mp4", out, "--window=many"], 2, "--window"),
             (["samples/faces-640x360.mp4", dir + "out.xyz"], 2, "out.xyz"),
             (["samples/faces-640x360.mp4"], 2, "input and an output"),
-            ([text, out], 4, "notes.mp4"),
+            ([text, out], 3, "notes.mp4"),
             (["samples/faces-640x360.mp4", out, "--model=Tests/Fixtures/invalid/in-channels-3.safetensors"], 6, "in_channels"),
         ]
         for c in cases {
