@@ -30,6 +30,14 @@ static inline guint8 *swiftvr_frame_plane_data(GstVideoFrame *frame, guint plane
 static inline gint swiftvr_frame_plane_stride(const GstVideoFrame *frame, guint plane) {
     return frame->info.stride[plane];
 }
+// The memory a plane's pixels must lie in: with a GstVideoMeta each plane is mapped on
+// its own (map[plane], found from the meta's offset alone), without one the whole buffer
+// is map[0] (whose size gst_video_frame_map has checked).
+static inline gsize swiftvr_frame_plane_mapping(const GstVideoFrame *frame, guint plane, const guint8 **start) {
+    const GstMapInfo *m = frame->meta ? &frame->map[plane] : &frame->map[0];
+    *start = m->data;
+    return m->size;
+}
 
 // G_TYPE_* fundamental type ids are macro expressions.
 static inline GType swiftvr_gtype_uint(void) { return G_TYPE_UINT; }

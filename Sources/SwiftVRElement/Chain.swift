@@ -119,6 +119,7 @@ extension SwiftVR {
         do {
             let result = try processor.process(mapped.views, colorimetry: format.colorimetry, settings: processing)
             Debug.debug(element, result.timings.description)
+            if !result.passedThrough.isEmpty { warnPassedThrough(result.passedThrough, model: settings.restorationModel) }
             return result.reports
         } catch {
             throw .pipeline(error)
@@ -127,5 +128,21 @@ extension SwiftVR {
 
     private func isDiscont(_ b: BufferRef) -> Bool {
         b.pointee.mini_object.flags & GST_BUFFER_FLAG_DISCONT.rawValue != 0
+    }
+
+    /// One WARNING per face whose restoration was not finite: the face passes through
+    /// unrestored, and the user hears why once, not every frame.
+    private func warnPassedThrough(_ tracks: Set<UInt32>, model: String?) {
+        let new = stateLock.withLock { () -> [UInt32] in
+            let fresh = tracks.subtracting(state.warnedNonFinite)
+            state.warnedNonFinite.formUnion(fresh)
+            return fresh.sorted()
+        }
+        for id in new {
+            let path = model ?? ModelLocator.restorerPath() ?? "the shipped model"
+            Debug.warning(element, "face \(id): the restoration model's output is not finite; passed through")
+            postWarning("The restoration model gave a non-finite output for face \(id); the face is passed through unrestored",
+                        debug: "model '\(path)': its weights overflow on this input")
+        }
     }
 }

@@ -39,6 +39,12 @@ extension SwiftVR {
             var segment: UnsafePointer<GstSegment>?
             gst_event_parse_segment(event, &segment)
             if let segment { stateLock.withLock { gst_segment_copy_into(segment, &state.segment) } }
+            if let segment, segment.pointee.format != GST_FORMAT_TIME {
+                // Video in a BYTES (or other) segment: frames pass as they are; the face
+                // messages carry no stream or running time.
+                Debug.info(element, "segment in \(String(cString: gst_format_get_name(segment.pointee.format))) format, not time: "
+                           + "face messages will have no stream-time or running-time")
+            }
             return gst_pad_push_event(srcPad, event)
 
         case GST_EVENT_CAPS:

@@ -33,8 +33,11 @@ enum FaceReporting {
         let pts = buffer.pointee.pts
         let s = gst_structure_new_empty(cString("swiftvr"))!
         set(s, "timestamp", uint64: pts)
-        set(s, "stream-time", uint64: gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, pts))
-        set(s, "running-time", uint64: gst_segment_to_running_time(&segment, GST_FORMAT_TIME, pts))
+        // Only a TIME segment converts timestamps (another one raises CRITICALs): elsewhere
+        // stream and running time are unknown, GST_CLOCK_TIME_NONE.
+        let timed = segment.format == GST_FORMAT_TIME
+        set(s, "stream-time", uint64: timed ? gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, pts) : clockTimeNone)
+        set(s, "running-time", uint64: timed ? gst_segment_to_running_time(&segment, GST_FORMAT_TIME, pts) : clockTimeNone)
         set(s, "duration", uint64: buffer.pointee.duration)
         var list = GValue()
         g_value_init(&list, gst_value_list_get_type())

@@ -50,8 +50,19 @@ struct MappedWindow {
                 throw .invalidFrame("plane \(p) is not mapped")
             }
             let extent = format.format.planeExtent(p, width: w, height: h)
-            planes.append(Plane(base: data, stride: Int(swiftvr_frame_plane_stride(frame, guint(p))),
-                                rowBytes: extent.rowBytes, rows: extent.rows))
+            let stride = Int(swiftvr_frame_plane_stride(frame, guint(p)))
+            // A GstVideoMeta's offsets and strides are the producer's word: the plane's rows
+            // must lie inside the memory actually mapped for it.
+            var start: UnsafePointer<guint8>?
+            let mapped = Int(swiftvr_frame_plane_mapping(frame, guint(p), &start))
+            let offset = start.map { UnsafeRawPointer(data) - UnsafeRawPointer($0) } ?? -1
+            let (span, overflow) = stride.multipliedReportingOverflow(by: max(extent.rows - 1, 0))
+            guard offset >= 0, stride >= extent.rowBytes, !overflow, offset <= mapped,
+                  span <= mapped - offset - extent.rowBytes else {
+                throw .invalidFrame("plane \(p) (offset \(offset), stride \(stride), \(extent.rows) rows of \(extent.rowBytes) bytes) "
+                                    + "does not fit in the \(mapped) bytes mapped for it: the buffer's video meta is wrong")
+            }
+            planes.append(Plane(base: data, stride: stride, rowBytes: extent.rowBytes, rows: extent.rows))
         }
         return try FrameView(format: format.format, width: w, height: h, planes: planes)
     }

@@ -14,8 +14,9 @@ extension SwiftVR {
         var minLatency: GstClockTime = 0, maxLatency: GstClockTime = 0
         gst_query_parse_latency(query, &live, &minLatency, &maxLatency)
         let own = holdingLatency()
-        minLatency += own
-        if maxLatency != clockTimeNone { maxLatency += own }
+        // Saturating: upstream's figures and ours can each be near 2^64 at extreme rates.
+        minLatency = GstClockTime(WindowLatency.adding(UInt64(minLatency == clockTimeNone ? 0 : minLatency), UInt64(own)))
+        if maxLatency != clockTimeNone { maxLatency = GstClockTime(WindowLatency.adding(UInt64(maxLatency), UInt64(own))) }
         Debug.debug(element, "latency: own \(own) ns, total min \(minLatency) ns")
         gst_query_set_latency(query, live, minLatency, maxLatency)
         return 1

@@ -77,7 +77,10 @@ private let changeState: @convention(c) (UnsafeMutablePointer<GstElement>?, GstS
     guard let element, let impl = SwiftVR.from(element) else { return GST_STATE_CHANGE_FAILURE }
     switch transition {
     case GST_STATE_CHANGE_NULL_TO_READY: if !impl.start() { return GST_STATE_CHANGE_FAILURE }
-    case GST_STATE_CHANGE_READY_TO_PAUSED: impl.resetStream()
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+        // A model path set in READY takes effect here (the properties are mutable in READY).
+        if impl.modelsChanged && !impl.start() { return GST_STATE_CHANGE_FAILURE }
+        impl.resetStream()
     default: break
     }
     let ret = parentClass.pointee.change_state?(element, transition) ?? GST_STATE_CHANGE_SUCCESS

@@ -157,6 +157,14 @@ let setProperty: @convention(c) (UnsafeMutablePointer<GObject>?, guint, UnsafePo
                                  UnsafeMutablePointer<GParamSpec>?) -> Void = { object, id, value, pspec in
     guard let object, let value, let impl = SwiftVR.from(object) else { return }
     guard let row = Properties.row(id) else { return Debug.warning(nil, "invalid property id \(id)") }
+    // A READY-only property (a model) set in PAUSED or PLAYING: the stream keeps what it
+    // runs with, says so, and the property reads back what is in use.
+    if !row.whilePlaying, impl.element.pointee.current_state.rawValue > GST_STATE_READY.rawValue {
+        Debug.warning(impl.element, "'\(row.name)' cannot change while \(String(cString: gst_element_state_get_name(impl.element.pointee.current_state))); unchanged")
+        impl.postWarning("'\(row.name)' can only be set in the NULL or READY state; the element keeps the one in use",
+                         debug: "set it before the pipeline starts, or bring the element to READY first")
+        return
+    }
     switch row.value {
     case .uint(let k, _) where k == \Settings.window:
         impl.setWindow(Int(g_value_get_uint(value)))   // the window is resized under the stream lock

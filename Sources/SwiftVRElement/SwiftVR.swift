@@ -11,6 +11,8 @@ struct StreamState {
     var format: StreamFormat?
     var segment = GstSegment()
     var flushing = false
+    /// Faces already warned about for a non-finite restoration (one WARNING per track).
+    var warnedNonFinite = Set<UInt32>()
 
     init() { gst_segment_init(&segment, GST_FORMAT_TIME) }
 }
@@ -60,6 +62,14 @@ final class SwiftVR: @unchecked Sendable {
     var state = StreamState()
     /// Made on NULL→READY, dropped on READY→NULL; only the streaming thread uses it.
     var processor: WindowProcessor?
+    /// The model paths `processor` was made with (nil: the shipped ones).
+    private var loadedModels: (detector: String?, restorer: String?) = (nil, nil)
+
+    /// Whether a model path was set since the models were loaded.
+    var modelsChanged: Bool {
+        let s = currentSettings
+        return s.detectorModel != loadedModels.detector || s.restorationModel != loadedModels.restorer
+    }
     /// Frames gathered before processing for a `window` setting: the processor's answer
     /// (1 for a causal restorer), kept under the settings lock for the latency query.
     private var heldFrames: (Int) -> Int = { $0 }
@@ -120,8 +130,10 @@ final class SwiftVR: @unchecked Sendable {
     /// problem, and fails the state change.
     func start() -> Bool {
         do {
-            let made = try Self.makeProcessor(currentSettings)
+            let settings = currentSettings
+            let made = try Self.makeProcessor(settings)
             processor = made
+            loadedModels = (settings.detectorModel, settings.restorationModel)
             settingsLock.withLock { heldFrames = { made.framesHeld(window: $0) } }
             let window = currentSettings.window
             Debug.info(element, "holds \(made.framesHeld(window: window)) frame(s) per window of \(window)")

@@ -10,6 +10,8 @@ import SwiftVRTensor
 public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     /// Where the current window's time goes, in milliseconds (returned by `process`).
     private var timings = StageTimings()
+    /// This window's faces whose restoration was not finite (left as they came in).
+    private var passedThrough = Set<UInt32>()
     let detector: FaceDetector
     let tracker = FaceTracker()
     public let restorer: FaceRestorer?
@@ -37,7 +39,9 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                         settings: ProcessingSettings) throws(PipelineError) -> WindowResult {
         // Detection and tracking see each frame as it came in, before anything is drawn or pasted.
         tracker.maxMissed = settings.maxMissed
+        tracker.maxTracks = settings.detector.maxFaces
         timings = StageTimings()
+        passedThrough = []
         timings.frames = window.count
         let reports = window.map { frame in
             let tracks: [FaceTrack]
@@ -82,7 +86,9 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         if settings.drawFaces {
             for (frame, report) in zip(window, reports) { FaceOverlay.draw(report.faces, on: frame, colorimetry: colorimetry) }
         }
-        return WindowResult(reports: reports, timings: timings)
+        var result = WindowResult(reports: reports, timings: timings)
+        result.passedThrough = passedThrough
+        return result
     }
 
     /// Each track's crops over the window go to the restorer together, then back into
@@ -154,6 +160,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 let p = item.crop.pixels.data
                 for k in 0..<before.count { p[k] -= before.data[k] }
             }
+            if spent.passedThrough { passedThrough.insert(id) }
             timings.priors += spent.priors
             timings.restoration += spent.restoration
             timings.decode += spent.decode

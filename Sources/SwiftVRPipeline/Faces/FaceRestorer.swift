@@ -28,6 +28,9 @@ extension FaceRestorer {
 /// Milliseconds one `restore` call spent per stage.
 public struct RestoreTimings: Sendable {
     public var priors = 0.0, restoration = 0.0, decode = 0.0, smoothing = 0.0
+    /// The model's output held a value that is not a finite number (weights that overflow):
+    /// the face was left as it came in.
+    public var passedThrough = false
     public init(priors: Double = 0, restoration: Double = 0, decode: Double = 0, smoothing: Double = 0) {
         (self.priors, self.restoration, self.decode, self.smoothing) = (priors, restoration, decode, smoothing)
     }

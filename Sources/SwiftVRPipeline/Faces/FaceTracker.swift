@@ -42,8 +42,13 @@ public struct FaceTrack: Sendable {
 /// frames without a detection (reported where it was last seen). Smoothing is an
 /// adaptive exponential filter: small movements (detector jitter) are damped
 /// strongly, large ones (real motion) are followed at once.
+///
+/// At most `maxTracks` tracks live at once (`max-faces`): a face already followed keeps its
+/// place, so ids do not flicker; new faces join, best score first, only where there is
+/// room; when the limit drops, the lowest-scoring tracks end.
 public final class FaceTracker: @unchecked Sendable {
     public var maxMissed: Int
+    public var maxTracks = Int.max
     public var minScore: Float
     private(set) public var tracks: [FaceTrack] = []
     /// Ids of the tracks that ended (missed more than `maxMissed` frames) since the last
@@ -110,8 +115,15 @@ public final class FaceTracker: @unchecked Sendable {
         for ti in tracks.indices where !trackTaken.contains(ti) { tracks[ti].missed += 1 }
         for t in tracks where t.missed > maxMissed { ended.append(t.id) }
         tracks.removeAll { $0.missed > maxMissed }
-        for (di, d) in detections.enumerated() where !detTaken.contains(di) {
-            tracks.append(FaceTrack(id: nextID, face: d, missed: 0, age: 0, anchor: d))
+        if tracks.count > maxTracks {
+            let dropped = tracks.indices.sorted { tracks[$0].face.score < tracks[$1].face.score }.prefix(tracks.count - maxTracks)
+            for ti in dropped { ended.append(tracks[ti].id) }
+            let droppedIDs = Set(dropped.map { tracks[$0].id })
+            tracks.removeAll { droppedIDs.contains($0.id) }
+        }
+        let unmatched = detections.indices.filter { !detTaken.contains($0) }.sorted { detections[$0].score > detections[$1].score }
+        for di in unmatched where tracks.count < maxTracks {
+            tracks.append(FaceTrack(id: nextID, face: detections[di], missed: 0, age: 0, anchor: detections[di]))
             nextID &+= 1
         }
         for ti in tracks.indices { tracks[ti].age += 1 }

@@ -73,8 +73,13 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         timings.smoothing = measuring
         for (i, c) in crops.enumerated() {
             let src = out.data + i * plane
-            // A non-finite output (finite but extreme weights can overflow) leaves the pixel as it was.
-            for k in 0..<plane { restored.data[k] = src[k].isFinite ? min(max(src[k], 0), 1) * 255 : c.data[k] }
+            // A non-finite output (finite but extreme weights can overflow) leaves the face
+            // as it came in; the caller hears of it.
+            guard (0..<plane).allSatisfy({ src[$0].isFinite }) else {
+                timings.passedThrough = true
+                continue
+            }
+            for k in 0..<plane { restored.data[k] = min(max(src[k], 0), 1) * 255 }
             let t0 = Stopwatch.now()
             blend.apply(track: track, input: c, output: restored)
             timings.smoothing += Stopwatch.now() - t0

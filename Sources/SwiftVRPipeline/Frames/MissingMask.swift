@@ -1,4 +1,5 @@
 import Glibc
+import SwiftVRTensor
 
 /// Which pixels are missing (to inpaint), in frame coordinates, from an 8-bit image:
 /// values below 128 are missing (black = hole, as alpha 0 is). Read from a binary PGM
@@ -20,38 +21,52 @@ public struct MissingMask: Sendable {
         return pixels[my * width + mx] < 128
     }
 
+    /// The largest mask read: a 16384×16384 frame's worth of pixels.
+    public static let maxPixels = 16384 * 16384
+
+    /// Reads the mask; only a regular file, opened without blocking, its header checked
+    /// before the pixels are read (an endless or huge file is refused from its first bytes).
     public static func load(pgm path: String) throws(PipelineError) -> MissingMask {
-        guard let f = fopen(path, "rb") else { throw .invalidFrame("cannot open inpaint mask '\(path)'") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
+        do {
+            return try read(path)
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw .invalidFrame("\(error)")   // TensorError from RegularFile: its message names the file
         }
+    }
+
+    private static func read(_ path: String) throws -> MissingMask {
+        let (fd, info) = try RegularFile.open(path, what: "inpaint mask")
+        defer { close(fd) }
+        let size = Int(info.st_size)
+        let header = try RegularFile.read(fd, count: min(size, 4096), from: 0, path: path, what: "inpaint mask", opened: info)
         // Header: "P5" <ws> width <ws> height <ws> maxval <one ws byte> data; '#' comments allowed.
         var i = 0
         func token() -> String? {
-            while i < bytes.count {
-                if bytes[i] == UInt8(ascii: "#") { while i < bytes.count, bytes[i] != 10 { i += 1 } }
-                else if [9, 10, 13, 32].contains(bytes[i]) { i += 1 } else { break }
+            while i < header.count {
+                if header[i] == UInt8(ascii: "#") { while i < header.count, header[i] != 10 { i += 1 } }
+                else if [9, 10, 13, 32].contains(header[i]) { i += 1 } else { break }
             }
             let start = i
-            while i < bytes.count, ![9, 10, 13, 32].contains(bytes[i]) { i += 1 }
-            return start < i ? String(decoding: bytes[start..<i], as: UTF8.self) : nil
+            while i < header.count, ![9, 10, 13, 32].contains(header[i]), i - start < 20 { i += 1 }
+            return start < i ? String(decoding: header[start..<i], as: UTF8.self) : nil
         }
         guard token() == "P5", let w = token().flatMap({ Int($0) }), let h = token().flatMap({ Int($0) }),
-              let maxval = token().flatMap({ Int($0) }), w > 0, h > 0, maxval > 0, maxval < 256 else {
-            throw .invalidFrame("inpaint mask '\(path)' is not an 8-bit binary PGM (P5)")
+              let maxval = token().flatMap({ Int($0) }), w > 0, h > 0, maxval > 0, maxval < 256, i < header.count else {
+            throw PipelineError.invalidFrame("inpaint mask '\(path)' is not an 8-bit binary PGM (P5)")
         }
         i += 1
         // The product is checked before use: "P5 4611686018427387904 4 255" would overflow it.
         let (pixels, overflow) = w.multipliedReportingOverflow(by: h)
-        guard !overflow, bytes.count - i >= pixels else {
-            throw .invalidFrame("inpaint mask '\(path)' holds \(bytes.count - i) bytes for \(w)x\(h) pixels")
+        guard !overflow, pixels <= maxPixels else {
+            throw PipelineError.invalidFrame("inpaint mask '\(path)' is \(w)x\(h), larger than the largest frame (\(maxPixels) pixels)")
         }
+        guard size - i >= pixels else {
+            throw PipelineError.invalidFrame("inpaint mask '\(path)' holds \(size - i) bytes for \(w)x\(h) pixels")
+        }
+        let data = try RegularFile.read(fd, count: pixels, from: i, path: path, what: "inpaint mask", opened: info)
         let scale = 255 / maxval
-        return MissingMask(width: w, height: h, pixels: bytes[i..<(i + w * h)].map { UInt8(min(255, Int($0) * scale)) })
+        return MissingMask(width: w, height: h, pixels: data.map { UInt8(min(255, Int($0) * scale)) })
     }
 }

@@ -9,7 +9,7 @@ public enum WindowLatency {
     /// `capacity - 1` more. `framerate` is (n, d); a non-positive one means variable.
     public static func holding(capacity: Int, framerate: (numerator: Int, denominator: Int),
                                maxFramerate: (numerator: Int, denominator: Int)? = nil) -> UInt64 {
-        let held = UInt64(max(capacity - 1, 0))
+        let held = UInt64(min(max(capacity - 1, 0), 1 << 32))
         var rate = framerate
         if rate.numerator <= 0 || rate.denominator <= 0 {
             if let maxRate = maxFramerate, maxRate.numerator > 0, maxRate.denominator > 0 {
@@ -18,9 +18,21 @@ public enum WindowLatency {
                 rate = nominalVariableRate
             }
         }
-        // held * 1e9 * d / n, rounded up, without overflow for any sane rate.
-        let num = held * 1_000_000_000 * UInt64(rate.denominator)
+        // held * 1e9 * d / n, rounded up, in 128 bits: with d near 2^31 the product passes
+        // 2^64. A delay past what a clock time holds saturates at `maxTime`.
         let den = UInt64(rate.numerator)
-        return (num + den - 1) / den
+        let product = (held * 1_000_000_000).multipliedFullWidth(by: UInt64(rate.denominator))
+        guard product.high < den else { return maxTime }
+        let (q, r) = den.dividingFullWidth(product)
+        return min(r == 0 ? q : q + 1, maxTime)
+    }
+
+    /// The largest clock time: GStreamer's GST_CLOCK_TIME_NONE (all ones) is not a time.
+    public static let maxTime = UInt64.max - 1
+
+    /// `a + b` for clock times, saturating at `maxTime` instead of overflowing.
+    public static func adding(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? maxTime : min(sum, maxTime)
     }
 }

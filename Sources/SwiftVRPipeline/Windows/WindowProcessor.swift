@@ -10,6 +10,8 @@ public struct FrameReport: Sendable {
 public struct WindowResult: Sendable {
     public var reports: [FrameReport]
     public var timings: StageTimings
+    /// Faces (track ids) the restorer left as they came in because its output was not finite.
+    public var passedThrough: Set<UInt32> = []
     public init(reports: [FrameReport], timings: StageTimings = StageTimings()) {
         (self.reports, self.timings) = (reports, timings)
     }

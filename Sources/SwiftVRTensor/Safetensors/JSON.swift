@@ -9,8 +9,9 @@ public enum JSON: Equatable, Sendable {
     case bool(Bool)
     case null
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(TensorError) -> JSON {
-        var p = Parser(bytes: bytes)
+    /// `what` names the text in errors ("header JSON at byte 17: …").
+    public static func parse(_ bytes: UnsafeRawBufferPointer, what: String = "header JSON") throws(TensorError) -> JSON {
+        var p = Parser(bytes: bytes, what: what)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -18,11 +19,11 @@ public enum JSON: Equatable, Sendable {
         return v
     }
 
-    public static func parse(_ text: String) throws(TensorError) -> JSON {
+    public static func parse(_ text: String, what: String = "header JSON") throws(TensorError) -> JSON {
         var copy = Array(text.utf8)
         do {
             return try copy.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) throws(TensorError) -> JSON in
-                try parse(UnsafeRawBufferPointer(b))
+                try parse(UnsafeRawBufferPointer(b), what: what)
             }
         } catch let e as TensorError { throw e } catch { throw .malformedFile("\(error)") }
     }
@@ -42,14 +43,15 @@ public enum JSON: Equatable, Sendable {
 /// subscript), and the bytes outlive the parse (`JSON.parse` holds them).
 private struct Parser {
     let bytes: UnsafeRawBufferPointer
+    let what: String
     var i = 0
     static let maxDepth = 64
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer, what: String) { (self.bytes, self.what) = (bytes, what) }
 
     var atEnd: Bool { i >= bytes.count }
 
-    func fail(_ why: String) -> TensorError { .malformedFile("header JSON at byte \(i): \(why)") }
+    func fail(_ why: String) -> TensorError { .malformedFile("\(what) at byte \(i): \(why)") }
 
     mutating func skipSpace() {
         while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }

@@ -14,46 +14,39 @@ public struct TensorInfo: Sendable, Equatable {
     public let range: Range<Int>
 }
 
-/// A safetensors file, memory-mapped read-only and validated before anything is read:
-/// header length, JSON syntax, dtypes, shapes, offsets inside the data section,
-/// sizes that match shapes, and no two tensors overlapping. Every error names the
-/// key or the byte where the file goes wrong.
-public final class SafetensorsFile: @unchecked Sendable {
+/// A safetensors file, read whole into memory this object owns and validated before
+/// anything is read: header length, JSON syntax, dtypes, shapes, offsets inside the data
+/// section, sizes that match shapes, and no two tensors overlapping. Every error names the
+/// key or the byte where the file goes wrong. Not memory-mapped: a model file rewritten
+/// while it is loaded (a package upgrade, a shared folder) would fault a mapping with
+/// SIGBUS; read with `RegularFile`, it fails with a message instead.
+public final class SafetensorsFile: @unchecked Sendable {   // immutable after init
     public let path: String
     public let tensors: [String: TensorInfo]
     public let metadata: [String: String]
-    private let base: UnsafeRawPointer
-    private let mappedSize: Int
+    private let bytes: [UInt8]
     private let dataStart: Int
 
     /// The largest header accepted (the format's own limit is 100 MB).
     static let maxHeaderBytes = 100_000_000
+    /// The largest model file read (swiftvr's are a few MB).
+    public static let maxFileBytes = 1 << 30
 
     public init(path: String) throws(TensorError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("cannot open model file '\(path)': \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io("cannot stat '\(path)'") }
-        let size = Int(st.st_size)
-        guard size >= 8 else { throw .malformedFile("'\(path)' is \(size) bytes, shorter than the 8-byte header length") }
-        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-            throw .io("cannot map '\(path)': \(String(cString: strerror(errno)))")
-        }
-        let bytes = UnsafeRawPointer(m)
+        let bytes = try RegularFile.read(path, what: "model file", maxBytes: Self.maxFileBytes)
+        guard bytes.count >= 8 else { throw .malformedFile("'\(path)' is \(bytes.count) bytes, shorter than the 8-byte header length") }
+        let parsed: (tensors: [String: TensorInfo], metadata: [String: String], dataStart: Int)
         do {
-            let parsed = try Self.parseHeader(bytes: UnsafeRawBufferPointer(start: bytes, count: size), path: path)
-            (tensors, metadata, dataStart) = (parsed.tensors, parsed.metadata, parsed.dataStart)
-        } catch {
-            munmap(m, size)
+            parsed = try bytes.withUnsafeBytes { raw in try Self.parseHeader(bytes: raw, path: path) }
+        } catch let error as TensorError {
             throw error
+        } catch {
+            throw .io("'\(path)': \(error)")
         }
-        base = bytes
-        mappedSize = size
+        (tensors, metadata, dataStart) = (parsed.tensors, parsed.metadata, parsed.dataStart)
+        self.bytes = bytes
     }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), mappedSize) }
 
     public var keys: [String] { tensors.keys.sorted() }
 
@@ -61,17 +54,19 @@ public final class SafetensorsFile: @unchecked Sendable {
     public func tensor(_ key: String) throws(TensorError) -> Tensor {
         guard let info = tensors[key] else { throw .missingKey(key) }
         let t = Tensor(shape: info.shape)
-        let src = base + dataStart + info.range.lowerBound
         let n = t.count
-        switch info.dtype {
-        case .f32:
-            // SAFETY: the range was checked to lie inside the mapping and to hold n*4 bytes;
-            // memcpy because offsets in the file need not be 4-byte aligned.
-            memcpy(t.data, src, n * 4)
-        case .f16:
-            for k in 0..<n { t.data[k] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))) }
-        case .bf16:
-            for k in 0..<n { t.data[k] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)) << 16) }
+        bytes.withUnsafeBytes { file in
+            let src = file.baseAddress! + dataStart + info.range.lowerBound
+            switch info.dtype {
+            case .f32:
+                // SAFETY: the range was checked to lie inside the file's bytes and to hold n*4
+                // bytes; memcpy because offsets in the file need not be 4-byte aligned.
+                memcpy(t.data, src, n * 4)
+            case .f16:
+                for k in 0..<n { t.data[k] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))) }
+            case .bf16:
+                for k in 0..<n { t.data[k] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)) << 16) }
+            }
         }
         return t
     }
