@@ -95,7 +95,7 @@ enum Properties {
         Property(name: "detection-threshold", nick: "Detection threshold",
                  blurb: "Minimum detector confidence for a face", value: .double(\.detectionThreshold, 0...1)),
         Property(name: "max-faces", nick: "Maximum faces",
-                 blurb: "Most faces handled per frame, highest confidence first; 0 turns detection off", value: .uint(\.maxFaces, 0...64)),
+                 blurb: "Most faces followed at once: a face already followed keeps its place, new faces join highest confidence first where there is room; 0 turns detection off", value: .uint(\.maxFaces, 0...64)),
         Property(name: "min-face-size", nick: "Minimum face size",
                  blurb: "Faces whose shorter box side is below this many frame pixels are ignored", value: .uint(\.minFaceSize, 0...4096)),
         Property(name: "detection-size", nick: "Detection size",
