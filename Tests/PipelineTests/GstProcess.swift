@@ -64,19 +64,25 @@ enum GstProcess {
             done.signal()
         }
         if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while p.isRunning && Date() < deadline { usleep(50_000) }
-            if p.isRunning {
-                kill(p.processIdentifier, SIGKILL)
-                XCTFail("\(executable) \(arguments) still running after \(timeout) s: killed", file: file, line: line)
-            }
-            p.waitUntilExit()
+            finish(p, within: timeout, "\(executable) \(arguments)", file: file, line: line)
             _ = done.wait(timeout: .now() + 10)
         } else {
             done.wait()
             p.waitUntilExit()
         }
         return Result(status: p.terminationStatus, output: String(decoding: collected.data, as: UTF8.self))
+    }
+
+    /// Waits at most `seconds` for `p` to end; kills it and fails the test otherwise.
+    static func finish(_ p: Process, within seconds: Double, _ what: String = "the command",
+                       file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            XCTFail("\(what) still running after \(seconds) s: killed", file: file, line: line)
+        }
+        p.waitUntilExit()
     }
 
     private final class Collected: @unchecked Sendable {   // written once by the reader, read after the semaphore

@@ -30,15 +30,8 @@ final class RestoreInterruptTests: XCTestCase {
         return p
     }
 
-    /// Waits at most `seconds` for `p` to end; kills it and fails the test otherwise.
     func finish(_ p: Process, within seconds: Double, file: StaticString = #filePath, line: UInt = #line) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while p.isRunning && Date() < deadline { usleep(50_000) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            XCTFail("still running \(seconds) s after the signal: killed", file: file, line: line)
-        }
-        p.waitUntilExit()
+        GstProcess.finish(p, within: seconds, "swiftvr-restore after the signal", file: file, line: line)
     }
 
     func frames(_ file: String) -> Int {

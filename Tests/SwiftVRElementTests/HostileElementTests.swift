@@ -33,13 +33,8 @@ final class HostileElementTests: XCTestCase {
             try HostileFiles.seconds {
                 let h = Harness()
                 h.set("inpaint-mask", fifo)
-                let msg = try XCTUnwrap(h.popMessage(GST_MESSAGE_WARNING))
-                defer { gst_message_unref(msg) }
-                var error: UnsafeMutablePointer<GError>?
-                var debug: UnsafeMutablePointer<gchar>?
-                gst_message_parse_warning(msg, &error, &debug)
-                defer { g_clear_error(&error); g_free(debug) }
-                XCTAssertTrue(String(cString: debug!).contains("FIFO"), String(cString: debug!))
+                let text = try XCTUnwrap(messageText(h.popMessage(GST_MESSAGE_WARNING)))
+                XCTAssertTrue(text.contains("FIFO"), text)
                 XCTAssertEqual(h.pushFrames(1).count, 1)
             }
         }
@@ -81,13 +76,7 @@ final class HostileElementTests: XCTestCase {
         var strides: [gint] = [64, 64, 64, 0]
         _ = gst_buffer_add_video_meta_full(b, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_I420, guint(w), guint(hgt), 3, &offsets, &strides)
         XCTAssertNotEqual(h.push(b), GST_FLOW_OK)
-        let msg = try XCTUnwrap(h.popMessage(GST_MESSAGE_ERROR))
-        defer { gst_message_unref(msg) }
-        var error: UnsafeMutablePointer<GError>?
-        var debug: UnsafeMutablePointer<gchar>?
-        gst_message_parse_error(msg, &error, &debug)
-        defer { g_clear_error(&error); g_free(debug) }
-        let text = String(cString: error!.pointee.message) + " " + (debug.map { String(cString: $0) } ?? "")
+        let text = try XCTUnwrap(messageText(h.popMessage(GST_MESSAGE_ERROR)))
         XCTAssertTrue(text.contains("plane"), text)
     }
 
@@ -153,6 +142,17 @@ final class CausalPassThrough: WindowProcessor {
         WindowResult(reports: window.map { _ in FrameReport() })
     }
     func reset() {}
+}
+
+/// An ERROR's or WARNING's text and debug string, joined; the message is released.
+func messageText(_ msg: UnsafeMutablePointer<GstMessage>?) -> String? {
+    guard let msg else { return nil }
+    defer { gst_message_unref(msg) }
+    var error: UnsafeMutablePointer<GError>?
+    var debug: UnsafeMutablePointer<gchar>?
+    if msg.pointee.type == GST_MESSAGE_ERROR { gst_message_parse_error(msg, &error, &debug) } else { gst_message_parse_warning(msg, &error, &debug) }
+    defer { g_clear_error(&error); g_free(debug) }
+    return (error.map { String(cString: $0.pointee.message) } ?? "") + " " + (debug.map { String(cString: $0) } ?? "")
 }
 
 /// A string property's value.
