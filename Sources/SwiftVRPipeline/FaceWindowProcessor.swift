@@ -112,11 +112,13 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         }
         trackSizes.merge(sizes) { $1 }
         let alignStart = Stopwatch.now()
-        // Inpainting: the frame region's holes are filled before the crop is sampled (see
-        // FaceCrop.extract); the unfilled cut, sampled from the same region before the
-        // fill, is what the frame holds.
+        // Inpainting: the frame's holes are filled, in the frame itself, before the crop is
+        // sampled (FaceCrop.extract), so the crop as cut is what the frame holds. Inpainting
+        // alone writes only the missing pixels back; known pixels stay as they came.
         let inpainting = settings.restore.tasks.contains(.inpaint)
-        var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, cut: Tensor?, mask: Tensor?)]] = [:]
+        let onlyHoles = inpainting && settings.restore.tasks.isDisjoint(with: [.restore, .colorize])
+        var byTrack: [UInt32: [(frame: Int, crop: FaceCrop, mask: Tensor?)]] = [:]
+        var holesOf: [Int: (Int, Int) -> Bool] = [:]
         for (i, report) in reports.enumerated() {
             let frame = window[i]
             // The frame's missing pixels, for filling its region before sampling (inpainting only).
@@ -126,13 +128,13 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             } else if inpainting, frame.format.hasAlpha {
                 filled = { frame.isTransparent($0, $1) }
             }
+            holesOf[i] = filled
             for t in report.faces {
                 timings.faces += 1
                 let r = sizes[t.id] ?? settings.largestCrop
-                let cut = filled == nil ? nil : crops.tensor([3, r, r])
                 guard let crop = FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r]), scratch: crops,
-                                                  missing: filled, unfilled: cut) else { continue }
+                                                  missing: filled, fillFrame: filled != nil) else { continue }
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
                 let mask: Tensor?
                 if let missing = settings.inpaintMask {
@@ -141,7 +143,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
                 } else {
                     mask = frame.format.hasAlpha ? crop.extractMissing(from: frame, into: crops.tensor([1, r, r])) : nil
                 }
-                byTrack[t.id, default: []].append((i, crop, cut, mask))
+                byTrack[t.id, default: []].append((i, crop, mask))
             }
         }
         timings.alignment += Stopwatch.now() - alignStart
@@ -150,7 +152,6 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             let masks = items.allSatisfy { $0.mask != nil } ? items.map { $0.mask! } : nil
             // The crops as cut: only what the restorer changed goes back into the frame.
             let cut = items.map { item in
-                if let cut = item.cut { return cut }
                 let t = crops.tensor(item.crop.pixels.shape)
                 t.data.update(from: item.crop.pixels.data, count: t.count)
                 return t
@@ -166,7 +167,10 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             timings.decode += spent.decode
             timings.smoothing += spent.smoothing
             let t0 = Stopwatch.now()
-            for item in items { PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry, adding: true) }
+            for item in items {
+                PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry, adding: true,
+                                only: onlyHoles ? holesOf[item.frame] : nil)
+            }
             timings.pasteBack += Stopwatch.now() - t0
         }
     }

@@ -145,16 +145,31 @@ final class AlignmentTests: XCTestCase {
         }
         var holed = rgb
         for y in 0..<256 { for x in 0..<256 where inHole(x, y) { for c in 0..<3 { holed[(y * 256 + x) * 3 + c] = 0 } } }
-        let unfilled = Tensor(shape: [3, 128, 128])
-        func crop(_ bytes: [UInt8], missing: ((Int, Int) -> Bool)?) throws -> FaceCrop {
-            var b = bytes
-            return try b.withUnsafeMutableBufferPointer { buf in
+        func crop(_ bytes: inout [UInt8], missing: ((Int, Int) -> Bool)?, fillFrame: Bool = false) throws -> FaceCrop {
+            try bytes.withUnsafeMutableBufferPointer { buf in
                 FaceCrop.extract(from: try Self.frame(buf.baseAddress!, .rgb), colorimetry: .bt601, face: face, size: 128,
-                                 missing: missing, unfilled: missing == nil ? nil : unfilled)!
+                                 missing: missing, fillFrame: fillFrame)!
             }
         }
-        let truth = try crop(rgb, missing: nil), plain = try crop(holed, missing: nil), filled = try crop(holed, missing: inHole)
-        XCTAssertEqual(unfilled.array, plain.pixels.array, "the unfilled cut is the crop as the frame holds it")
+        var (a, b, c) = (rgb, holed, holed)
+        let truth = try crop(&a, missing: nil), plain = try crop(&b, missing: nil), filled = try crop(&c, missing: inHole)
+        XCTAssertEqual(c, holed, "without fillFrame the frame is not written")
+        // With fillFrame the fill lands in the frame's holes (known pixels untouched), so the
+        // crop cut again from that frame is the filled crop, to a grey level.
+        var framed = holed
+        _ = try crop(&framed, missing: inHole, fillFrame: true)
+        var holeSum = 0, holeCount = 0
+        for y in 0..<256 {
+            for x in 0..<256 {
+                for ch in 0..<3 {
+                    let i = (y * 256 + x) * 3 + ch
+                    if inHole(x, y) { holeSum += Int(framed[i]); holeCount += 1 } else { XCTAssertEqual(framed[i], holed[i]) }
+                }
+            }
+        }
+        XCTAssertGreaterThan(holeSum / max(holeCount, 1), 40, "the hole holds the fill, not black")
+        let recut = try crop(&framed, missing: nil)
+        for i in 0..<recut.pixels.count { XCTAssertEqual(recut.pixels.data[i], filled.pixels.data[i], accuracy: 1) }
         let toFrame = truth.toCrop.inverse
         var rimPlain = 0.0, rimFilled = 0.0, rim = 0, far = 0
         for v in 0..<128 {

@@ -26,11 +26,13 @@ public struct FaceCrop {
     /// `missing` (frame x, y → whether the pixel is missing, for inpainting): the region's
     /// missing pixels are push-pull filled from its known ones before sampling, so crop
     /// pixels at a hole's rim mix known colour with a smooth fill rather than with the
-    /// hole's black, and the crop's mask can stay exact. `unfilled` then also receives
-    /// the crop as the frame holds it (the same region, sampled before the fill).
+    /// hole's black, and the crop's mask can stay exact. With `fillFrame` the fill is also
+    /// written into the frame's missing pixels, so the frame holds what the crop was cut
+    /// from: the restorer's change, pasted back, then lands on the fill, not on the hole's
+    /// old colour (the difference crossed the rim and left a dark outline).
     public static func extract(from frame: FrameView, colorimetry: Colorimetry, face: FaceDetection, size: Int,
                                into pixels: Tensor? = nil, scratch: Arena? = nil,
-                               missing: ((Int, Int) -> Bool)? = nil, unfilled: Tensor? = nil) -> FaceCrop? {
+                               missing: ((Int, Int) -> Bool)? = nil, fillFrame: Bool = false) -> FaceCrop? {
         guard let toCrop = FaceTemplate.alignment(for: face, size: size) else { return nil }
         let out = pixels ?? Tensor(shape: [3, size, size])
         let toFrame = toCrop.inverse
@@ -52,10 +54,16 @@ public struct FaceCrop {
         case .nv12(let r): convert(r, x0, y0, rw, rh, region)
         }
         if let missing {
-            if let unfilled { warp(region, origin: (x0, y0), toFrame, n, unfilled) }
             let holes = arena.tensor([1, 1, rh, rw])
             for y in 0..<rh { for x in 0..<rw { holes.data[y * rw + x] = missing(x0 + x, y0 + y) ? 1 : 0 } }
             region = fillMissing(region.reshaped([1, 3, rh, rw]), missing: holes, arena: arena).reshaped([3, rh, rw])
+            if fillFrame {
+                let plane = rw * rh
+                for o in 0..<plane where holes.data[o] > 0.5 {
+                    let c = SIMD3(region.data[o], region.data[plane + o], region.data[2 * plane + o])
+                    frame.setPixel(x0 + o % rw, y0 + o / rw, c, colorimetry: colorimetry)
+                }
+            }
         }
         warp(region, origin: (x0, y0), toFrame, n, out)
         return FaceCrop(pixels: out, toCrop: toCrop)

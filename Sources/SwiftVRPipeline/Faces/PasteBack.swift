@@ -65,7 +65,9 @@ public enum PasteBack {
     }
 
     /// Blends `crop` into `frame` in place, or with `adding` adds it (a change) under the mask.
-    public static func paste(_ crop: FaceCrop, into frame: FrameView, colorimetry: Colorimetry, adding: Bool = false) {
+    /// `only` (frame x, y → whether to write it): pixels it refuses keep their value.
+    public static func paste(_ crop: FaceCrop, into frame: FrameView, colorimetry: Colorimetry, adding: Bool = false,
+                             only: ((Int, Int) -> Bool)? = nil) {
         let f = footprint(crop, width: frame.width, height: frame.height)
         guard f.x1 > f.x0, f.y1 > f.y0 else { return }
         // Catmull-Rom point samples at each frame pixel: an unchanged crop comes back
@@ -78,20 +80,22 @@ public enum PasteBack {
             ThreadPool.shared.parallelRanges(f.y1 - f.y0, minimum: 16) { rows in
                 for y in rows.lowerBound + f.y0..<rows.upperBound + f.y0 {
                     for x in f.x0..<f.x1 {
+                        if let only, !only(x, y) { continue }
                         guard let (c, m) = sample(crop, x, y, taps: n) else { continue }
                         let old = reader.rgb(x, y)
                         frame.setPixel(x, y, old + (adding ? c : c - old) * m, colorimetry: colorimetry)
                     }
                 }
             }
-        case .i420(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding)
-        case .nv12(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding)
+        case .i420(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding, only)
+        case .nv12(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding, only)
         }
     }
 
     private static func pasteSubsampled<R: PixelReader>(_ crop: FaceCrop, _ frame: FrameView, _ reader: R,
                                                         _ f: (x0: Int, y0: Int, x1: Int, y1: Int), _ n: Int,
-                                                        _ colorimetry: Colorimetry, _ adding: Bool) {
+                                                        _ colorimetry: Colorimetry, _ adding: Bool,
+                                                        _ only: ((Int, Int) -> Bool)?) {
         func byte(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
         // Pairs of rows (one chroma row each) are independent: they go to the pool in parallel.
         let firstPair = f.y0 >> 1, pairs = (f.y1 + 1) / 2 - firstPair
@@ -104,7 +108,7 @@ public enum PasteBack {
                         for x in bx..<min(bx + 2, frame.width) {
                             let old = reader.rgb(x, y)
                             var yuv = colorimetry.yuv(old)
-                            if let (c, m) = sample(crop, x, y, taps: n) {
+                            if only?(x, y) ?? true, let (c, m) = sample(crop, x, y, taps: n) {
                                 yuv = colorimetry.yuv(old + (adding ? c : c - old) * m)
                                 frame.planes[0].row(y)[x] = byte(yuv.x)
                                 changed = true
