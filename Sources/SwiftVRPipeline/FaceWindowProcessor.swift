@@ -13,6 +13,9 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     /// This window's faces whose restoration was not finite (left as they came in).
     private var passedThrough = Set<UInt32>()
     let detector: FaceDetector
+    /// The periodic whole-frame detection while faces are followed: it looks for new faces
+    /// and runs beside the stream, so the frame it was due on does not wait for it.
+    let background: BackgroundDetector
     let tracker = FaceTracker()
     public let restorer: FaceRestorer?
     private let crops = Arena()
@@ -27,6 +30,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     public init(detector: FaceDetector, restorer: FaceRestorer? = nil) {
         self.detector = detector
         self.restorer = restorer
+        background = BackgroundDetector(model: detector.model)
     }
 
     public func writesPixels(_ settings: ProcessingSettings) -> Bool {
@@ -45,9 +49,26 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
         timings.frames = window.count
         let reports = window.map { frame in
             let tracks: [FaceTrack]
+            // New faces from a whole-frame detection that finished beside the stream join first.
+            if settings.detector.maxFaces > 0, let found = background.take() {
+                timings.detection += found.milliseconds
+                tracker.add(found.faces)
+            }
+            let due = framesSinceDetection >= max(settings.detectEvery, 1) - 1
+            // While faces are followed frame by frame, the periodic whole-frame detection
+            // (for new faces) runs beside the stream; with none followed, or detect-every 1,
+            // it is the only detection and runs here.
+            // (One still running when the next is due: the frame follows its faces, and the
+            // next frame asks again.)
+            let beside = due && settings.detector.maxFaces > 0 && settings.detectEvery > 1
+                && settings.followTracks && !tracker.tracks.isEmpty
+            if beside, let spent = background.submit(frame, colorimetry: colorimetry, settings: settings.detector) {
+                timings.colorConversion += spent
+                framesSinceDetection = 0
+            }
             if settings.detector.maxFaces == 0 {
                 tracks = []
-            } else if framesSinceDetection >= max(settings.detectEvery, 1) - 1 {
+            } else if due && !beside {
                 let faces = detector.detect(frame, colorimetry: colorimetry, settings: settings.detector)
                 timings.colorConversion += detector.lastTimings.resample
                 timings.detection += detector.lastTimings.network
@@ -185,6 +206,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     }
 
     public func reset() {
+        background.cancel()
         restorer?.reset()
         trackSizes.removeAll()
         tracker.reset()

@@ -51,17 +51,42 @@ public final class FaceDetector: @unchecked Sendable {
     }
 
     public func detect(_ frame: FrameView, colorimetry: Colorimetry, settings: Settings) -> [FaceDetection] {
+        let input = prepare(frame, colorimetry: colorimetry, settings: settings)
+        let resampling = lastTimings.resample
+        let faces = finish(input, settings: settings)
+        lastTimings.resample = resampling
+        return faces
+    }
+
+    /// What `prepare` leaves for `finish`: the frame's size and the size it was scaled to
+    /// in this detector's input tensor.
+    public struct PreparedInput: Sendable {
+        let frame: (w: Int, h: Int), scaled: (w: Int, h: Int)
+    }
+
+    /// The first half of `detect`: the frame scaled and converted into this detector's
+    /// input tensor (the only part that reads the frame). Sets `lastTimings.resample`.
+    public func prepare(_ frame: FrameView, colorimetry: Colorimetry, settings: Settings) -> PreparedInput {
         let g = Self.inputGeometry(width: frame.width, height: frame.height, longSide: settings.inputLongSide)
         if blob.dim(2) != g.padded.h || blob.dim(3) != g.padded.w {
             blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
         }
         let t0 = Stopwatch.now()
         resample(frame, colorimetry: colorimetry, into: blob, size: g.scaled)
+        lastTimings = (Stopwatch.now() - t0, 0)
+        return PreparedInput(frame: (frame.width, frame.height), scaled: g.scaled)
+    }
+
+    /// The second half of `detect`: the network on the prepared input, decoded, the faces
+    /// in frame pixels. Touches no frame, so it may run after the frame is gone, on
+    /// another thread (`BackgroundDetector`). Sets `lastTimings.network`.
+    public func finish(_ input: PreparedInput, settings: Settings) -> [FaceDetection] {
         let t1 = Stopwatch.now()
         var faces = model(blob, state: state).decode(threshold: settings.threshold)
-        lastTimings = (t1 - t0, Stopwatch.now() - t1)
-        let (sx, sy) = (Float(frame.width) / Float(g.scaled.w), Float(frame.height) / Float(g.scaled.h))
-        let (fw, fh) = (Float(frame.width), Float(frame.height))
+        lastTimings.network = Stopwatch.now() - t1
+        let g = (scaled: input.scaled, frame: input.frame)
+        let (sx, sy) = (Float(g.frame.w) / Float(g.scaled.w), Float(g.frame.h) / Float(g.scaled.h))
+        let (fw, fh) = (Float(g.frame.w), Float(g.frame.h))
         faces = faces.compactMap { f in
             var o = f
             o.x1 = min(f.x1 * sx, fw); o.x2 = min(f.x2 * sx, fw)

@@ -130,6 +130,20 @@ public final class FaceTracker: @unchecked Sendable {
         return tracks
     }
 
+    /// Faces from a whole-frame detection that ran beside the stream, on a frame some
+    /// frames back: the faces already followed have moved on since (and are followed
+    /// frame by frame), so only those that overlap no track join, as new tracks, best
+    /// first, where `maxTracks` leaves room.
+    @discardableResult
+    public func add(_ detections: [FaceDetection]) -> [FaceTrack] {
+        for d in detections.sorted(by: { $0.score > $1.score }) where tracks.count < maxTracks {
+            guard !tracks.contains(where: { $0.predicted.iou(d) > 0.1 || $0.face.iou(d) > 0.1 }) else { continue }
+            tracks.append(FaceTrack(id: nextID, face: d, missed: 0, age: 0, anchor: d))
+            nextID &+= 1
+        }
+        return tracks
+    }
+
     /// A frame on which detection did not run (`detect-every`): each track moves on at
     /// the velocity its last two detections showed.
     @discardableResult

@@ -1,0 +1,117 @@
+import Glibc
+import SwiftVRModels
+import SwiftVRTensor
+
+/// Whole-frame detection beside the stream: the frame is scaled into the detector's input
+/// on the caller's thread (the only part that reads the frame), and the network runs on a
+/// thread of its own while the frames that follow are processed; its faces are taken when
+/// they are ready. No frame waits for it.
+///
+/// One detection at a time: `submit` refuses while one runs. `cancel` (a flush, a seek, a
+/// caps change) makes the result of the one in flight, which describes a frame that no
+/// longer matters, be dropped. The thread sleeps on a condition variable between
+/// detections and is joined when the detector goes.
+final class BackgroundDetector: @unchecked Sendable {   // mutable state under `mutex`
+    private let detector: FaceDetector
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    private var thread = pthread_t()
+    private var job: (input: FaceDetector.PreparedInput, settings: FaceDetector.Settings, generation: Int)?
+    private var running = false
+    private var ready: (faces: [FaceDetection], generation: Int, milliseconds: Double)?
+    private var generation = 0
+    private var stopping = false
+
+    /// `model`'s weights are shared; the input tensor and scratch memory are this detector's own.
+    init(model: CenterFace) {
+        detector = FaceDetector(model: model)
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wake, nil)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        pthread_create(&thread, nil, { arg in
+            Unmanaged<BackgroundDetector>.fromOpaque(arg!).takeUnretainedValue().loop()
+            return nil
+        }, me)
+    }
+
+    deinit {
+        pthread_mutex_lock(&mutex)
+        stopping = true
+        pthread_cond_signal(&wake)
+        pthread_mutex_unlock(&mutex)
+        pthread_join(thread, nil)   // the thread uses `self` until here
+        pthread_cond_destroy(&wake)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Whether a detection is in flight or its result waits to be taken.
+    var busy: Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return running || job != nil || ready != nil
+    }
+
+    /// Scales `frame` into the input and starts the network on it; false (nothing done)
+    /// while another detection is in flight or untaken. Returns the milliseconds spent here.
+    func submit(_ frame: FrameView, colorimetry: Colorimetry, settings: FaceDetector.Settings) -> Double? {
+        guard !busy else { return nil }
+        // Not busy: the thread is asleep and will not touch the detector until `job` is set.
+        let input = detector.prepare(frame, colorimetry: colorimetry, settings: settings)
+        let spent = detector.lastTimings.resample
+        pthread_mutex_lock(&mutex)
+        job = (input, settings, generation)
+        pthread_cond_signal(&wake)
+        pthread_mutex_unlock(&mutex)
+        return spent
+    }
+
+    /// The faces of the last detection and its network milliseconds, once, if it finished
+    /// and was not cancelled.
+    func take() -> (faces: [FaceDetection], milliseconds: Double)? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard let r = ready else { return nil }
+        ready = nil
+        return r.generation == generation ? (r.faces, r.milliseconds) : nil
+    }
+
+    /// Drops the detection in flight (its result will not be taken) and any result waiting.
+    func cancel() {
+        pthread_mutex_lock(&mutex)
+        generation &+= 1
+        ready = nil
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Waits (at most `seconds`) for the detection in flight to finish; for tests.
+    func waitUntilIdle(seconds: Double) -> Bool {
+        let deadline = Stopwatch.now() + seconds * 1000
+        while Stopwatch.now() < deadline {
+            pthread_mutex_lock(&mutex)
+            let idle = !running && job == nil
+            pthread_mutex_unlock(&mutex)
+            if idle { return true }
+            usleep(2_000)
+        }
+        return false
+    }
+
+    private func loop() {
+        pthread_mutex_lock(&mutex)
+        while true {
+            while job == nil && !stopping { pthread_cond_wait(&wake, &mutex) }
+            if stopping { break }
+            let j = job!
+            job = nil
+            running = true
+            pthread_mutex_unlock(&mutex)
+            let faces = detector.finish(j.input, settings: j.settings)
+            let spent = detector.lastTimings.network
+            pthread_mutex_lock(&mutex)
+            running = false
+            // A cancelled detection's faces describe a frame that no longer matters.
+            ready = j.generation == generation ? (faces, j.generation, spent) : nil
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+}

@@ -1,0 +1,70 @@
+import SwiftVRModels
+import SwiftVRTensor
+import SwiftVRTestSupport
+import XCTest
+@testable import SwiftVRPipeline
+
+/// The periodic whole-frame detection runs beside the stream while faces are followed:
+/// the frame it is due on does not wait for it, a face that appears is still found, and
+/// a reset (flushing seek, caps change) in the middle of a detection leaves no stale face.
+final class BackgroundDetectionTests: XCTestCase {
+    static let (width, height) = (528, 260)
+
+    /// A grey frame with the astronaut portrait at each of `at` (top-left corners).
+    static func frame(_ rgb: [UInt8], at corners: [(x: Int, y: Int)]) -> [UInt8] {
+        var f = [UInt8](repeating: 90, count: width * height * 3)
+        for (ox, oy) in corners {
+            for y in 0..<256 { for x in 0..<256 { for c in 0..<3 { f[((oy + y) * width + ox + x) * 3 + c] = rgb[(y * 256 + x) * 3 + c] } } }
+        }
+        return f
+    }
+
+    func process(_ processor: FaceWindowProcessor, _ bytes: [UInt8], settings: ProcessingSettings) throws -> [FaceTrack] {
+        var b = bytes
+        return try b.withUnsafeMutableBufferPointer { buf in
+            let view = try FrameView(format: .rgb, width: Self.width, height: Self.height,
+                                     planes: [Plane(base: buf.baseAddress!, stride: Self.width * 3, rowBytes: Self.width * 3, rows: Self.height)])
+            return try processor.process([view], colorimetry: .bt601, settings: settings).reports[0].faces
+        }
+    }
+
+    func settings() -> ProcessingSettings {
+        var s = ProcessingSettings()
+        s.detectEvery = 5
+        s.detector.minFaceSize = 0
+        s.detector.inputLongSide = 320   // the debug-built network at a third of the default cost
+        return s
+    }
+
+    func testANewFaceIsFoundWhileTheFollowedOneKeepsItsId() throws {
+        let (rgb, _) = try AlignmentTests.astronaut()
+        let one = Self.frame(rgb, at: [(4, 2)]), two = Self.frame(rgb, at: [(4, 2), (268, 2)])
+        let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface))
+        let first = try process(processor, one, settings: settings())
+        XCTAssertEqual(first.count, 1, "no face followed yet: the first detection runs on the frame itself")
+        let id = try XCTUnwrap(first.first?.id)
+        var foundAt: Int?
+        for n in 1..<60 {
+            let faces = try process(processor, two, settings: settings())
+            XCTAssertTrue(faces.contains { $0.id == id }, "frame \(n): the followed face keeps its id")
+            if n == 5 { XCTAssertTrue(processor.background.busy, "frame 5 is due: its detection runs beside the stream") }
+            if faces.count == 2 { foundAt = n; break }
+            usleep(20_000)   // frames arrive at a stream's pace while the detection runs
+        }
+        let at = try XCTUnwrap(foundAt, "the face that appeared is found")
+        XCTAssertGreaterThan(at, 5, "found by the detection that ran beside the stream")
+    }
+
+    func testAResetDropsTheDetectionInFlight() throws {
+        let (rgb, _) = try AlignmentTests.astronaut()
+        let face = Self.frame(rgb, at: [(4, 2)]), grey = Self.frame(rgb, at: [])
+        let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface))
+        for _ in 0..<6 { _ = try process(processor, face, settings: settings()) }   // frame 5 is due
+        XCTAssertTrue(processor.background.busy, "a detection is in flight")
+        processor.reset()   // a flushing seek: what follows is other content
+        XCTAssertTrue(processor.background.waitUntilIdle(seconds: 30))
+        for n in 0..<8 {
+            XCTAssertEqual(try process(processor, grey, settings: settings()).count, 0, "frame \(n) after the reset: no stale face")
+        }
+    }
+}
