@@ -102,7 +102,7 @@ enum Properties {
                  blurb: "Longer side, in pixels, of the downscaled copy the detector sees (frames are never upscaled); 0 detects at full resolution. Smaller is faster, larger finds smaller faces",
                  value: .uint(\.detectionSize, 0...8192)),
         Property(name: "detect-every", nick: "Detect every",
-                 blurb: "Run the detector on the whole frame every n-th frame; in between, each tracked face is detected again in a small neighbourhood of where it is expected (a fraction of the work), and new faces wait for the next full detection. 1 detects on every whole frame",
+                 blurb: "Run the detector on the whole frame every n-th frame; in between, each tracked face is detected again in a small neighbourhood of where it is expected (a fraction of the work), and new faces wait for the next full detection, which, while faces are followed, runs beside the stream (no frame waits for it). 1 detects on every whole frame",
                  value: .uint(\.detectEvery, 1...300)),
         Property(name: "post-messages", nick: "Post messages",
                  blurb: "Post an element message named 'swiftvr' for every frame, with its timestamps and the faces in it (x, y, width, height, score, track-id, landmarks)",
