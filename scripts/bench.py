@@ -90,6 +90,11 @@ def run(pipeline, env_extra):
     for line in re.findall(r"stage-ms (.*)", text):
         for k, v in re.findall(r"(\w+)=([\d.]+)", line):
             stages[k] = stages.get(k, 0.0) + float(v)
+    # Frame times: the interval between consecutive windows' stage-ms lines (one frame each
+    # with a causal model), from the debug log's own clock; the first two are warm-up.
+    clock = [int(h) * 3600 + int(m) * 60 + float(s) for h, m, s in
+             re.findall(r"^(\d+):(\d\d):(\d\d\.\d+) .*stage-ms", text, re.M)]
+    stages["frame_ms"] = [1000 * (b - a) for a, b in zip(clock[2:], clock[3:])]
     return seconds, rss, lat, stages
 
 
@@ -126,6 +131,8 @@ def main():
                         fps = n / s
                         rows.append(dict(w=w, h=h, faces=faces, window=window, res=res, fps=fps, ref_fps=n / ref_s,
                                          p50=pct(lat, 50), p99=pct(lat, 99), rss=rss, ref_rss=ref_rss))
+                        frame_ms = st.pop("frame_ms")
+                        rows[-1].update(f50=pct(frame_ms, 50), f99=pct(frame_ms, 99))
                         per = {k: v / n for k, v in st.items() if k not in ("frames", "faces")}
                         stage_rows.append(dict(w=w, h=h, faces=faces, window=window, res=res, **per))
                         print(f"{w}x{h} faces={faces} window={window} R={res}: {fps:.1f} fps (reference {n / ref_s:.0f}), "
@@ -145,7 +152,19 @@ def main():
                                    detect=st.get("detect", 0) / n, convert=st.get("convert", 0) / n))
     sgemm = subprocess.run([os.path.join(ROOT, ".build", "release", "swiftvr-bench"), "sgemm"],
                            capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    square = next((float(l.split()[4]) for l in sgemm if "square 512" in l), float("nan"))
     sgemm = [l for l in sgemm if l.startswith(("sgemm ", "blocked "))]
+
+    # Figures that travel between hosts: throughput per GFLOP/s of this host's SGEMM
+    # (square 512, 2 threads, measured in this run) and the frame-time spread.
+    print(f"\n### Per unit of compute: the element's defaults (window 4, face-resolution 256), {n} frames per run\n")
+    print(f"SGEMM on this host, same run: {square:.1f} GFLOP/s (square 512, 2 threads).\n")
+    print("| frame | faces | FPS | FPS per GFLOP/s of SGEMM | frame time p50 / p99 (ms) | p99 / p50 |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        if r["window"] == 4 and (r["res"] == 256 or not r["faces"]):
+            print(f"| {r['w']}x{r['h']} | {r['faces']} | {r['fps']:.1f} | {r['fps'] / square:.3f} | "
+                  f"{r['f50']:.1f} / {r['f99']:.1f} | {r['f99'] / r['f50']:.2f} |")
 
     print(f"\n### Sustained throughput, {n} frames per run (2 cores)\n")
     print("| frame | faces | window | face-resolution | FPS | reference FPS (no swiftvr) | latency p50 / p99 (ms) | peak RSS (MB) |")

@@ -5,7 +5,8 @@ import SwiftVRTensor
 /// Whole-frame detection beside the stream: the frame is scaled into the detector's input
 /// on the caller's thread (the only part that reads the frame), and the network runs on a
 /// thread of its own while the frames that follow are processed; its faces are taken when
-/// they are ready. No frame waits for it.
+/// they are ready. No frame waits for it, and it takes no core from the frames: it runs on
+/// one thread, serially, at a lower priority (nice 10), in the cycles the stream leaves.
 ///
 /// One detection at a time: `submit` refuses while one runs. `cancel` (a flush, a seek, a
 /// caps change) makes the result of the one in flight, which describes a frame that no
@@ -97,6 +98,11 @@ final class BackgroundDetector: @unchecked Sendable {   // mutable state under `
     }
 
     private func loop() {
+        // Beside the stream means after it: this thread runs serially, never taking the
+        // pool from the streaming thread, at a lower priority than the stream's threads, so
+        // a saturated host spends its spare cycles here, not the frames' time.
+        ThreadPool.runSeriallyOnThisThread()
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)   // Linux: the calling thread only
         pthread_mutex_lock(&mutex)
         while true {
             while job == nil && !stopping { pthread_cond_wait(&wake, &mutex) }

@@ -55,9 +55,23 @@ public final class ThreadPool: @unchecked Sendable {
         BLAS.threads = 1
     }
 
+    /// Marks the calling thread as one that never uses a pool: its `parallelFor` calls run
+    /// serially on it. For work beside the stream (a background detection), which must not
+    /// take the pool from the streaming thread.
+    public static func runSeriallyOnThisThread() {
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+    }
+
+    /// Set (non-nil) on threads that run serially.
+    nonisolated(unsafe) private static let serialKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
     /// Calls `body(i)` for every i in 0..<n across the pool and returns when all are done.
     public func parallelFor(_ n: Int, _ body: (Int) -> Void) {
-        guard n > 1, threads > 1, pthread_mutex_trylock(&busy) == 0 else {
+        guard n > 1, threads > 1, pthread_getspecific(Self.serialKey) == nil, pthread_mutex_trylock(&busy) == 0 else {
             for i in 0..<n { body(i) }
             return
         }
