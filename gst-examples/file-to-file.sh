@@ -11,8 +11,11 @@ shift 2
 uri=$(realpath "$in")
 # The audio branch only where the input has audio: an audio branch that never receives a
 # stream leaves mp4mux waiting for it forever.
+# (The discoverer's output is read whole first: `grep -q` on the pipe would stop it early,
+# and pipefail would read its SIGPIPE as "no audio".)
 audio=()
-if gst-discoverer-1.0 "$in" 2>/dev/null | grep -qE "^ *audio( #[0-9]+)?:"; then
+streams=$(gst-discoverer-1.0 "$in" 2>/dev/null || true)
+if grep -qE "^ *audio( #[0-9]+)?:" <<<"$streams"; then
   audio=(dec. ! queue ! audioconvert ! audioresample ! avenc_aac ! queue ! mux.)
 fi
 # -e turns Ctrl-C into EOS so the MP4 is finalised; swiftvr drains its window on EOS.

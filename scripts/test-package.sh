@@ -42,9 +42,10 @@ cp samples/faces-640x360.mp4 "$work/in/a.mp4"
 cp samples/faces-640x360.mp4 "$work/in/b.mp4"
 "${clean[@]}" swiftvr-restore --quiet -j 2 "$work/in" "$work/out" >/dev/null || fail "swiftvr-restore on a folder"
 [ -s "$work/out/a.mp4" ] && [ -s "$work/out/b.mp4" ] || fail "the folder's two files were not both restored"
-zcat /usr/share/man/man1/swiftvr-restore.1.gz | grep -q -- 'strength' || fail "the man page lacks the element's options"
-zcat /usr/share/man/man1/swiftvr-restore.1.gz | grep -q -- 'range: 1 to 16' || fail "the man page lacks the options' ranges"
-zcat /usr/share/man/man1/swiftvr-restore.1.gz | grep -q -- '143' || fail "the man page lacks the exit statuses"
+man=$(zcat /usr/share/man/man1/swiftvr-restore.1.gz)   # read whole: grep -q on a pipe can SIGPIPE zcat under pipefail
+grep -q -- 'strength' <<<"$man" || fail "the man page lacks the element's options"
+grep -q -- 'range: 1 to 16' <<<"$man" || fail "the man page lacks the options' ranges"
+grep -q -- '143' <<<"$man" || fail "the man page lacks the exit statuses"
 pkg-config --exists gstswiftvr || fail "pkg-config does not find gstswiftvr"
 
 $sudo dpkg -r "$name" >/dev/null || fail "dpkg -r"
