@@ -24,7 +24,7 @@ eval: build
 train:
 	python3 training/train.py
 export:
-	cd training && python3 -m swiftvr_train.export $(HOME)/.cache/swiftvr/restorer-best.pt ../models/swiftvr-restorer.safetensors
+	python3 -m swiftvr_train.export $(HOME)/.cache/swiftvr/restorer-best.pt models/swiftvr-restorer.safetensors
 	python3 training/fixtures/make_golden_fixture.py
 # libFuzzer + ASan on each reader and the frame path (docs/RELIABILITY.md); SECONDS per target.
 fuzz:
@@ -39,7 +39,7 @@ soak: build
 	GST_PLUGIN_PATH=$(CURDIR)/.build/release /usr/bin/python3 scripts/soak.py
 inspect: build
 	GST_PLUGIN_PATH=$(CURDIR)/.build/release gst-inspect-1.0 swiftvr
-# Regenerate the committed test fixtures and the converted detector (needs training/requirements.txt).
+# Regenerate the committed test fixtures and the converted detector (needs training/pyproject.toml).
 fixtures:
 	python3 training/convert_centerface.py
 	python3 training/fixtures/make_op_fixtures.py

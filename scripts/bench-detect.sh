@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The face detector benchmark: the Swift detector and the original CenterFace in
 # onnxruntime, on the same frames, input sizes, weights and thread count, one run.
-# Needs the Python side (pip install -r training/requirements.txt). Prints a table.
+# Needs the Python side (scripts/install-deps.sh --training). Prints a table.
 #
 # Run: bash scripts/bench-detect.sh [threads]   (default 2)
 set -euo pipefail

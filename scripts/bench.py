@@ -23,15 +23,13 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 
 import cv2
 import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "training"))
-from swiftvr_train import eval_images as ev  # noqa: E402
+from swiftvr_train import eval_images as ev
 
 SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 FACES = [0, 1, 2, 4]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages swiftvr needs to build, test and run its demo.
 # Idempotent: apt runs only when a package is missing. Needs root (or sudo).
+# --training also installs the Python side (training/pyproject.toml, its pinned versions;
+# torch as the CPU wheel), which only training, evaluation and fixture scripts need.
 set -euo pipefail
 
 pkgs=(
@@ -30,4 +32,9 @@ fi
 if ! command -v swift >/dev/null 2>&1; then
   echo "install-deps: swiftvr needs a Swift 6 toolchain on PATH (the swift.org release for Debian 12)." >&2
   exit 1
+fi
+
+if [ "${1:-}" = --training ]; then
+  cd "$(dirname "$0")/.."
+  python3 -m pip install --extra-index-url https://download.pytorch.org/whl/cpu -e training
 fi

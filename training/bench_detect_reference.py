@@ -11,15 +11,13 @@ Run: python3 training/bench_detect_reference.py --frames DIR [--threads 2] [--ru
 """
 import argparse
 import os
-import sys
 import time
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-from swiftvr_train import centerface_reference as ref  # noqa: E402
-from swiftvr_train import eval_images as ev  # noqa: E402
+from swiftvr_train import centerface_reference as ref
+from swiftvr_train import eval_images as ev
 
 SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 

@@ -3,15 +3,12 @@
 framework) on the same window sizes and weights, with the same thread count.
 Prints `torch R T ms_per_window ms_per_face_frame` and the FLOP count per face-frame."""
 import argparse
-import os
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
-from swiftvr_train import safetensors_io  # noqa: E402
-from swiftvr_train.model import Restorer  # noqa: E402
+from swiftvr_train import safetensors_io
+from swiftvr_train.restorer import Restorer
 
 
 def main():

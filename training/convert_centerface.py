@@ -22,8 +22,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-sys.path.insert(0, os.path.dirname(__file__))
-from swiftvr_train import safetensors_io  # noqa: E402
+from swiftvr_train import safetensors_io
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 OUT = os.path.join(ROOT, "models", "centerface.safetensors")

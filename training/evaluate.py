@@ -17,21 +17,19 @@ mean absolute difference between frame t and frame t−1 warped onto it with the
 motion (lower is steadier; the clean clip's own value is the resampling floor).
 
 Run: python3 training/evaluate.py [--model PATH] [--frames 48]
-     (needs the plugin built: scripts/build.sh; Python deps: training/requirements.txt)
+     (needs the plugin built: scripts/build.sh; Python deps: training/pyproject.toml)
 """
 import argparse
 import math
 import os
 import subprocess
-import sys
 import tempfile
 
 import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
-sys.path.insert(0, os.path.dirname(__file__))
-from swiftvr_train import eval_images as ev  # noqa: E402
+from swiftvr_train import eval_images as ev
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 W, H, FPS = 1280, 720, 24

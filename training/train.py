@@ -6,7 +6,7 @@ resuming from its last checkpoint after any interruption.
                                                    # (a fresh clone resumes from training/checkpoints/restorer.pt)
     python3 training/train.py --data DIR           # your own face images and/or videos
     python3 training/train.py --ablation --minutes 20   # the ablation table (docs/EVAL.md)
-    python3 -m swiftvr_train.export CKPT OUT       # export (run from training/)
+    python3 -m swiftvr_train.export CKPT OUT       # export (after pip install -e training)
 
 One stage, every part learned together through the real decoder. Losses:
   pixel:    Charbonnier, plus L1 on image gradients and on FFT amplitudes;
@@ -29,16 +29,14 @@ import csv
 import json
 import math
 import os
-import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(__file__))
-from swiftvr_train import data, pool  # noqa: E402
-from swiftvr_train.model import NAF_CONFIG, Restorer  # noqa: E402
+from swiftvr_train import degrade, metrics, pool
+from swiftvr_train.losses import charbonnier, fft_l1, gradient_l1, latent_loss, usage_loss, warp_loss
+from swiftvr_train.restorer import CONV_CONFIG, DEFAULT_CONFIG, Restorer
 
 CACHE = os.path.expanduser("~/.cache/swiftvr")
 # Modules an option added to the architecture (model.py); a checkpoint that predates the
@@ -47,60 +45,6 @@ NEW_MODULES = ("past",)
 # The latest resumable checkpoint, committed when validation improved, so training goes on
 # from a fresh clone on a new machine (copied into CACHE when CACHE has none).
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints", "restorer.pt")
-
-
-def charbonnier(a, b, eps=1e-3):
-    return torch.sqrt((a - b) ** 2 + eps * eps).mean()
-
-
-def gradient_l1(a, b):
-    dx = lambda x: x[..., :, 1:] - x[..., :, :-1]
-    dy = lambda x: x[..., 1:, :] - x[..., :-1, :]
-    return (dx(a) - dx(b)).abs().mean() + (dy(a) - dy(b)).abs().mean()
-
-
-def fft_l1(a, b):
-    return (torch.fft.rfft2(a, norm="ortho").abs() - torch.fft.rfft2(b, norm="ortho").abs()).abs().mean()
-
-
-def warp(frames, mats):
-    """Samples frames t−1 (N, 3, S, S) onto the pixel grids of frames t, given the 2×3 maps
-    from a frame-t pixel index to a frame-(t−1) pixel index (align_corners=False)."""
-    n, _, s, _ = frames.shape
-    a, c = mats[:, :, :2], mats[:, :, 2]
-    theta = torch.cat([a, (a.sum(2) * (1 - 1 / s) + (2 * c + 1) / s - 1)[..., None]], dim=2)
-    grid = F.affine_grid(theta, list(frames.shape), align_corners=False)
-    valid = F.grid_sample(torch.ones_like(frames[:, :1]), grid, align_corners=False, padding_mode="zeros") > 0.999
-    return F.grid_sample(frames, grid, align_corners=False, padding_mode="border"), valid
-
-
-def warp_loss(out, hq, mats):
-    """out, hq (B, T, 3, S, S); mats (B, T−1, 2, 3)."""
-    prev = lambda x: x[:, :-1].flatten(0, 1)
-    w_out, valid = warp(prev(out), mats.flatten(0, 1))
-    w_hq, _ = warp(prev(hq), mats.flatten(0, 1))
-    diff = (w_out - out[:, 1:].flatten(0, 1)) - (w_hq - hq[:, 1:].flatten(0, 1))
-    return (diff.abs() * valid).sum() / valid.sum().clamp(min=1) / 3
-
-
-def latent_loss(z, z_hq, z_clean):
-    """The one step ẑ_hq = z − t*·v against the clean clip's latent, relative to that
-    latent's mean magnitude. Only the step learns from it (the encoder's z is detached):
-    the encoder makes its own target, and pulling its output onto it grew the latent
-    without bound (the raw term reached 13 by step 200, eight times the pixel loss, and
-    held every pixel gain near zero)."""
-    step = z.detach() - (z - z_hq)
-    return (step - z_clean).abs().mean() / z_clean.abs().mean().clamp(min=1e-3)
-
-
-def usage_loss(logits, temperature):
-    """log K − H(mean soft assignment over the batch's tokens): zero when every code is
-    used equally often, log K when one code takes every token. Cross-entropy against
-    the model's own codes of the clean clip collapsed both codebooks onto one code (the
-    targets follow the predictor); this keeps them spread while what each code means is
-    learned through the decoder."""
-    p = torch.softmax(logits / max(temperature, 1e-3), dim=-1).flatten(0, -2).mean(0)
-    return math.log(p.numel()) + (p * torch.log(p.clamp(min=1e-9))).sum()
 
 
 def set_temperature(model, frac):
@@ -171,11 +115,12 @@ class Run:
             self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
             self.lr_scale = state.get("lr_scale", 1.0)
             self.best_mean = state.get("best_mean", -1e9)
-            if grown:
+            if grown or state.get("fresh_optimizer"):
                 # A new schedule (warm-up, then a cosine over --minutes) and fresh optimiser moments.
                 self.elapsed = 0.0
-                print(f"{name}: {ckpt} predates {', '.join(grown)}; new parts {sorted(set(k.split('.')[0] for k in missing))} "
-                      f"start at zero, the learning-rate schedule restarts", flush=True)
+                if grown:
+                    print(f"{name}: {ckpt} predates {', '.join(grown)}; new parts {sorted(set(k.split('.')[0] for k in missing))} "
+                          f"start at zero, the learning-rate schedule restarts", flush=True)
             else:
                 self.opt.load_state_dict(state["optimizer"])
             print(f"{name}: resumed from {ckpt} at step {self.step} ({state['elapsed'] / 60:.1f} min)", flush=True)
@@ -245,28 +190,40 @@ def main():
                          "architecture side by side on the same batches, and print the table")
     ap.add_argument("--clean-share", type=float, default=0.15,
                     help="share of restore clips whose input is replaced by their clean target (do no harm)")
+    ap.add_argument("--families", help="train and validate on these degradation families only "
+                                       f"(comma-separated from {', '.join(degrade.FAMILIES)}; clean is always validated)")
+    ap.add_argument("--init", metavar="CKPT", help="start from CKPT's weights with a new optimiser and schedule "
+                                                 "(a diagnostic run beside the main one)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    families = args.families.split(",") if args.families else None
+    if families and not set(families) <= set(degrade.FAMILIES):
+        raise SystemExit(f"--families: unknown family in {args.families!r} (known: {', '.join(degrade.FAMILIES)})")
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     os.makedirs(CACHE, exist_ok=True)
     weights = dict(charbonnier=1.0, grad=0.5, fft=0.05, latent=0.01, usage=0.01, warp=0.05)
 
-    config = dict(NAF_CONFIG, **{k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)})
+    config = dict(DEFAULT_CONFIG, **{k: json.loads(v) for k, v in (a.split("=", 1) for a in args.set)})
     if args.ablation:
         runs = [Run("naf+priors", config, args, device, os.path.join(CACHE, "ablation-full.pt")),
                 Run("naf-no-priors", dict(config, priors=False, enc_blocks=[2, 2, 2], dec_blocks=[3, 3, 3]),
                     args, device, os.path.join(CACHE, "ablation-nopriors.pt")),
-                Run("old-architecture", dict(temporal_residual=True, prefill=True, causal_temporal=True),
+                Run("old-architecture", dict(CONV_CONFIG, temporal_residual=True, prefill=True, causal_temporal=True),
                     args, device, os.path.join(CACHE, "ablation-old.pt"))]
     else:
-        if not args.fresh and not os.path.exists(args.ckpt) and os.path.exists(COMMITTED):
+        if args.init and not os.path.exists(args.ckpt):
+            init = torch.load(args.init, map_location="cpu")
+            save(dict(model=init["model"], config=init["config"], step=0, elapsed=0.0, best=-1e9, fresh_optimizer=True),
+                 args.ckpt)
+            print(f"starting from {args.init}'s weights (step {init['step']}) with a new schedule", flush=True)
+        elif not args.fresh and not os.path.exists(args.ckpt) and os.path.exists(COMMITTED):
             import shutil
             shutil.copyfile(COMMITTED, args.ckpt)
             print(f"starting from the committed checkpoint {COMMITTED}", flush=True)
         runs = [Run("restorer", config, args, device, args.ckpt)]
-    clips = pool.load_or_make(args.data, args.pool, args.frames, args.size + 16, args.seed)
-    val = pool.validation_set(args.data, args.frames, args.size)
+    clips = pool.load_or_make(args.data, args.pool, args.frames, args.size + 16, args.seed, families)
+    val = pool.validation_set(args.data, args.frames, args.size, families=families)
     rng = np.random.default_rng(args.seed + runs[0].step)
     total_s = args.minutes * 60
     log = open(os.path.join(CACHE, "train.log"), "a")
@@ -296,7 +253,7 @@ def main():
             # (a run that finished first is not scored again while the others go on).
             if r.step != r.scored and (r.step % args.save_every == 0 or r.elapsed >= total_s):
                 r.scored = r.step
-                scores = pool.score(r.model, val)
+                scores = metrics.score(r.model, val)
                 worst, improved = r.checkpoint(scores)
                 for fam, s in scores.items():
                     writer.writerow([r.name, r.step, round(r.elapsed / 60, 2), fam, round(s["input"], 3),
@@ -306,16 +263,16 @@ def main():
                       f"{' (best so far)' if improved else ''}; " +
                       ", ".join(f"{k} {v['gain']:+.2f}" for k, v in scores.items()), flush=True)
                 if not args.ablation:
-                    print("codes: " + json.dumps(pool.code_usage(r.model, val)), flush=True)
+                    print("codes: " + json.dumps(metrics.code_usage(r.model, val)), flush=True)
     if args.ablation:
         print("\n| model | params | GFLOP @256² | steps | " + " | ".join(val) + " | worst |")
         for r in runs:
-            scores = pool.score(r.model, val)
+            scores = metrics.score(r.model, val)
             print(f"| {r.name} | {sum(p.numel() for p in r.model.parameters()) / 1e6:.2f} M | "
-                  f"{pool.gflops(r.model):.2f} | {r.step} | " + " | ".join(f"{s['gain']:+.2f}" for s in scores.values()) +
+                  f"{metrics.gflops(r.model):.2f} | {r.step} | " + " | ".join(f"{s['gain']:+.2f}" for s in scores.values()) +
                   f" | {min(s['gain'] for s in scores.values()):+.2f} |")
         for r in runs:
-            print(f"{r.name} codes: " + json.dumps(pool.code_usage(r.model, val)))
+            print(f"{r.name} codes: " + json.dumps(metrics.code_usage(r.model, val)))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ import Glibc
 
 /// A plain mutex. Foundation stays out of the plugin (it would bring a second copy of
 /// its runtime into C hosts), so this wraps pthreads directly.
+/// Sendable: the mutex is the synchronisation, allocated once so it never moves.
 final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 

@@ -19,6 +19,10 @@ struct StreamState {
 
 /// The Swift side of one swiftvr element: settings, stream state and the window
 /// logic. The GObject instance owns it through `SwiftVRInstance.impl`.
+/// Sendable: GStreamer calls it from the application's and the streaming threads;
+/// `settings` is read and written under `settingsLock`, `state` under `stateLock`, and
+/// `processor` is used by the streaming thread only (made and dropped in state changes,
+/// which GStreamer does not run while that thread is in `chain`).
 final class SwiftVR: @unchecked Sendable {
     /// Makes the window processor when the element starts (NULL→READY): the face
     /// pipeline with the detector loaded from `settings`. Tests substitute their own;
@@ -34,9 +38,9 @@ final class SwiftVR: @unchecked Sendable {
 
     static func defaultProcessor(_ s: Settings) throws(ElementError) -> WindowProcessor {
         let path = s.detectorModel ?? ModelLocator.detectorPath()
-        let detector: FaceDetector
+        let detector: FaceDetecting
         do {
-            detector = try FaceDetector(modelPath: path)
+            detector = try Detectors.load(path: path)
         } catch {
             throw .modelLoad(path: path, reason: error.description)
         }
@@ -111,17 +115,33 @@ final class SwiftVR: @unchecked Sendable {
                                  cString(#fileID), cString(#function), gint(#line))
     }
 
-    func setWindow(_ n: Int) {
-        let changed = settingsLock.withLock { () -> Bool in
-            defer { settings.window = n }
-            return settings.window != n
-        }
-        guard changed else { return }
-        Debug.info(element, "window set to \(n)")
-        // The holding delay changed: let the pipeline query latency again.
+    /// `window` was set: the holding delay may have changed, so the pipeline is asked to
+    /// query latency again (the window itself is resized on the streaming thread).
+    func windowChanged() {
+        Debug.info(element, "window set to \(currentSettings.window)")
         if element.pointee.current_state.rawValue >= GST_STATE_PAUSED.rawValue {
             gst_element_post_message(element, gst_message_new_latency(UnsafeMutableRawPointer(element).assumingMemoryBound(to: GstObject.self)))
         }
+    }
+
+    /// `inpaint-mask` was set: the mask is read now, and a file that cannot be read is
+    /// reported (now if the element has a bus, else when it starts).
+    func loadInpaintMask() {
+        let path = currentSettings.inpaintMaskPath
+        var mask: MissingMask?
+        var problem: String?
+        if let path {
+            do {
+                mask = try MissingMask.load(pgm: path)
+            } catch {
+                problem = "\(error)"
+            }
+        }
+        updateSettings { s in
+            guard s.inpaintMaskPath == path else { return }   // set again meanwhile: that set loads its own
+            (s.processing.inpaintMask, s.inpaintMaskError) = (mask, problem)
+        }
+        if problem != nil, element.pointee.current_state.rawValue >= GST_STATE_READY.rawValue { reportMaskProblem() }
     }
 
     // MARK: - Lifecycle

@@ -7,12 +7,12 @@ import SwiftVRTensor
 /// restorer (no model installed) no crops are cut and face pixels stay as they are.
 /// With a causal restorer the window is a single frame and the restorer keeps each
 /// face's earlier frames itself (`framesHeld`).
-public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
+public final class FaceWindowProcessor: WindowProcessor {
     /// Where the current window's time goes, in milliseconds (returned by `process`).
     private var timings = StageTimings()
     /// This window's faces whose restoration was not finite (left as they came in).
     private var passedThrough = Set<UInt32>()
-    let detector: FaceDetector
+    let detector: FaceDetecting
     /// The periodic whole-frame detection while faces are followed: it looks for new faces
     /// and runs beside the stream, so the frame it was due on does not wait for it.
     let background: BackgroundDetector
@@ -27,10 +27,10 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
     /// Tracks whose crop size is remembered (per-face state; the soak test watches it).
     public var facesHeld: Int { trackSizes.count }
 
-    public init(detector: FaceDetector, restorer: FaceRestorer? = nil) {
+    public init(detector: FaceDetecting, restorer: FaceRestorer? = nil) {
         self.detector = detector
         self.restorer = restorer
-        background = BackgroundDetector(model: detector.model)
+        background = BackgroundDetector(detector.sibling())
     }
 
     public func writesPixels(_ settings: ProcessingSettings) -> Bool {
@@ -51,7 +51,7 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             let tracks: [FaceTrack]
             // New faces from a whole-frame detection that finished beside the stream join first.
             if settings.detector.maxFaces > 0, let found = background.take() {
-                timings.detection += found.milliseconds
+                timings.detection += found.network
                 tracker.add(found.faces)
             }
             let due = framesSinceDetection >= max(settings.detectEvery, 1) - 1
@@ -69,22 +69,22 @@ public final class FaceWindowProcessor: WindowProcessor, @unchecked Sendable {
             if settings.detector.maxFaces == 0 {
                 tracks = []
             } else if due && !beside {
-                let faces = detector.detect(frame, colorimetry: colorimetry, settings: settings.detector)
-                timings.colorConversion += detector.lastTimings.resample
-                timings.detection += detector.lastTimings.network
+                let found = detector.detect(frame, colorimetry: colorimetry, settings: settings.detector)
+                timings.colorConversion += found.resample
+                timings.detection += found.network
                 let t0 = Stopwatch.now()
-                tracks = tracker.update(faces)
+                tracks = tracker.update(found.faces)
                 timings.tracking += Stopwatch.now() - t0
                 framesSinceDetection = 0
             } else if settings.followTracks && !tracker.tracks.isEmpty {
                 // Between full detections each tracked face is looked for again near where
                 // it should be; new faces wait for the next full detection.
-                let faces = detector.detect(around: tracker.tracks.map(\.predicted), in: frame,
+                let found = detector.detect(around: tracker.tracks.map(\.predicted), in: frame,
                                             colorimetry: colorimetry, settings: settings.detector)
-                timings.colorConversion += detector.lastTimings.resample
-                timings.detection += detector.lastTimings.network
+                timings.colorConversion += found.resample
+                timings.detection += found.network
                 let t0 = Stopwatch.now()
-                tracks = tracker.update(faces)
+                tracks = tracker.update(found.faces)
                 timings.tracking += Stopwatch.now() - t0
                 framesSinceDetection += 1
             } else {

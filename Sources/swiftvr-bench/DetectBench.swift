@@ -18,8 +18,8 @@ func fmt(_ v: Double) -> String {
 enum DetectBench {
     static func run(modelPath: String, framesDir: String?, threads: Int, runs: Int) throws {
         _ = threads  // the pool reads $SWIFTVR_THREADS
-        let detector = try FaceDetector(modelPath: modelPath)
-        var settings = FaceDetector.Settings()
+        let detector = try CenterFaceDetector(modelPath: modelPath)
+        var settings = DetectorSettings()
         settings.inputLongSide = 640
         for (w, h) in [(640, 360), (1280, 720), (1920, 1080)] {
             var pixels = [UInt8](repeating: 0, count: w * h * 3)
@@ -29,19 +29,20 @@ enum DetectBench {
             } else {
                 for i in 0..<pixels.count { pixels[i] = UInt8(truncatingIfNeeded: (i / 3) % w + i % 3 * 40) }
             }
-            let g = FaceDetector.inputGeometry(width: w, height: h, longSide: settings.inputLongSide)
+            let g = CenterFaceDetector.inputGeometry(width: w, height: h, longSide: settings.inputLongSide)
             var faces: [FaceDetection] = [], followed = 0
             let (total, follow) = try pixels.withUnsafeMutableBufferPointer { buf in
                 let view = try FrameView(format: .rgb, width: w, height: h,
                                          planes: [Plane(base: buf.baseAddress!, stride: w * 3, rowBytes: w * 3, rows: h)])
                 var resamples: [Double] = []
                 let total = measure(runs: runs) {
-                    faces = detector.detect(view, colorimetry: .bt709, settings: settings)
-                    resamples.append(detector.lastTimings.resample)
+                    let found = detector.detect(view, colorimetry: .bt709, settings: settings)
+                    faces = found.faces
+                    resamples.append(found.resample)
                 }
                 print("prep \(w) \(h) \(fmt(bestDecile(resamples)))")
                 let follow = measure(runs: runs) {
-                    followed = detector.detect(around: faces, in: view, colorimetry: .bt709, settings: settings).count
+                    followed = detector.detect(around: faces, in: view, colorimetry: .bt709, settings: settings).faces.count
                 }
                 return (total, follow)
             }
@@ -49,7 +50,7 @@ enum DetectBench {
             var stages: [(Double, Double, Double)] = [], blocks: [[Double]] = []
             let state = CenterFace.RunState()
             let model = measure(runs: runs) {
-                let (_, t) = detector.model.timed(blob, state: state)
+                let t = detector.model(blob, state: state).timings
                 stages.append((t.stem, t.backbone, t.head))
                 blocks.append(t.blocks)
             }

@@ -12,7 +12,7 @@ import XCTest
 func useRestorer(_ restorer: FaceRestorer) {
     SwiftVR.makeProcessor = { _ throws(ElementError) in
         do {
-            return FaceWindowProcessor(detector: try FaceDetector(modelPath: ModelLocator.detectorPath()), restorer: restorer)
+            return FaceWindowProcessor(detector: try Detectors.load(path: ModelLocator.detectorPath()), restorer: restorer)
         } catch {
             throw .modelLoad(path: ModelLocator.detectorPath(), reason: "\(error)")
         }

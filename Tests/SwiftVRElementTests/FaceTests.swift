@@ -144,7 +144,7 @@ final class FaceTests: XCTestCase {
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         assertModelError(path: path, mentions: [path, "malformed safetensors"])
         // A valid safetensors file of another model: named as such.
-        assertModelError(path: Self.fixtureDirectory + "/ops.safetensors", mentions: ["not a CenterFace model"])
+        assertModelError(path: Self.fixtureDirectory + "/ops.safetensors", mentions: ["is not a face detector this build knows", "architecture: none"])
     }
 
     /// A restoration model whose weights fit its configuration but whose configuration

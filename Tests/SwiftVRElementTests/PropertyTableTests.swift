@@ -47,7 +47,7 @@ final class PropertyTableTests: XCTestCase {
             case .uint(_, let r):
                 XCTAssertEqual(row.type, "uint, \(r.lowerBound)–\(r.upperBound)", name)
                 XCTAssertEqual(row.defaultText, serialized, name)
-            case .double(_, let r):
+            case .float(_, let r):
                 XCTAssertEqual(row.type, "double, \(Self.number(r.lowerBound))–\(Self.number(r.upperBound))", name)
                 XCTAssertEqual(row.defaultText, serialized, name)
             case .bool:

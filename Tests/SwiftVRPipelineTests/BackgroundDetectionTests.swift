@@ -39,7 +39,7 @@ final class BackgroundDetectionTests: XCTestCase {
     func testANewFaceIsFoundWhileTheFollowedOneKeepsItsId() throws {
         let (rgb, _) = try AlignmentTests.astronaut()
         let one = Self.frame(rgb, at: [(4, 2)]), two = Self.frame(rgb, at: [(4, 2), (268, 2)])
-        let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface))
+        let processor = FaceWindowProcessor(detector: try Detectors.load(path: TestPaths.centerface))
         let first = try process(processor, one, settings: settings())
         XCTAssertEqual(first.count, 1, "no face followed yet: the first detection runs on the frame itself")
         let id = try XCTUnwrap(first.first?.id)
@@ -58,7 +58,7 @@ final class BackgroundDetectionTests: XCTestCase {
     func testAResetDropsTheDetectionInFlight() throws {
         let (rgb, _) = try AlignmentTests.astronaut()
         let face = Self.frame(rgb, at: [(4, 2)]), grey = Self.frame(rgb, at: [])
-        let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface))
+        let processor = FaceWindowProcessor(detector: try Detectors.load(path: TestPaths.centerface))
         for _ in 0..<6 { _ = try process(processor, face, settings: settings()) }   // frame 5 is due
         XCTAssertTrue(processor.background.busy, "a detection is in flight")
         processor.reset()   // a flushing seek: what follows is other content

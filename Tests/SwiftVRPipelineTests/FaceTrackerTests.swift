@@ -75,11 +75,11 @@ final class FaceTrackerTests: XCTestCase {
     }
 
     func testDetectorInputGeometry() {
-        let g = FaceDetector.inputGeometry(width: 1920, height: 1080, longSide: 640)
+        let g = CenterFaceDetector.inputGeometry(width: 1920, height: 1080, longSide: 640)
         XCTAssertTrue(g.scaled == (640, 360) && g.padded == (640, 384))
-        let small = FaceDetector.inputGeometry(width: 17, height: 13, longSide: 640)
+        let small = CenterFaceDetector.inputGeometry(width: 17, height: 13, longSide: 640)
         XCTAssertTrue(small.scaled == (17, 13) && small.padded == (32, 32), "never upscaled")
-        let native = FaceDetector.inputGeometry(width: 1280, height: 720, longSide: 0)
+        let native = CenterFaceDetector.inputGeometry(width: 1280, height: 720, longSide: 0)
         XCTAssertTrue(native.padded == (1280, 736))
     }
 

@@ -51,7 +51,7 @@ final class PerFaceStateTests: XCTestCase {
         let face = try Self.smallAstronaut()
         let (w, h) = (Self.slot * Self.slots, Self.slot)
         let restorer = PerTrackRestorer()
-        let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface), restorer: restorer)
+        let processor = FaceWindowProcessor(detector: try Detectors.load(path: TestPaths.centerface), restorer: restorer)
         var settings = ProcessingSettings()
         settings.detector.inputLongSide = w / 2   // the faces are large: a debug build's detector is slow
         settings.detector.minFaceSize = 0
@@ -96,7 +96,7 @@ final class PerFaceStateTests: XCTestCase {
         let model = try Restorer(path: TestPaths.fixtures + "/restorer-naf.safetensors")
         let churned = ModelRestorer(model: model), alone = ModelRestorer(model: model)   // one set of weights, two run states
         var settings = RestoreSettings()
-        settings.context = 2
+        settings.window = 3
         var rng = SplitMix(seed: 7)
         func crop() -> Tensor { Tensor(shape: [3, 32, 32], values: (0..<(3 * 32 * 32)).map { _ in Float(rng.next() % 256) }) }
         var last: (Tensor, Tensor)?

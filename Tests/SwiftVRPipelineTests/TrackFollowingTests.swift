@@ -34,7 +34,7 @@ final class TrackFollowingTests: XCTestCase {
     /// and the track ids seen.
     func run(detectEvery: Int, follow: Bool) throws -> (mean: Float, worst: Float, ids: Set<UInt32>) {
         let (frames, truth) = try Self.clip()
-        let processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: TestPaths.centerface))
+        let processor = FaceWindowProcessor(detector: try Detectors.load(path: TestPaths.centerface))
         var settings = ProcessingSettings()
         settings.detectEvery = detectEvery
         settings.followTracks = follow

@@ -1,4 +1,4 @@
-import SwiftVRTensor
+@testable import SwiftVRTensor
 import SwiftVRTestSupport
 import XCTest
 

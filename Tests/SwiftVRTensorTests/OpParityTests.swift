@@ -1,5 +1,5 @@
 import Foundation
-import SwiftVRTensor
+@testable import SwiftVRTensor
 import SwiftVRTestSupport
 import XCTest
 

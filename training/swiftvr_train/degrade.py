@@ -38,9 +38,15 @@ VAL_SETS = {
 }
 
 
-def draw_params(rng):
-    """A random degradation: family and severity drawn from wide ranges (mild included)."""
-    f = rng.choice(["clean", "bnj", "h264", "down"], p=[0.08, 0.42, 0.3, 0.2])
+FAMILY_SHARES = {"clean": 0.08, "bnj": 0.42, "h264": 0.3, "down": 0.2}
+
+
+def draw_params(rng, families=None):
+    """A random degradation: family and severity drawn from wide ranges (mild included);
+    `families` keeps only those families, at their relative shares."""
+    names = [f for f in FAMILY_SHARES if not families or f in families]
+    shares = np.array([FAMILY_SHARES[f] for f in names])
+    f = rng.choice(names, p=shares / shares.sum())
     if f == "clean":
         return dict(family="clean")
     if f == "bnj":
@@ -99,7 +105,7 @@ def motion_kernel(length, angle):
 
 def jpeg(frame, quality):
     """JPEG of an RGB frame, encoded in the colour order the codec expects (BGR for cv2)."""
-    ok, enc = cv2.imencode(".jpg", cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR),
+    ok, enc = cv2.imencode(".jpg", cv2.cvtColor(np.round(np.clip(frame, 0, 255)).astype(np.uint8), cv2.COLOR_RGB2BGR),
                            [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     return cv2.cvtColor(cv2.imdecode(enc, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB).astype(np.float32)
 
@@ -109,7 +115,7 @@ def h264(clip, crf):
     if shutil.which("ffmpeg") is None:
         return clip
     t, hgt, wid = clip.shape[:3]
-    raw = np.clip(clip, 0, 255).astype(np.uint8)
+    raw = np.round(np.clip(clip, 0, 255)).astype(np.uint8)  # rounded: truncation biased every pair by −0.5
     enc = subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{wid}x{hgt}",
                           "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p",
                           "-threads", "1", "-f", "h264", "-"], input=raw.tobytes(), capture_output=True, check=True).stdout
@@ -171,10 +177,10 @@ def cut(frame, m, size):
     return cv2.warpAffine(frame, m, (size, size), flags=interp | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
 
 
-def make(img, rng, frames, size, params=None, tasks_allowed=True, face_range=(0.5, 1.5)):
+def make(img, rng, frames, size, params=None, tasks_allowed=True, face_range=(0.5, 1.5), families=None):
     """One training clip: lq, hq (T, size, size, 3) uint8, mask (T, size, size), tasks (3,),
     the relative warps (T−1, 2, 3) between consecutive crops, and the params used."""
-    p = params or draw_params(rng)
+    p = params or draw_params(rng, families)
     # The face's size in the frame, relative to the crop. Training keeps it near the crop
     # size (a face much larger than the crop averages its degradation away: nothing to
     # learn); validation spans 0.45–2.2, as real faces do.

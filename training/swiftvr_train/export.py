@@ -6,11 +6,10 @@ Run: python3 -m swiftvr_train.export CHECKPOINT OUT.safetensors   (from training
 import json
 import sys
 
-import numpy as np
 import torch
 
 from . import safetensors_io
-from .model import Restorer
+from .restorer import Restorer
 
 
 def export(model, path, extra_metadata=None):

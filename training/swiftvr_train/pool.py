@@ -1,7 +1,6 @@
 """The training pool and the validation set: clips from degrade.make, made once and
 cached in ~/.cache/swiftvr/ (making a clip costs about as much as a training step on
 two cores, so the trainer draws from a fixed pool with random flips and crops)."""
-import math
 import multiprocessing
 import os
 
@@ -15,7 +14,7 @@ CACHE = os.path.expanduser("~/.cache/swiftvr")
 
 
 def _make_chunk(job):
-    folder, split, seed, count, frames, size, params = job
+    folder, split, seed, count, frames, size, params, families = job
     cv2.setNumThreads(1)
     sources = data.load_sources(folder, split)
     rng = np.random.default_rng(seed)
@@ -24,17 +23,18 @@ def _make_chunk(job):
         src = sources[rng.integers(len(sources))]
         p = params[i] if params else None
         lq, hq, mask, tasks, warps, p = degrade.make(src, rng, frames, size, p, tasks_allowed=params is None,
-                                                     face_range=(0.5, 1.5) if params is None else (0.45, 2.2))
+                                                     face_range=(0.5, 1.5) if params is None else (0.45, 2.2),
+                                                     families=families)
         out.append((lq, hq, mask.astype(bool), tasks, warps, p["family"]))
     return out
 
 
-def _make(folder, split, seed, count, frames, size, params=None, workers=2):
+def _make(folder, split, seed, count, frames, size, params=None, workers=2, families=None):
     chunks = max(1, min(workers * 4, count))
     per = [count // chunks + (i < count % chunks) for i in range(chunks)]
     jobs, start = [], 0
     for i, n in enumerate(per):
-        jobs.append((folder, split, [seed, i], n, frames, size, params[start:start + n] if params else None))
+        jobs.append((folder, split, [seed, i], n, frames, size, params[start:start + n] if params else None, families))
         start += n
     with multiprocessing.get_context("fork").Pool(workers) as p:
         parts = p.map(_make_chunk, jobs)
@@ -45,14 +45,16 @@ def _key(folder):
     return "packaged" if not folder else "data-" + str(abs(hash(os.path.abspath(folder))) % 10 ** 8)
 
 
-def load_or_make(folder, count, frames, size, seed):
-    path = os.path.join(CACHE, f"pool-{_key(folder)}-{count}x{frames}x{size}-{seed}.npz")
+def load_or_make(folder, count, frames, size, seed, families=None):
+    """The training pool; `families` (a list of degrade.FAMILIES) keeps only those."""
+    only = "-" + "+".join(families) if families else ""
+    path = os.path.join(CACHE, f"pool-{_key(folder)}{only}-{count}x{frames}x{size}-{seed}.npz")
     if os.path.exists(path):
         z = np.load(path)
         print(f"pool: {path}", flush=True)
         return {k: z[k] for k in z.files}
     print(f"pool: making {count} clips of {frames}×{size}² (once; cached as {path})", flush=True)
-    clips = _make(folder, "train", seed, count, frames, size)
+    clips = _make(folder, "train", seed, count, frames, size, families=families)
     out = {k: np.stack([c[i] for c in clips]) for i, k in enumerate(["lq", "hq", "mask", "tasks", "warps"])}
     out["family"] = np.array([c[5] for c in clips])
     np.savez(path + ".tmp.npz", **out)
@@ -85,8 +87,9 @@ def batch(pool, rng, clips, size, clean_share=0.0):
             torch.from_numpy(pool["tasks"][idx]), torch.from_numpy(np.stack(warps).astype(np.float32)))
 
 
-def validation_set(folder, frames, size, per_family=8, seed=321):
-    """{family: (lq, hq)} of (B, T, 3, S, S) tensors from the held-out images, cached."""
+def validation_set(folder, frames, size, per_family=8, seed=321, families=None):
+    """{family: (lq, hq)} of (B, T, 3, S, S) tensors from the held-out images, cached;
+    `families` keeps those families' rows and the clean row (do no harm)."""
     path = os.path.join(CACHE, f"val-{_key(folder)}-{per_family}x{frames}x{size}-{seed}.npz")
     if not os.path.exists(path):
         params = [dict(p) for p in degrade.VAL_SETS.values() for _ in range(per_family)]
@@ -95,75 +98,6 @@ def validation_set(folder, frames, size, per_family=8, seed=321):
     z = np.load(path)
     to = lambda a: torch.from_numpy(a).permute(0, 1, 4, 2, 3).float() / 255
     lq, hq = to(z["lq"]), to(z["hq"])
+    keep = lambda name: not families or degrade.VAL_SETS[name]["family"] in set(families) | {"clean"}
     return {name: (lq[i * per_family:(i + 1) * per_family], hq[i * per_family:(i + 1) * per_family])
-            for i, name in enumerate(degrade.VAL_SETS)}
-
-
-def psnr(a, b, cap=45.0):
-    """PSNR in dB, capped at 45 (evaluation's bar for clean faces): a clean input scores
-    45, and an output above the bar counts as leaving it alone."""
-    return min(cap, 10 * math.log10(1 / max(float(torch.mean((a - b) ** 2)), 1e-12)))
-
-
-@torch.no_grad()
-def score(model, val):
-    """{family: {input, output, gain}}: mean PSNR (dB) over the family's clips."""
-    was = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = {}
-    for name, (lq, hq) in val.items():
-        lq, hq = lq.to(device), hq.to(device)
-        mask = torch.zeros_like(lq[:, :, :1])
-        tasks = torch.tensor([1.0, 0.0, 0.0], device=device).expand(len(lq), 3)
-        res, _ = model(lq, mask, tasks)
-        pin = np.mean([psnr(a, b) for a, b in zip(lq, hq)])
-        pout = np.mean([psnr(a.clamp(0, 1), b) for a, b in zip(res, hq)])
-        out[name] = dict(input=float(pin), output=float(pout), gain=float(pout - pin))
-    model.train(was)
-    return out
-
-
-def gflops(model, r=256):
-    from torch.utils.flop_counter import FlopCounterMode
-    with torch.no_grad(), FlopCounterMode(display=False) as fc:
-        model(torch.rand(1, 3, r, r), torch.zeros(1, 1, r, r), torch.tensor([1.0, 0, 0]))
-    return fc.get_total_flops() / 1e9
-
-
-def effective_rank(m):
-    """exp of the entropy of the normalised singular values (Roy & Vetterli)."""
-    s = torch.linalg.svdvals(m.float())
-    p = s / s.sum().clamp(min=1e-12)
-    return float(torch.exp(-(p * torch.log(p.clamp(min=1e-12))).sum()))
-
-
-@torch.no_grad()
-def code_usage(model, val):
-    """How much of each codebook the model uses on degraded input (every validation
-    family): perplexity of the mean soft assignment (how many codes are in use, at most
-    the codebook size), the share of codes that win at least one token, and the
-    effective rank of the codebook's entries and of the features f it hands on."""
-    if not getattr(model, "priors", True):
-        return {}
-    was = model.training
-    model.eval()
-    probs = {"spatial": [], "temporal": []}
-    wins = {"spatial": [], "temporal": []}
-    for lq, _ in val.values():
-        mask = torch.zeros_like(lq[:, :, :1])
-        tasks = torch.tensor([1.0, 0.0, 0.0]).expand(len(lq), 3)
-        _, (_, _, idx_s, logits_s, idx_t, logits_t) = model(lq, mask, tasks)
-        for name, logits, idx, prior in (("spatial", logits_s, idx_s, model.spatial), ("temporal", logits_t, idx_t, model.temporal)):
-            tau = prior.temperature if prior.temperature > 0 else 1.0
-            probs[name].append(torch.softmax(logits / tau, -1).flatten(0, -2).mean(0))
-            wins[name].append(idx.flatten())
-    out = {}
-    for name, prior in (("spatial", model.spatial), ("temporal", model.temporal)):
-        p = torch.stack(probs[name]).mean(0)
-        k = prior.codebook.num_embeddings
-        out[name] = dict(perplexity=float(torch.exp(-(p * torch.log(p.clamp(min=1e-12))).sum())), codes=k,
-                         winning=len(torch.unique(torch.cat(wins[name]))) / k,
-                         codebook_rank=effective_rank(prior.codebook.weight))
-    model.train(was)
-    return out
+            for i, name in enumerate(degrade.VAL_SETS) if keep(name)}

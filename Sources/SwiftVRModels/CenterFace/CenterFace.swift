@@ -44,8 +44,8 @@ public final class CenterFace: Sendable {
         public var allocations: Int { arena.allocations }
     }
 
-    /// Milliseconds per stage of one pass (`timed`): stem, backbone (blocks 1…17), neck +
-    /// heads, and each backbone block.
+    /// Milliseconds per stage of one pass: stem, backbone (blocks 1…17), neck + heads, and
+    /// each backbone block.
     public struct Timings: Sendable {
         public var stem = 0.0, backbone = 0.0, head = 0.0
         public var blocks = [Double](repeating: 0, count: 17)
@@ -70,6 +70,8 @@ public final class CenterFace: Sendable {
         public let scale: Tensor      // (1, 2, H/4, W/4) log box size / 4: (height, width)
         public let offset: Tensor     // (1, 2, H/4, W/4) sub-cell centre offset: (y, x)
         public let landmarks: Tensor  // (1, 10, H/4, W/4) five (y, x) pairs relative to the box
+        /// Where the pass's time went (the restorer's `Output` carries its own the same way).
+        public var timings = Timings()
 
         public init(heatmap: Tensor, scale: Tensor, offset: Tensor, landmarks: Tensor) {
             (self.heatmap, self.scale, self.offset, self.landmarks) = (heatmap, scale, offset, landmarks)
@@ -77,7 +79,12 @@ public final class CenterFace: Sendable {
     }
 
     public convenience init(path: String) throws(TensorError) {
-        let store = try WeightStore(path: path)
+        try self.init(store: try WeightStore(path: path), path: path)
+    }
+
+    /// The model in an opened weights file (`path` names it in errors); every tensor in
+    /// the file must be used.
+    public convenience init(store: WeightStore, path: String) throws(TensorError) {
         try self.init(store.root, config: try Config(metadata: store.metadata, path: path))
         try store.finish()
     }
@@ -118,23 +125,14 @@ public final class CenterFace: Sendable {
     }
 
     /// Runs the network. The outputs live in `state`'s arena: valid until its next pass.
+    /// The clock is read around each stage and block (about 20 reads a pass).
     public func callAsFunction(_ x: Tensor, state: RunState) -> Output {
-        forward(x, state: state, timings: nil)
-    }
-
-    /// The same pass, with the clock read around each stage and block (the benchmark's view).
-    public func timed(_ x: Tensor, state: RunState) -> (Output, Timings) {
-        var t = Timings()
-        let out = forward(x, state: state, timings: &t)
-        return (out, t)
-    }
-
-    private func forward(_ x: Tensor, state: RunState, timings: UnsafeMutablePointer<Timings>?) -> Output {
         // Callers pad their input to the stride (FaceDetector.inputGeometry); nothing from a stream reaches this otherwise.
         precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
         let arena = state.arena
         arena.reset()
-        let clock = { timings == nil ? 0 : Stopwatch.now() }
+        var timings = Timings()
+        let clock = Stopwatch.now
         let start = clock()
         // From the stem on, the backbone, the neck and the head's 3×3 run channel-blocked
         // (every width is a multiple of 8); the four 1×1 outputs (15 channels in all) are NCHW.
@@ -144,7 +142,7 @@ public final class CenterFace: Sendable {
         for (i, block) in blocks.enumerated() {
             let blockStart = clock()
             h = block.blocked(h, arena: arena)
-            timings?.pointee.blocks[i] = clock() - blockStart
+            timings.blocks[i] = clock() - blockStart
             if Config.taps.contains(i + 1) { taps.append(h) }          // 24@/4, 32@/8, 96@/16, 320@/32
         }
         let afterBackbone = clock()
@@ -154,13 +152,12 @@ public final class CenterFace: Sendable {
             u = laterals[k](taps[2 - k], relu: true, residual: u, arena: arena)  // relu(lateral) + u
         }
         let f = ChannelBlocked.toNCHW(headConv(u, activation: .relu, arena: arena), arena: arena)  // (1, 24, H/4, W/4)
-        let out = Output(heatmap: heatmap(f, activation: .sigmoid, arena: arena),
+        var out = Output(heatmap: heatmap(f, activation: .sigmoid, arena: arena),
                          scale: scale(f, arena: arena),
                          offset: offset(f, arena: arena),
                          landmarks: landmarks(f, arena: arena))
-        if let timings {
-            (timings.pointee.stem, timings.pointee.backbone, timings.pointee.head) = (afterStem - start, afterBackbone - afterStem, clock() - afterBackbone)
-        }
+        (timings.stem, timings.backbone, timings.head) = (afterStem - start, afterBackbone - afterStem, clock() - afterBackbone)
+        out.timings = timings
         return out
     }
 }

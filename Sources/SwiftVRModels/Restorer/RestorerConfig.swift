@@ -1,38 +1,40 @@
 import SwiftVRTensor
 
 /// The restoration model's architecture, read from the `config` JSON in the weights
-/// file's metadata (training/swiftvr_train/model.py DEFAULT_CONFIG), so weights trained
-/// with other sizes load without code changes.
+/// file's metadata, so weights trained with other sizes load without code changes. The
+/// defaults are the shipped model's (training/swiftvr_train/restorer/config.py
+/// DEFAULT_CONFIG); a key an older file lacks is read as that file meant it (off, "conv").
 public struct RestorerConfig: Sendable, Equatable {
     public var inChannels = 4
-    public var channels = [32, 48, 64]
+    public var channels = [16, 32, 64]
     public var latent = 16
-    public var dim = 64, heads = 2, window = 8, mlpRatio = 2
-    public var blocks = 4
+    public var dim = 48, heads = 2, window = 8, mlpRatio = 2
+    public var blocks = 2
     public var spatialCodes = 256, temporalCodes = 64
     public var tStar: Float = 1
     /// f_t = codebook entry + a linear map of the continuous temporal features
     /// (model.py `TemporalPrior`); absent in older files, which means false.
-    public var temporalResidual = false
+    public var temporalResidual = true
     /// Missing pixels are push-pull filled before encoding (model.py `fill_missing`).
-    public var prefill = false
+    public var prefill = true
     /// Temporal attention sees only the current and earlier frames, so a frame can be
     /// restored as soon as it arrives (model.py `TemporalPrior`).
-    public var causalTemporal = false
-    /// The down and up paths: the light convolutional autoencoder, or NAFNet-style blocks
-    /// at R/2, R/4 and R/8 (model.py `NAFEncoder`, `NAFDecoder`).
+    public var causalTemporal = true
+    /// The down and up paths: NAFNet-style blocks at R/2, R/4 and R/8 (`NAFEncoder`,
+    /// `NAFDecoder`), or the first shipped weights' light convolutional autoencoder
+    /// (models/README.md says why it stays).
     public enum Backbone: String, Sendable { case conv, naf }
-    public var backbone = Backbone.conv
+    public var backbone = Backbone.naf
     /// NAF blocks per scale (R/2, R/4, R/8) on the way down and up ("naf" only).
-    public var encBlocks = [1, 1, 1], decBlocks = [1, 1, 1]
+    public var encBlocks = [1, 1, 1], decBlocks = [2, 2, 2]
     /// τ > 0: each token's prior feature is the softmax(logits / τ) mix of the codebook's
     /// entries; 0: the best entry.
-    public var codeTemperature: Float = 0
+    public var codeTemperature: Float = 0.5
     /// f_s = code + a linear map of the continuous spatial features.
-    public var spatialResidual = false
+    public var spatialResidual = true
     /// The previous frame's R/4 features, gated by f_t, enter the R/4 skip ("naf" only;
     /// model.py `PastFeatures`).
-    public var pastFeatures = false
+    public var pastFeatures = true
 
     public init() {}
 

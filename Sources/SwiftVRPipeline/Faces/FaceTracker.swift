@@ -46,7 +46,7 @@ public struct FaceTrack: Sendable {
 /// At most `maxTracks` tracks live at once (`max-faces`): a face already followed keeps its
 /// place, so ids do not flicker; new faces join, best score first, only where there is
 /// room; when the limit drops, the lowest-scoring tracks end.
-public final class FaceTracker: @unchecked Sendable {
+public final class FaceTracker {
     public var maxMissed: Int
     public var maxTracks = Int.max
     public var minScore: Float

@@ -3,7 +3,7 @@ import SwiftVRTensor
 
 /// The restoration model as the face pipeline's `FaceRestorer`: a track's window of
 /// crops (0…255) goes through the model in one pass and is blended back with `strength`.
-public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
+public final class ModelRestorer: FaceRestorer {
     public let model: Restorer
     public var isCausal: Bool { model.config.causalTemporal }
     private let blend = TemporalBlend()
@@ -61,10 +61,10 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
         // The cached past features are moved onto this window's first crop by the shift the
         // temporal blend measures between it and the face's last crop.
         let t0 = Stopwatch.now()
-        let pastShift = cache == nil || !model.config.pastFeatures ? nil : blend.shift(track: track, input: first)
+        let measured = cache == nil || !model.config.pastFeatures ? nil : blend.shift(track: track, input: first)
         let measuring = Stopwatch.now() - t0
         let pass = model(frames: frames, mask: mask, tasks: tasks.flags, cache: cache,
-                         context: isCausal ? context : nil, pastShift: pastShift, state: state)
+                         context: isCausal ? context : nil, pastShift: measured?.shift, state: state)
         let out = pass.frames                                                 // (T, 3, R, R)
         if let next = pass.nextCache { caches[track] = (r, next) }
         let restored = arena.tensor([3, r, r])
@@ -81,7 +81,7 @@ public final class ModelRestorer: FaceRestorer, @unchecked Sendable {
             }
             for k in 0..<plane { restored.data[k] = min(max(src[k], 0), 1) * 255 }
             let t0 = Stopwatch.now()
-            blend.apply(track: track, input: c, output: restored)
+            blend.apply(track: track, input: c, output: restored, measured: i == 0 ? measured : nil)
             timings.smoothing += Stopwatch.now() - t0
             for k in 0..<plane { c.data[k] += strength * (restored.data[k] - c.data[k]) }
         }

@@ -19,9 +19,12 @@ public struct RestoreSettings: Sendable, Equatable {
     public var tasks: RestorationTasks = [.restore]
     /// Weight of the temporal blend with the face's earlier restorations, 0 (off) … 1.
     public var temporalSmoothing: Float = 1
-    /// Earlier frames kept per face (the element's `window` − 1): a causal model's
-    /// context and the frames the temporal blend averages with.
-    public var context = 3
+    /// Frames in each face's temporal window (the element's `window`): the frame itself
+    /// and `context` earlier ones.
+    public var window = 4
+    /// Earlier frames kept per face: a causal model's context and the frames the temporal
+    /// blend averages with.
+    public var context: Int { window - 1 }
     public init() {}
 }
 
@@ -30,11 +33,7 @@ public struct RestoreSettings: Sendable, Equatable {
 /// are the element's property defaults.
 public struct ProcessingSettings: Sendable {
     public var restore = RestoreSettings()
-    public var detector: FaceDetector.Settings = {
-        var d = FaceDetector.Settings()
-        d.minFaceSize = 20
-        return d
-    }()
+    public var detector = DetectorSettings()
     /// Run the detector on the whole frame every n-th frame; in between, tracked faces
     /// are followed (`followTracks`) or coast at their last velocity.
     public var detectEvery = 5

@@ -19,6 +19,7 @@ public final class Storage: @unchecked Sendable {
 
 /// A dense float32 tensor, row-major (the last dimension is contiguous).
 /// Images and feature maps are NCHW: (batch, channels, height, width), as in PyTorch.
+/// Sendable as its Storage is: the pool's threads write disjoint ranges of it.
 public struct Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let storage: Storage
@@ -60,7 +61,7 @@ public struct Tensor: @unchecked Sendable {
 /// time; the arena hands back the buffer it gave at the same position last time when
 /// it is large enough, so once shapes are steady nothing is allocated (llama2.c's
 /// RunState, without writing every buffer out by hand).
-public final class Arena: @unchecked Sendable {
+public final class Arena {
     private var slots: [Storage] = []
     private var cursor = 0
     private var scratchSlots: [Storage] = []

@@ -12,6 +12,8 @@ import Synchronization
 ///
 /// Note: OpenBLAS's thread count is process-wide; a host that also uses OpenBLAS
 /// (numpy in a Python application) sees it set to 1 once swiftvr runs a model.
+/// Sendable: the job and its count are written under `mutex` and read by workers after
+/// the generation counter (an atomic) moves; concurrent callers are serialised by `busy`.
 public final class ThreadPool: @unchecked Sendable {
     /// One pool per process, sized to the online cores (at most 8), or `$SWIFTVR_THREADS`.
     public static let shared = ThreadPool(threads: defaultThreads())

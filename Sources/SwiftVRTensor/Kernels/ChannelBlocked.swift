@@ -8,10 +8,9 @@
 /// over weights packed once at load (PointwiseBlocked), and a depthwise 3×3 is the same
 /// eight-wide multiply-add at every pixel, borders included. Elementwise ops
 /// (activations, additions) do not care about the layout.
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: conversions index by the NCHW shape on one side and (N, C/8, H, W, 8) on the
+/// other; the precondition ties C to the block count, channels past C are written as
+/// zeros and never read (ChannelBlockedTests round-trips odd channel counts).
 public enum ChannelBlocked {
     /// Channels per block: one 256-bit register of floats.
     public static let width = 8

@@ -7,20 +7,19 @@ import Glibc
 /// that is never written out. Channel counts that are not multiples of 8 are padded
 /// with zero weights (the extra output channels are zeros and stay so through ReLU or
 /// SiLU), so any layer fits.
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: the input is copied into a buffer with one zero pixel on every side, so the
+/// nine tap offsets of any output pixel (row ≤ (oh−1)·s + 2 ≤ H + 1) land inside it; the
+/// input's block count is checked (precondition) (ChannelBlockedTests: odd sizes, stride 2).
 public struct Conv3x3Blocked: Sendable {
     public let inChannels: Int, outChannels: Int, stride: Int
     let kernel: PointwiseBlocked  // over 9·in' inputs (in' = in rounded up to 8): tap t = 3·ky + kx, then channel
 
-    public static func fits(_ conv: Conv2d) -> Bool {
+    public static func fits(_ conv: ConvParameters) -> Bool {
         conv.kernel == (3, 3) && (conv.stride == 1 || conv.stride == 2) && conv.padding == 1 && conv.dilation == 1
             && conv.groups == 1
     }
 
-    public init(_ conv: Conv2d) {
+    public init(_ conv: ConvParameters) {
         precondition(Self.fits(conv), "blocked 3×3 conv: stride 1 or 2, padding 1, groups 1")
         let (cin, cout) = (conv.inChannels, conv.outChannels)
         let (pin, pout) = (ChannelBlocked.blocks(cin) * 8, ChannelBlocked.blocks(cout) * 8)
@@ -33,7 +32,7 @@ public struct Conv3x3Blocked: Sendable {
         }
         let bias = Tensor(shape: [pout])
         if let b = conv.bias { bias.data.update(from: b.data, count: cout) }
-        kernel = PointwiseBlocked(Conv2d(weight: w, bias: bias))
+        kernel = PointwiseBlocked(ConvParameters(weight: w, bias: bias))
     }
 
     public func outputSize(_ h: Int, _ w: Int) -> (h: Int, w: Int) { ((h - 1) / stride + 1, (w - 1) / stride + 1) }

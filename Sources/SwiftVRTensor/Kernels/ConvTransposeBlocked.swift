@@ -2,20 +2,19 @@
 /// the ×2 upsampling of FPN-style necks) in the channel-blocked layout: every input
 /// pixel paints its own k×k patch, so the layer is k² 1×1 layers, one per patch
 /// position, each writing every k-th pixel of every k-th output row.
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: the output is (k·H, k·W) from the input's shape, and tap (a, b) writes pixel
+/// (k·y + a, k·x + b) for y < H, x < W only; the input's block count is checked
+/// (precondition) (ChannelBlockedTests compares it with the NCHW layer).
 public struct ConvTransposeBlocked: Sendable {
     public let inChannels: Int, outChannels: Int, k: Int
     let taps: [PointwiseBlocked]  // patch position (a, b) at a·k + b: out = W[:, :, a, b]ᵀ · in
 
-    public static func fits(_ layer: ConvTranspose2d) -> Bool {
+    public static func fits(_ layer: ConvParameters) -> Bool {
         layer.kernel.h == layer.stride && layer.kernel.w == layer.stride && layer.padding == 0
             && layer.outputPadding == 0 && layer.dilation == 1 && ChannelBlocked.fits(layer.inChannels, layer.outChannels)
     }
 
-    public init(_ layer: ConvTranspose2d) {
+    public init(_ layer: ConvParameters) {
         precondition(Self.fits(layer), "blocked transposed conv: kernel = stride, no padding, channels multiples of 8")
         let (cin, cout, k) = (layer.inChannels, layer.outChannels, layer.stride)
         (inChannels, outChannels, self.k) = (cin, cout, k)
@@ -24,7 +23,7 @@ public struct ConvTransposeBlocked: Sendable {
             for o in 0..<cout {
                 for i in 0..<cin { w.data[o * cin + i] = layer.weight.data[(i * cout + o) * k * k + t] }
             }
-            return PointwiseBlocked(Conv2d(weight: w, bias: layer.bias))
+            return PointwiseBlocked(ConvParameters(weight: w, bias: layer.bias))
         }
     }
 

@@ -1,22 +1,21 @@
 /// A 3×3 depthwise convolution (padding 1, stride 1 or 2) in the channel-blocked
 /// layout, weights packed once as (C/8, 9, 8): each output pixel of a block is nine
 /// eight-wide multiply-adds, the image borders only drop taps.
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: `row` reads three input rows of w·8 floats (a shared zero row stands in above
+/// and below the image) and drops the taps past either end of a row, writing ow·8
+/// floats; callers size the rows from the input's shape (ChannelBlockedTests: widths 1…).
 public struct DepthwiseBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let channels: Int, stride: Int
     let packed: Tensor  // (C/8, 9, 8): tap t = 3·ki + kj of channels 8b…8b+7
     let bias: Tensor    // (C), zeros when the layer has none
 
-    public static func fits(_ conv: Conv2d) -> Bool {
+    public static func fits(_ conv: ConvParameters) -> Bool {
         conv.isDepthwise && conv.kernel == (3, 3) && conv.padding == 1 && conv.dilation == 1
             && (conv.stride == 1 || conv.stride == 2) && ChannelBlocked.fits(conv.inChannels)
     }
 
-    public init(_ conv: Conv2d) {
+    public init(_ conv: ConvParameters) {
         precondition(Self.fits(conv), "blocked depthwise: a 3×3 depthwise convolution, padding 1, stride 1 or 2, channels a multiple of 8")
         channels = conv.inChannels
         stride = conv.stride

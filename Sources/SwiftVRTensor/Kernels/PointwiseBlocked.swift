@@ -6,10 +6,10 @@
 /// pixel: twelve multiply-adds for eight loads, nothing written until the tile is done.
 /// At MobileNet's shapes (K = 16…960, a few thousand pixels) this beats OpenBLAS's SGEMM,
 /// which packs both operands again on every call (`swiftvr-bench sgemm` compares them).
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: the input's block count is checked against `inChannels` (precondition); a
+/// tile reads 6 pixels and the last, shorter tile only its own, so every pointer stays
+/// within the input's H·W·8 floats per block and the output's, sized from it
+/// (ChannelBlockedTests: pixel counts that are not multiples of 6).
 public struct PointwiseBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     /// The layer's channel counts rounded up to multiples of 8: other counts are padded
@@ -20,7 +20,7 @@ public struct PointwiseBlocked: Sendable {
     let bias: Tensor  // (out), zeros when the layer has none
     static let tilePixels = 6
 
-    public init(_ conv: Conv2d) {
+    public init(_ conv: ConvParameters) {
         precondition(conv.kernel == (1, 1) && conv.stride == 1 && conv.groups == 1, "blocked pointwise: a 1×1 convolution")
         let (cin, cout) = (conv.inChannels, conv.outChannels)
         inChannels = ChannelBlocked.blocks(cin) * 8
@@ -126,7 +126,7 @@ public struct PointwiseBlocked: Sendable {
     }
 
     /// Input floats per pixel chunk: a quarter of a 512 KB L2.
-    nonisolated(unsafe) public static var chunkFloats = 32 * 1024
+    static let chunkFloats = 32 * 1024
 
     // Each tile shape is its own function, compiled on its own: inlined into one caller,
     // the compiler kept `two` as a runtime flag and spilled accumulators.

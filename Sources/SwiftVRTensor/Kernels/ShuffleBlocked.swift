@@ -6,27 +6,26 @@
 /// PyTorch's pixel_unshuffle puts input channel ch at phase (dy, dx) in channel
 /// 4·ch + 2·dy + dx; here it is channel phase·C + ch, so each block of eight gathered
 /// channels is one input block at one phase (a single 32-byte copy per pixel).
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: gathers and scatters move whole 8-float blocks between (H, W) and (H/2, W/2)
+/// grids whose sides are checked even (precondition), so each source and destination
+/// pixel exists (NAFBlockedTests runs the backbone blocked against layer by layer).
 public struct UnshufflePointwiseBlocked: Sendable {
     let conv: PointwiseBlocked
     public let inChannels: Int, outChannels: Int
 
-    public static func fits(_ conv: Conv2d) -> Bool {
+    public static func fits(_ conv: ConvParameters) -> Bool {
         conv.isPointwise && conv.inChannels % 4 == 0 && ChannelBlocked.fits(conv.inChannels / 4, conv.outChannels)
     }
 
     /// conv: 4·C → C′, 1×1, on pixel_unshuffle(x, 2) in PyTorch's channel order.
-    public init(_ conv: Conv2d) {
+    public init(_ conv: ConvParameters) {
         precondition(Self.fits(conv), "blocked unshuffle: a 1×1 convolution of 4·C channels, C and its outputs multiples of 8")
         let (cin, cout, c) = (conv.inChannels, conv.outChannels, conv.inChannels / 4)
         let w = Tensor(shape: conv.weight.shape)
         for o in 0..<cout { for ch in 0..<c { for phase in 0..<4 {
             w.data[o * cin + phase * c + ch] = conv.weight.data[o * cin + ch * 4 + phase]
         } } }
-        self.conv = PointwiseBlocked(Conv2d(weight: w, bias: conv.bias))
+        self.conv = PointwiseBlocked(ConvParameters(weight: w, bias: conv.bias))
         (inChannels, outChannels) = (c, cout)
     }
 
@@ -63,11 +62,11 @@ public struct PointwiseShuffleBlocked: Sendable {
     let conv: PointwiseBlocked
     public let inChannels: Int, outChannels: Int
 
-    public static func fits(_ conv: Conv2d) -> Bool {
+    public static func fits(_ conv: ConvParameters) -> Bool {
         conv.isPointwise && conv.outChannels % 4 == 0 && ChannelBlocked.fits(conv.inChannels, conv.outChannels / 4)
     }
 
-    public init(_ conv: Conv2d) {
+    public init(_ conv: ConvParameters) {
         precondition(Self.fits(conv), "blocked shuffle: a 1×1 convolution to 4·C′ channels, its input and C′ multiples of 8")
         let (cin, cout, c) = (conv.inChannels, conv.outChannels, conv.outChannels / 4)
         let w = Tensor(shape: conv.weight.shape), bias = Tensor(shape: [cout])
@@ -76,7 +75,7 @@ public struct PointwiseShuffleBlocked: Sendable {
             (w.data + dst * cin).update(from: conv.weight.data + src * cin, count: cin)
             bias.data[dst] = conv.bias?.data[src] ?? 0
         } }
-        self.conv = PointwiseBlocked(Conv2d(weight: w, bias: bias))
+        self.conv = PointwiseBlocked(ConvParameters(weight: w, bias: bias))
         (inChannels, outChannels) = (cin, c)
     }
 

@@ -9,10 +9,9 @@
 /// consecutive floats; a register tile of 4 output blocks × 3 pixels then takes each
 /// patch value as one broadcast against four weight vectors, and writes the blocked
 /// output directly.
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: each input row is copied into a row buffer with a zero pixel at each end (all
+/// zeros above and below the image), so a 3×3 patch never reads outside the copies; the
+/// NCHW input's channel count is checked (precondition) (ChannelBlockedTests: odd sizes).
 public struct StemBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let inChannels: Int, stride: Int
@@ -23,12 +22,12 @@ public struct StemBlocked: Sendable {
     let bias: Tensor  // (out), zeros when the layer has none
     static let maxInChannels = 4
 
-    public static func fits(_ conv: Conv2d) -> Bool {
+    public static func fits(_ conv: ConvParameters) -> Bool {
         conv.kernel == (3, 3) && conv.padding == 1 && conv.dilation == 1 && conv.groups == 1
             && (conv.stride == 1 || conv.stride == 2) && conv.inChannels <= maxInChannels
     }
 
-    public init(_ conv: Conv2d) {
+    public init(_ conv: ConvParameters) {
         precondition(Self.fits(conv), "blocked stem: a 3×3 convolution, padding 1, stride 1 or 2, at most \(Self.maxInChannels) input channels")
         let (cin, cout) = (conv.inChannels, conv.outChannels)
         inChannels = cin

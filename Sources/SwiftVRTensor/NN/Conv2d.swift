@@ -36,8 +36,8 @@ public struct Conv2d: Sendable {
          (w + 2 * padding - dilation * (kernel.w - 1) - 1) / stride + 1)
     }
 
-    var isPointwise: Bool { kernel == (1, 1) && stride == 1 && padding == 0 && groups == 1 }
-    var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
+    public var isPointwise: Bool { kernel == (1, 1) && stride == 1 && padding == 0 && groups == 1 }
+    public var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
 
     /// y = act(conv(x) + bias), with y taken from the arena. Work is split across the
     /// shared thread pool: GEMMs by output columns, depthwise loops by channels.
@@ -146,7 +146,7 @@ public struct Conv2d: Sendable {
     }
 
     /// Floats of im2col columns per thread and band: about half of a 512 KB L2.
-    nonisolated(unsafe) public static var im2colBudget = 64 * 1024
+    static let im2colBudget = 64 * 1024
 
     /// Depthwise convolution with bias and activation, channels split across the pool:
     /// the plain loop. The models run their depthwise layers in the channel-blocked

@@ -47,7 +47,8 @@ public struct ConvTranspose2d: Sendable {
         bias = b
     }
 
-    public func callAsFunction(_ x: Tensor, activation: Activation = .none, arena: Arena) -> Tensor {
+    /// The plain NCHW path: the reference the blocked kernel (`ConvTransposeBlocked`) is tested against.
+    func callAsFunction(_ x: Tensor, activation: Activation = .none, arena: Arena) -> Tensor {
         let (n, h, w) = (x.dim(0), x.dim(2), x.dim(3))
         precondition(x.dim(1) == inChannels, "deconv: input has \(x.dim(1)) channels, layer wants \(inChannels)")
         let (oh, ow) = outputSize(h, w)

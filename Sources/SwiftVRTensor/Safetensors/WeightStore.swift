@@ -1,7 +1,7 @@
 /// Strict weight loading over a safetensors file, in the manner of candle's VarBuilder:
 /// a model asks for each tensor by its PyTorch state-dict path with the shape it
 /// expects; `finish()` then fails if the file held anything the model did not use.
-public final class WeightStore: @unchecked Sendable {
+public final class WeightStore {
     public let file: SafetensorsFile
     private var used: Set<String> = []
 
@@ -33,7 +33,7 @@ public final class WeightStore: @unchecked Sendable {
 }
 
 /// A path into a `WeightStore`: `vb.pp("backbone").pp("features.0")["weight"]`.
-public struct VarBuilder: Sendable {
+public struct VarBuilder {
     public let store: WeightStore
     public let prefix: String
 

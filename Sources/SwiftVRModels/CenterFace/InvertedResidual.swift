@@ -1,4 +1,5 @@
 import Glibc
+import SwiftVRTensor
 
 /// MobileNetV2's inverted residual — 1×1 expand (+ activation), 3×3 depthwise
 /// (+ activation), 1×1 project, plus the input when shapes allow — computed band by band
@@ -22,7 +23,7 @@ public struct InvertedResidual: Sendable {
     /// are not multiples of 8 or the depthwise is not 3×3 / padding 1 / stride ≤ 2).
     let packed: (expand: PointwiseBlocked?, depthwise: DepthwiseBlocked, project: PointwiseBlocked)?
     /// Floats of per-thread buffer a band may use: about a core's L2 cache.
-    public var bandBudget = 96 * 1024
+    var bandBudget = 96 * 1024
 
     public init(expand: Conv2d?, depthwise: Conv2d, project: Conv2d) {
         precondition(project.isPointwise && expand?.isPointwise ?? true, "inverted residual: 1×1 expand and project")
@@ -52,7 +53,7 @@ public struct InvertedResidual: Sendable {
 
     /// The three layers one after another, each over the whole NCHW tensor (the
     /// reference the blocked path is tested against, and the path for other shapes).
-    public func layerByLayer(_ x: Tensor, activation: Activation = .relu, arena: Arena,
+    func layerByLayer(_ x: Tensor, activation: Activation = .relu, arena: Arena,
                              pool: ThreadPool = .shared) -> Tensor {
         var h = x
         if let expand { h = expand(h, activation: activation, arena: arena, pool: pool) }  // (N, hidden, H, W)

@@ -1,7 +1,7 @@
 import SwiftVRModels
 import SwiftVRTensor
 
-/// Finds faces in whole frames of any size with CenterFace.
+/// `FaceDetecting` with CenterFace.
 ///
 /// The frame is scaled (never up) so its longer side is at most `inputLongSide`,
 /// padded to the network's stride of 32, run, decoded, and the faces mapped back to
@@ -11,35 +11,20 @@ import SwiftVRTensor
 /// face again in a small square of the frame around where it is expected, scaled to
 /// `neighbourhoodSide`: a fifteenth of a 640-pixel frame's work per face at 128², and
 /// its landmarks as precise as whole-frame detection's (TrackFollowingTests).
-public final class FaceDetector: @unchecked Sendable {
-    public struct Settings: Sendable, Equatable {
-        public var threshold: Float = 0.5
-        public var maxFaces = 8
-        /// Faces whose shorter box side (frame pixels) is below this are dropped.
-        public var minFaceSize: Float = 0
-        /// Longer side of the image the network sees; 0 = the frame's own size.
-        public var inputLongSide = 640
-        /// Side of the network input for the neighbourhood of a tracked face (a multiple of 32).
-        public var neighbourhoodSide = 128
-        /// The neighbourhood's side over the face box's longer side: room for the face to
-        /// have moved, and the scale CenterFace sees faces at in the whole frame.
-        public var neighbourhoodScale: Float = 2.5
-        public init() {}
-    }
-
+public final class CenterFaceDetector: FaceDetecting {
     public let model: CenterFace
     /// This detector's memory for the network's passes (the weights may be shared).
     private let state = CenterFace.RunState()
     private var blob = Tensor(shape: [1, 3, 32, 32])
     private var neighbourhood = Tensor(shape: [1, 3, 32, 32])
-    /// Milliseconds of the last call: scaling and colour conversion, then network + decoding.
-    public private(set) var lastTimings = (resample: 0.0, network: 0.0)
 
     public init(model: CenterFace) { self.model = model }
 
     public convenience init(modelPath: String) throws(TensorError) {
         self.init(model: try CenterFace(path: modelPath))
     }
+
+    public func sibling() -> FaceDetecting { CenterFaceDetector(model: model) }
 
     /// The network input size for a frame: scaled size and padded tensor size.
     public static func inputGeometry(width: Int, height: Int, longSide: Int) -> (scaled: (w: Int, h: Int), padded: (w: Int, h: Int)) {
@@ -50,40 +35,20 @@ public final class FaceDetector: @unchecked Sendable {
         return ((w, h), ((w + stride - 1) / stride * stride, (h + stride - 1) / stride * stride))
     }
 
-    public func detect(_ frame: FrameView, colorimetry: Colorimetry, settings: Settings) -> [FaceDetection] {
-        let input = prepare(frame, colorimetry: colorimetry, settings: settings)
-        let resampling = lastTimings.resample
-        let faces = finish(input, settings: settings)
-        lastTimings.resample = resampling
-        return faces
-    }
-
-    /// What `prepare` leaves for `finish`: the frame's size and the size it was scaled to
-    /// in this detector's input tensor.
-    public struct PreparedInput: Sendable {
-        let frame: (w: Int, h: Int), scaled: (w: Int, h: Int)
-    }
-
-    /// The first half of `detect`: the frame scaled and converted into this detector's
-    /// input tensor (the only part that reads the frame). Sets `lastTimings.resample`.
-    public func prepare(_ frame: FrameView, colorimetry: Colorimetry, settings: Settings) -> PreparedInput {
+    public func prepare(_ frame: FrameView, colorimetry: Colorimetry, settings: DetectorSettings) -> PreparedFrame {
         let g = Self.inputGeometry(width: frame.width, height: frame.height, longSide: settings.inputLongSide)
         if blob.dim(2) != g.padded.h || blob.dim(3) != g.padded.w {
             blob = Tensor(shape: [1, 3, g.padded.h, g.padded.w])
         }
         let t0 = Stopwatch.now()
         resample(frame, colorimetry: colorimetry, into: blob, size: g.scaled)
-        lastTimings = (Stopwatch.now() - t0, 0)
-        return PreparedInput(frame: (frame.width, frame.height), scaled: g.scaled)
+        return PreparedFrame(frame: (frame.width, frame.height), scaled: g.scaled, milliseconds: Stopwatch.now() - t0)
     }
 
-    /// The second half of `detect`: the network on the prepared input, decoded, the faces
-    /// in frame pixels. Touches no frame, so it may run after the frame is gone, on
-    /// another thread (`BackgroundDetector`). Sets `lastTimings.network`.
-    public func finish(_ input: PreparedInput, settings: Settings) -> [FaceDetection] {
+    public func finish(_ input: PreparedFrame, settings: DetectorSettings) -> Detected {
         let t1 = Stopwatch.now()
         var faces = model(blob, state: state).decode(threshold: settings.threshold)
-        lastTimings.network = Stopwatch.now() - t1
+        let network = Stopwatch.now() - t1
         let g = (scaled: input.scaled, frame: input.frame)
         let (sx, sy) = (Float(g.frame.w) / Float(g.scaled.w), Float(g.frame.h) / Float(g.scaled.h))
         let (fw, fh) = (Float(g.frame.w), Float(g.frame.h))
@@ -92,9 +57,9 @@ public final class FaceDetector: @unchecked Sendable {
             o.x1 = min(f.x1 * sx, fw); o.x2 = min(f.x2 * sx, fw)
             o.y1 = min(f.y1 * sy, fh); o.y2 = min(f.y2 * sy, fh)
             o.landmarks = f.landmarks.map { ($0.x * sx, $0.y * sy) }
-            return min(o.width, o.height) >= settings.minFaceSize && o.area > 0 && Self.withinReach(o, fw, fh) ? o : nil
+            return min(o.width, o.height) >= Float(settings.minFaceSize) && o.area > 0 && Self.withinReach(o, fw, fh) ? o : nil
         }
-        return Array(faces.prefix(max(settings.maxFaces, 0)))
+        return Detected(faces: Array(faces.prefix(max(settings.maxFaces, 0))), resample: input.milliseconds, network: network)
     }
 
     /// Whether a face's box and landmarks lie within a frame's size of the frame. The
@@ -106,10 +71,10 @@ public final class FaceDetector: @unchecked Sendable {
         return inX(f.x1) && inX(f.x2) && inY(f.y1) && inY(f.y2) && f.landmarks.allSatisfy { inX($0.x) && inY($0.y) }
     }
 
-    /// Finds each of `expected` (faces predicted for this frame) again in its neighbourhood:
-    /// for each, the detection that overlaps it most, if any; overlapping results merged by NMS.
+    /// For each of `expected`, the detection in its neighbourhood that overlaps it most, if
+    /// any; overlapping results merged by NMS.
     public func detect(around expected: [FaceDetection], in frame: FrameView, colorimetry: Colorimetry,
-                       settings: Settings) -> [FaceDetection] {
+                       settings: DetectorSettings) -> Detected {
         let side = max(32, settings.neighbourhoodSide / 32 * 32)
         if neighbourhood.dim(2) != side { neighbourhood = Tensor(shape: [1, 3, side, side]) }
         let (fw, fh) = (Float(frame.width), Float(frame.height))
@@ -132,11 +97,10 @@ public final class FaceDetector: @unchecked Sendable {
             timings.resample += t1 - t0
             timings.network += Stopwatch.now() - t1
             if let best = candidates.max(by: { $0.iou(e) < $1.iou(e) }), best.iou(e) > 0,
-               min(best.width, best.height) >= settings.minFaceSize, best.area > 0, Self.withinReach(best, fw, fh) {
+               min(best.width, best.height) >= Float(settings.minFaceSize), best.area > 0, Self.withinReach(best, fw, fh) {
                 found.append(best)
             }
         }
-        lastTimings = timings
-        return nonMaximumSuppression(found, threshold: 0.3)
+        return Detected(faces: nonMaximumSuppression(found, threshold: 0.3), resample: timings.resample, network: timings.network)
     }
 }

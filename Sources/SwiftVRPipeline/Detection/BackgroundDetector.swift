@@ -1,5 +1,4 @@
 import Glibc
-import SwiftVRModels
 import SwiftVRTensor
 
 /// Whole-frame detection beside the stream: the frame is scaled into the detector's input
@@ -13,19 +12,19 @@ import SwiftVRTensor
 /// longer matters, be dropped. The thread sleeps on a condition variable between
 /// detections and is joined when the detector goes.
 final class BackgroundDetector: @unchecked Sendable {   // mutable state under `mutex`
-    private let detector: FaceDetector
+    private let detector: FaceDetecting
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var thread = pthread_t()
-    private var job: (input: FaceDetector.PreparedInput, settings: FaceDetector.Settings, generation: Int)?
+    private var job: (input: PreparedFrame, settings: DetectorSettings, generation: Int)?
     private var running = false
-    private var ready: (faces: [FaceDetection], generation: Int, milliseconds: Double)?
+    private var ready: (detected: Detected, generation: Int)?
     private var generation = 0
     private var stopping = false
 
-    /// `model`'s weights are shared; the input tensor and scratch memory are this detector's own.
-    init(model: CenterFace) {
-        detector = FaceDetector(model: model)
+    /// `detector` is this thread's own (a `sibling()`: the weights shared, the memory not).
+    init(_ detector: FaceDetecting) {
+        self.detector = detector
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
         let me = Unmanaged.passUnretained(self).toOpaque()
@@ -52,28 +51,27 @@ final class BackgroundDetector: @unchecked Sendable {   // mutable state under `
         return running || job != nil || ready != nil
     }
 
-    /// Scales `frame` into the input and starts the network on it; false (nothing done)
+    /// Scales `frame` into the input and starts the network on it; nil (nothing done)
     /// while another detection is in flight or untaken. Returns the milliseconds spent here.
-    func submit(_ frame: FrameView, colorimetry: Colorimetry, settings: FaceDetector.Settings) -> Double? {
+    func submit(_ frame: FrameView, colorimetry: Colorimetry, settings: DetectorSettings) -> Double? {
         guard !busy else { return nil }
         // Not busy: the thread is asleep and will not touch the detector until `job` is set.
         let input = detector.prepare(frame, colorimetry: colorimetry, settings: settings)
-        let spent = detector.lastTimings.resample
         pthread_mutex_lock(&mutex)
         job = (input, settings, generation)
         pthread_cond_signal(&wake)
         pthread_mutex_unlock(&mutex)
-        return spent
+        return input.milliseconds
     }
 
-    /// The faces of the last detection and its network milliseconds, once, if it finished
-    /// and was not cancelled.
-    func take() -> (faces: [FaceDetection], milliseconds: Double)? {
+    /// The last detection, once, if it finished and was not cancelled (its `resample` time
+    /// was spent in `submit`, on the caller's thread).
+    func take() -> Detected? {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         guard let r = ready else { return nil }
         ready = nil
-        return r.generation == generation ? (r.faces, r.milliseconds) : nil
+        return r.generation == generation ? r.detected : nil
     }
 
     /// Drops the detection in flight (its result will not be taken) and any result waiting.
@@ -111,12 +109,11 @@ final class BackgroundDetector: @unchecked Sendable {   // mutable state under `
             job = nil
             running = true
             pthread_mutex_unlock(&mutex)
-            let faces = detector.finish(j.input, settings: j.settings)
-            let spent = detector.lastTimings.network
+            let detected = detector.finish(j.input, settings: j.settings)
             pthread_mutex_lock(&mutex)
             running = false
             // A cancelled detection's faces describe a frame that no longer matters.
-            ready = j.generation == generation ? (faces, j.generation, spent) : nil
+            ready = j.generation == generation ? (detected, j.generation) : nil
         }
         pthread_mutex_unlock(&mutex)
     }

@@ -1,3 +1,5 @@
+import SwiftVRTensor
+
 /// NAFNet's block in the channel-blocked layout, on the engine's blocked kernels:
 ///
 ///   y   = gate(dw3×3(expand(norm1(x))))            gate: first half × second half
@@ -13,10 +15,9 @@
 /// must finish before anything can be projected); the second is pixelwise: chunks of
 /// pixels scaled, projected, normalised, expanded, gated and projected again without
 /// leaving cache.
-/// SAFETY: the loops step raw pointers through tensors in the blocked layout
-/// (N, C/8, H, W, 8); every offset comes from the input's shape and the packed weights'
-/// channel counts fixed at construction. ChannelBlockedTests compares each kernel with
-/// the plain NCHW layers on edge shapes, and the ASan fuzz pass runs them on hostile frames.
+/// SAFETY: a band's rows live in a per-thread ring of slots sized from `bandBudget` and
+/// the row width at the call, rows outside the image are the shared zero row, and the
+/// input's block count is checked (precondition) (NAFBlockedTests: odd sizes, one-row bands).
 public struct NAFBlocked: Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let channels: Int
@@ -24,7 +25,7 @@ public struct NAFBlocked: Sendable {
     let expand: PointwiseBlocked, depthwise: DepthwiseBlocked, sca: Linear
     let proj: PointwiseBlocked, ffn1: PointwiseBlocked, ffn2: PointwiseBlocked
     /// Floats of per-thread buffer a band may use: about a core's L2 cache.
-    public var bandBudget = 64 * 1024
+    var bandBudget = 64 * 1024
     /// Pixels per chunk of the pixelwise pass.
     static let chunk = 96
 

@@ -3,9 +3,10 @@ import SwiftVRTensor
 import SwiftVRTestSupport
 import XCTest
 
-/// The engine's remaining ops against onnxruntime or float64 numpy.
+/// The transformer path's ops (window attention, softmax, layer norm) and the shape ops
+/// around it (concat, narrow, nearest upsampling) against onnxruntime or float64 numpy.
 /// Fixtures: Tests/Fixtures/ops.safetensors, made by training/fixtures/make_op_fixtures.py.
-final class MoreOpParityTests: XCTestCase {
+final class TransformerOpParityTests: XCTestCase {
     var file: SafetensorsFile!
     override func setUpWithError() throws { file = try Fixtures.open("ops.safetensors") }
     func t(_ key: String) throws -> Tensor { try file.tensor(key) }

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Real gst-launch-1.0 pipelines and real hosts loading libgstswiftvr.so.
-final class PipelineTests: XCTestCase {
+final class GstLaunchTests: XCTestCase {
     /// `fakesink silent=false` under -v prints one "chain" line per buffer it receives.
     private func buffersReceived(_ output: String) -> Int {
         output.split(separator: "\n").filter { $0.contains("last-message = chain") }.count

@@ -1,3 +1,4 @@
+@testable import SwiftVRModels
 import SwiftVRTensor
 import SwiftVRTestSupport
 import XCTest
