@@ -127,7 +127,7 @@ public final class CenterFace: Sendable {
     /// Runs the network. The outputs live in `state`'s arena: valid until its next pass.
     /// The clock is read around each stage and block (about 20 reads a pass).
     public func callAsFunction(_ x: Tensor, state: RunState) -> Output {
-        // Callers pad their input to the stride (FaceDetector.inputGeometry); nothing from a stream reaches this otherwise.
+        // Callers pad their input to the stride (CenterFaceDetector.inputGeometry); nothing from a stream reaches this otherwise.
         precondition(x.dim(2) % Self.stride == 0 && x.dim(3) % Self.stride == 0, "CenterFace input must be a multiple of 32")
         let arena = state.arena
         arena.reset()

@@ -7,7 +7,7 @@ public struct AttentionLayout {
 }
 
 /// Multi-head attention inside index groups (windows) with rotary positions; queries and
-/// keys/values may come from different inputs. model.py `Attention`.
+/// keys/values may come from different inputs. restorer/attention.py `Attention`.
 struct WindowAttention {
     let heads: Int
     let qkv: Linear?          // self-attention: (D → 3D)
@@ -80,7 +80,7 @@ struct WindowAttention {
     }
 }
 
-/// Pre-norm transformer layer: x + Attn(LN(x)), then x + MLP(LN(x)). model.py `TransformerLayer`.
+/// Pre-norm transformer layer: x + Attn(LN(x)), then x + MLP(LN(x)). restorer/attention.py `TransformerLayer`.
 struct TransformerLayer {
     let norm1: LayerNorm, attn: WindowAttention, norm2: LayerNorm
     let fc1: Linear, fc2: Linear

@@ -1,6 +1,6 @@
 import SwiftVRTensor
 
-/// x + conv2(silu(conv1(silu(x)))). model.py `ResBlock`.
+/// x + conv2(silu(conv1(silu(x)))). restorer/autoencoder.py `ResBlock`.
 struct ResBlock {
     let conv1: Conv2d, conv2: Conv2d
 
@@ -18,7 +18,7 @@ struct ResBlock {
     }
 }
 
-/// (B, 4, R, R) in [0, 1] → (B, latent, R/8, R/8); space-to-depth first. model.py `Encoder`.
+/// (B, 4, R, R) in [0, 1] → (B, latent, R/8, R/8); space-to-depth first. restorer/autoencoder.py `Encoder`.
 struct Encoder {
     let convIn: Conv2d, down1: Conv2d, down2: Conv2d, res: ResBlock, convOut: Conv2d
 
@@ -43,7 +43,7 @@ struct Encoder {
 }
 
 /// (B, latent, R/8, R/8) → (B, 3, R, R), the correction to the input, with the encoder's
-/// R/4 and R/2 features added back on the way up; depth-to-space last. model.py `Decoder`.
+/// R/4 and R/2 features added back on the way up; depth-to-space last. restorer/autoencoder.py `Decoder`.
 struct Decoder {
     let convIn: Conv2d, res: ResBlock, up1: Conv2d, up2: Conv2d, convOut: Conv2d
 

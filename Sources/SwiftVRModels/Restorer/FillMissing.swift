@@ -1,6 +1,6 @@
 import SwiftVRTensor
 
-/// Push-pull fill of missing pixels from the known ones (model.py `fill_missing`): known
+/// Push-pull fill of missing pixels from the known ones (restorer/fill_missing.py `fill_missing`): known
 /// pixels are averaged down a pyramid (2×2 sums of colour·weight and of weight, a cell's
 /// weight capped at 1, cells beyond an odd edge unknown), then each level's holes take
 /// the bilinearly upsampled colour of the level below, blended by the cell's weight.

@@ -1,6 +1,6 @@
 import SwiftVRTensor
 
-/// LayerNorm over the channels of each pixel of (B, C, H, W). model.py `LayerNorm2d`.
+/// LayerNorm over the channels of each pixel of (B, C, H, W). restorer/naf.py `LayerNorm2d`.
 struct LayerNorm2d {
     let weight: Tensor, bias: Tensor   // (C), (C)
     let eps: Float = 1e-6
@@ -54,7 +54,7 @@ func simpleGate(_ x: Tensor, arena: Arena) -> Tensor {
     return y
 }
 
-/// NAFNet's block (model.py `NAFBlock`): norm → 1×1 expand → depthwise 3×3 → simple
+/// NAFNet's block (restorer/naf.py `NAFBlock`): norm → 1×1 expand → depthwise 3×3 → simple
 /// gate → channel scale → 1×1, added through the per-channel scale β; then norm → 1×1
 /// expand → simple gate → 1×1, added through γ.
 struct NAFBlock {
@@ -163,7 +163,7 @@ func fuseScale(_ x: Tensor, _ m: UnsafePointer<Float>, blocked: Bool) {
 }
 
 /// (B, 4, R, R) → latent (B, L, R/8, R/8) and the skips at R/2, R/4, R/8; down-sampling
-/// is space-to-depth then 1×1. model.py `NAFEncoder`.
+/// is space-to-depth then 1×1. restorer/naf.py `NAFEncoder`.
 struct NAFEncoder {
     let convIn: Conv2d, level0: [NAFBlock], down1: Conv2d, level1: [NAFBlock], down2: Conv2d, level2: [NAFBlock]
     let convOut: Conv2d
@@ -205,7 +205,7 @@ struct NAFEncoder {
 
 /// z_hq (B, L, R/8, R/8) → the correction (B, 3, R, R): at each scale the skip is merged,
 /// the frame's (γ, β) from Pool(f_t) scale and shift the features, then the NAF blocks;
-/// up-sampling is 1×1 then depth-to-space. model.py `NAFDecoder`.
+/// up-sampling is 1×1 then depth-to-space. restorer/naf.py `NAFDecoder`.
 struct NAFDecoder {
     let convIn: Conv2d, level2: [NAFBlock], up1: Conv2d, level1: [NAFBlock], up2: Conv2d, level0: [NAFBlock]
     let convOut: Conv2d

@@ -6,7 +6,7 @@ import SwiftVRTensor
 ///   mid = x + β ⊙ proj(y ⊙ sca(mean(y)))
 ///   out = mid + γ ⊙ ffn2(gate(ffn1(norm2(mid))))
 ///
-/// (training/swiftvr_train/model.py `NAFBlock`). β and γ are folded into proj's and
+/// (restorer/naf.py `NAFBlock`). β and γ are folded into proj's and
 /// ffn2's weights at load, and each norm's scale and shift into the 1×1 layer after it
 /// (W·(n⊙w + b) + c = (W·diag w)·n + (W·b + c)), so the norms only normalise. Two passes: the first sweeps bands of rows as
 /// InvertedResidual does — each input row normalised and expanded once into a ring of a

@@ -1,6 +1,6 @@
 import SwiftVRTensor
 
-/// Past pixels in (model.py `PastFeatures`): the face's previous frame's R/4 encoder
+/// Past pixels in (restorer/past_features.py `PastFeatures`): the face's previous frame's R/4 encoder
 /// features enter this frame's R/4 skip, per channel and location, gated by f_t and by
 /// the R/4 difference itself:
 ///   g  = σ(Up₂(W_t f_t) + W_d (p − s));   s' = s + α ⊙ g ⊙ (p − s)
@@ -67,7 +67,7 @@ struct PastFeatures {
     }
 
     /// y(i, j) = x(i + dy, j + dx) for each channel's n × n plane, bilinear, the sample
-    /// point clamped to the plane (model.py `translate`); base(k) and step place channel
+    /// point clamped to the plane (restorer/past_features.py `translate`); base(k) and step place channel
     /// k's pixels in the layout. One set of taps per column and per row: a translation.
     static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
                           channels c1: Int, size n: Int, base: (Int) -> Int, step: Int) {

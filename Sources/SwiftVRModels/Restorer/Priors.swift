@@ -1,7 +1,7 @@
 import SwiftVRTensor
 
 /// The codebook entries the logits (…, K) pick: with τ > 0 the softmax(logits / τ) mix of
-/// all entries, else the best entry (`indices`). model.py `lookup`.
+/// all entries, else the best entry (`indices`). restorer/priors.py `lookup`.
 func lookup(_ logits: Tensor, _ indices: [Int32], codebook: Embedding, temperature: Float, shape: [Int], arena: Arena) -> Tensor {
     guard temperature > 0 else { return codebook(indices, shape: shape, arena: arena) }
     let (k, d) = (logits.dim(-1), codebook.weight.dim(1))
@@ -15,7 +15,7 @@ func lookup(_ logits: Tensor, _ indices: [Int32], codebook: Embedding, temperatu
 }
 
 /// Tokens → indices of a learned spatial codebook → f_s. With `spatialResidual`, f_s also
-/// carries the features through `residual`. model.py `SpatialPrior`.
+/// carries the features through `residual`. restorer/priors.py `SpatialPrior`.
 struct SpatialPrior {
     let layer: TransformerLayer, norm: LayerNorm, logits: Linear, codebook: Embedding
     let residual: Linear?
@@ -54,7 +54,7 @@ public struct TemporalCache: Sendable {
 /// face's previous window, the first difference is taken to that window's last frame
 /// and queries also attend to its keys and values. With `temporalResidual`, f_t also
 /// carries the features themselves through `residual` (the chosen code alone is nearly
-/// constant on real clips). model.py `TemporalPrior`.
+/// constant on real clips). restorer/priors.py `TemporalPrior`.
 struct TemporalPrior {
     let diff: Linear, norm1: LayerNorm, attn: WindowAttention, norm: LayerNorm, logits: Linear, codebook: Embedding
     let residual: Linear?

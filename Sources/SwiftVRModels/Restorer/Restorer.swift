@@ -1,7 +1,7 @@
 import SwiftVRTensor
 
 /// One restoration block: asymmetric fusion of the priors, then window attention and an
-/// MLP (model.py `FusionBlock`):
+/// MLP (restorer/restorer.py `FusionBlock`):
 ///   x̃ = (1 + γ)·x + β;  Δx = Attn(Q = W_q f_t, K = W_k f_s, V = W_v f_s);  x' = x̃ + Proj(Δx)
 struct FusionBlock {
     let fuse: WindowAttention
@@ -27,7 +27,7 @@ struct FusionBlock {
     }
 }
 
-/// The restoration model (training/swiftvr_train/model.py `Restorer`): encode a window of
+/// The restoration model (restorer/restorer.py `Restorer`): encode a window of
 /// T aligned crops, predict spatial and temporal codebook priors, run the fusion blocks
 /// once, step z_hq = z_lq − t*·v, decode the correction and add it to the input. Built
 /// from the configuration in the weights file's metadata.
@@ -198,7 +198,7 @@ public final class Restorer: Sendable {
         let trace = wantsTrace ? Trace(z: z, tokens: tokens, zHQ: zHQ, spatialLogits: logitsS, spatialIndices: idxS,
                                        temporalLogits: logitsT, temporalIndices: idxT) : nil
         let afterBlocks = Stopwatch.now()
-        // The decoder predicts the correction to the input frames (model.py).
+        // The decoder predicts the correction to the input frames (restorer/restorer.py).
         let out = arena.tensor([t, 3, r, r])                                       // (T, 3, R, R)
         var scaleMods: Tensor?                                                     // (T, 2·Σc): (γ, β) per scale
         if case .naf(_, _, let scaleModulation) = backbone { scaleMods = scaleModulation(pooled, arena: arena) }

@@ -13,12 +13,12 @@ public struct RestorerConfig: Sendable, Equatable {
     public var spatialCodes = 256, temporalCodes = 64
     public var tStar: Float = 1
     /// f_t = codebook entry + a linear map of the continuous temporal features
-    /// (model.py `TemporalPrior`); absent in older files, which means false.
+    /// (restorer/priors.py `TemporalPrior`); absent in older files, which means false.
     public var temporalResidual = true
-    /// Missing pixels are push-pull filled before encoding (model.py `fill_missing`).
+    /// Missing pixels are push-pull filled before encoding (restorer/fill_missing.py `fill_missing`).
     public var prefill = true
     /// Temporal attention sees only the current and earlier frames, so a frame can be
-    /// restored as soon as it arrives (model.py `TemporalPrior`).
+    /// restored as soon as it arrives (restorer/priors.py `TemporalPrior`).
     public var causalTemporal = true
     /// The down and up paths: NAFNet-style blocks at R/2, R/4 and R/8 (`NAFEncoder`,
     /// `NAFDecoder`), or the first shipped weights' light convolutional autoencoder
@@ -33,7 +33,7 @@ public struct RestorerConfig: Sendable, Equatable {
     /// f_s = code + a linear map of the continuous spatial features.
     public var spatialResidual = true
     /// The previous frame's R/4 features, gated by f_t, enter the R/4 skip ("naf" only;
-    /// model.py `PastFeatures`).
+    /// restorer/past_features.py `PastFeatures`).
     public var pastFeatures = true
 
     public init() {}

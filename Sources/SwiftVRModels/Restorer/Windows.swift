@@ -2,7 +2,7 @@ import Glibc
 import SwiftVRTensor
 
 /// Token indices of attention windows over an h×w grid, grouped by window size, and
-/// rotary position tables. Mirrors `window_groups` / `rope_tables` in model.py.
+/// rotary position tables. Mirrors `window_groups` / `rope_tables` in restorer/windows.py.
 public enum Windows {
     /// Window borders sit at shift, shift+window, …; border windows shrink instead of
     /// wrapping or being masked, so each group is a dense (windows × L) index list.
