@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "SwiftVRModelsTests", dependencies: ["SwiftVRModels", "SwiftVRTensor", "SwiftVRTestSupport"]),
         .testTarget(name: "SwiftVRPipelineTests", dependencies: ["SwiftVRPipeline", "SwiftVRModels", "SwiftVRTensor", "SwiftVRTestSupport"]),
         .testTarget(name: "SwiftVRElementTests", dependencies: ["SwiftVRElement", "SwiftVRPipeline", "SwiftVRTensor", "CGStreamer", "CGstCheck", "SwiftVRTestSupport"]),
-        .testTarget(name: "HouseRulesTests", dependencies: ["SwiftVRTestSupport"]),  // the layering and file rules, read from the tree
+        .testTarget(name: "HouseRulesTests", dependencies: ["SwiftVRTensor", "SwiftVRTestSupport"]),  // the layering and file rules, read from the tree
         .testTarget(name: "EndToEndTests", dependencies: ["SwiftVRTestSupport"]),  // gst-launch-1.0 and swiftvr-restore as a user runs them
     ]
 )
