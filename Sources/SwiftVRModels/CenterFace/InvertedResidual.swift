@@ -64,6 +64,10 @@ public struct InvertedResidual: Sendable {
     }
 
     /// The block on a channel-blocked tensor (N, in/8, H, W, 8) → (N, out/8, H/s, W/s, 8).
+    /// SAFETY: each thread's ring holds the expanded rows its band needs (sized from
+    /// `bandBudget` and the row width at the call, never fewer than three), rows above and
+    /// below the image are the shared zero row, and every block index comes from the
+    /// input's shape (InvertedResidualTests: one-row and many-row bands, odd sizes).
     public func blocked(_ x: Tensor, activation: Activation = .relu, arena: Arena,
                         pool: ThreadPool = .shared) -> Tensor {
         guard let packed else { preconditionFailure("inverted residual: this block does not run blocked") }

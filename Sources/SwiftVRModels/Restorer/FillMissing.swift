@@ -28,6 +28,9 @@ private enum PushPull {
     private struct Level { let colour: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>, h: Int, w: Int }
 
     /// Fills one frame (C, H, W) in place.
+    /// SAFETY: every level's planes come from the arena at that level's (h, w), halved
+    /// (rounded up) per level, and each pass reads a level's own size or its parent's
+    /// 2×2 block, clamped at the odd edge (RestorerParityTests.testFillMissingMatchesPyTorch).
     private static func fillFrame(_ frame: UnsafeMutablePointer<Float>, channels ch: Int, h: Int, w: Int,
                              missing: UnsafePointer<Float>, arena: Arena) {
         var levels: [Level] = []

@@ -69,6 +69,8 @@ struct PastFeatures {
     /// y(i, j) = x(i + dy, j + dx) for each channel's n × n plane, bilinear, the sample
     /// point clamped to the plane (restorer/past_features.py `translate`); base(k) and step place channel
     /// k's pixels in the layout. One set of taps per column and per row: a translation.
+    /// SAFETY: every tap is clamped to 0..<n before use, and `base`/`step` address the n²
+    /// plane of channel k inside x and y, whose layouts the callers built for c1 channels.
     static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
                           channels c1: Int, size n: Int, base: (Int) -> Int, step: Int) {
         func taps(_ d: Float) -> [(Int, Int, Float)] {

@@ -2,6 +2,10 @@ import SwiftVRTensor
 
 /// The blend's plane operations on R×R crops: gradients, the sub-pixel shift between two
 /// crops, moving a plane by a shift, and the box mean of a plane.
+/// SAFETY: every pointer is a plane of R² floats in the blend's scratch or history (sized
+/// in `measure` and `apply` for the crop's R), sample points are clamped to the plane,
+/// and the box mean's running sums stop at the borders (TemporalBlendTests: sizes, shifts
+/// to the search's limit, one and two threads).
 extension TemporalBlend {
     /// Central differences (zero at the border).
     static func gradients(_ l: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ gy: UnsafeMutablePointer<Float>, size r: Int) {

@@ -18,6 +18,9 @@ import SwiftVRTensor
 /// fine texture, B rises above the noise level, the weight falls to nothing and the
 /// frame keeps its own restoration: motion does not ghost and a clean face is not
 /// blurred. With `frames` = 0 (window 1) or `strength` 0 the crop is left as it is.
+/// SAFETY: the scratch is sized in `measure` for the crop's R (18 planes and R column
+/// sums per thread) and carved into the planes named in `apply`; history tensors are
+/// (5, R, R) and are dropped when R changes, so no plane is read at another size.
 public final class TemporalBlend {
     /// Earlier frames each crop is averaged with (the element's `window` − 1).
     public var frames = 3

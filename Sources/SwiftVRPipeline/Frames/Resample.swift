@@ -12,6 +12,9 @@ public struct FrameRegion: Sendable, Equatable {
 /// 0…255, bilinear, covering the top-left `size` with zeros in the rest (the padding a
 /// stride-32 network needs). Pixel centres are aligned as in OpenCV's `resize`; samples
 /// more than half a pixel outside the frame are zeros, like that padding.
+/// SAFETY: `taps` clamps every source column and row to the frame and names the output
+/// range where samples land (`inside`); rows are read through the FrameView, whose planes
+/// were checked against their mapping, and written within the blob's (3, H, W).
 public func resample(_ frame: FrameView, colorimetry: Colorimetry, into blob: Tensor, size: (w: Int, h: Int),
                      region: FrameRegion? = nil, pool: ThreadPool = .shared) {
     let (bh, bw) = (blob.dim(2), blob.dim(3))

@@ -93,6 +93,9 @@ public struct Conv2d: Sendable {
     /// sized to stay in L2, and multiplied straight into the output. The whole-image
     /// column matrix would be up to 28 MB (the restorer's decoder at R/2), written out
     /// to memory and read back by the GEMM.
+    /// SAFETY: a band's scratch is rows × (band rows · ow) floats from the arena, taps
+    /// outside the padded input are written as zeros, not read, and the GEMM writes the
+    /// band's own output rows (OpParityTests: strides, padding, dilation and groups).
     private func im2colGemm(_ x: UnsafePointer<Float>, _ h: Int, _ w: Int,
                             _ y: UnsafeMutablePointer<Float>, _ oh: Int, _ ow: Int,
                             activation: Activation, arena: Arena, pool: ThreadPool) {
