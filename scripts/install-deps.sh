@@ -36,5 +36,10 @@ fi
 
 if [ "${1:-}" = --training ]; then
   cd "$(dirname "$0")/.."
+  # The photographs the restorer trains on (training/DATA.md).
+  for p in mate-backgrounds gnome-backgrounds; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+      || { [ "$(id -u)" = 0 ] && sudo="" || sudo=sudo; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$p" >/dev/null; }
+  done
   python3 -m pip install --extra-index-url https://download.pytorch.org/whl/cpu -e training
 fi

@@ -17,16 +17,28 @@ SKIMAGE_PHOTOS = ["camera.png", "coffee.png", "chelsea.png", "rocket.jpg", "moto
                   "color.png", "retina.jpg", "horse.png"]
 
 
+# The Debian packages whose photographs the restorer trains on (training/DATA.md).
+PACKAGES = {
+    "mate-backgrounds": ["/usr/share/backgrounds/mate/nature/*.jpg", "/usr/share/backgrounds/mate/abstract/*.jpg"],
+    "gnome-backgrounds": ["/usr/share/backgrounds/gnome/*.webp", "/usr/share/backgrounds/gnome/*.jpg",
+                          "/usr/share/backgrounds/gnome/*.png"],
+}
+
+
 def source_paths():
     """The packaged photographs in a fixed order (a machine without the packages trains
     on a folder instead: train.py --data DIR)."""
     import skimage
     sk = os.path.join(os.path.dirname(skimage.__file__), "data")
     paths = [os.path.join(sk, f) for f in SKIMAGE_PHOTOS if os.path.exists(os.path.join(sk, f))]
-    for pattern in ["/usr/share/backgrounds/mate/nature/*.jpg", "/usr/share/backgrounds/mate/abstract/*.jpg",
-                    "/usr/share/backgrounds/gnome/*.webp", "/usr/share/backgrounds/gnome/*.jpg",
-                    "/usr/share/backgrounds/gnome/*.png"]:
-        paths += sorted(glob.glob(pattern))
+    for package, patterns in PACKAGES.items():
+        found = [p for pattern in patterns for p in sorted(glob.glob(pattern))]
+        if not found:
+            # Without them the pool and the validation set come from a dozen scikit-image
+            # samples and one held-out image: runs would not be comparable with any other.
+            raise SystemExit(f"the packaged photographs of {package} are missing: apt-get install {package} "
+                             "(or scripts/install-deps.sh --training; training/DATA.md), or train on --data DIR")
+        paths += found
     for p in paths:
         assert not any(r in os.path.basename(p) for r in RESERVED), f"evaluation image in the training set: {p}"
     return paths

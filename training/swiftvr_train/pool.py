@@ -42,7 +42,11 @@ def _make(folder, split, seed, count, frames, size, params=None, workers=2, fami
 
 
 def _key(folder):
-    return "packaged" if not folder else "data-" + str(abs(hash(os.path.abspath(folder))) % 10 ** 8)
+    """Names the cached pool and validation set after their sources: the packaged
+    photographs (and how many there are) or the folder."""
+    if not folder:
+        return f"packaged{len(data.source_paths())}"
+    return "data-" + str(abs(hash(os.path.abspath(folder))) % 10 ** 8)
 
 
 def load_or_make(folder, count, frames, size, seed, families=None):
