@@ -10,7 +10,7 @@ import Glibc
 /// SAFETY: the input is copied into a buffer with one zero pixel on every side, so the
 /// nine tap offsets of any output pixel (row ≤ (oh−1)·s + 2 ≤ H + 1) land inside it; the
 /// input's block count is checked (precondition) (ChannelBlockedTests: odd sizes, stride 2).
-public struct Conv3x3Blocked: Sendable {
+public struct Conv3x3Blocked: ConvKernel, Sendable {
     public let inChannels: Int, outChannels: Int, stride: Int
     let kernel: PointwiseBlocked  // over 9·in' inputs (in' = in rounded up to 8): tap t = 3·ky + kx, then channel
 

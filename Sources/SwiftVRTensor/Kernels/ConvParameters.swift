@@ -30,3 +30,9 @@ public struct ConvParameters: Sendable {
     public var isPointwise: Bool { kernel == (1, 1) && stride == 1 && padding == 0 && groups == 1 }
     public var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
 }
+
+/// A kernel built from a convolution's parameters, for the shapes `fits` accepts.
+public protocol ConvKernel {
+    init(_ parameters: ConvParameters)
+    static func fits(_ parameters: ConvParameters) -> Bool
+}

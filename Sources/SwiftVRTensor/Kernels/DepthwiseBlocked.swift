@@ -4,7 +4,7 @@
 /// SAFETY: `row` reads three input rows of w·8 floats (a shared zero row stands in above
 /// and below the image) and drops the taps past either end of a row, writing ow·8
 /// floats; callers size the rows from the input's shape (ChannelBlockedTests: widths 1…).
-public struct DepthwiseBlocked: Sendable {
+public struct DepthwiseBlocked: ConvKernel, Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let channels: Int, stride: Int
     let packed: Tensor  // (C/8, 9, 8): tap t = 3·ki + kj of channels 8b…8b+7

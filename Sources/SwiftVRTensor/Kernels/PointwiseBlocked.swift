@@ -10,7 +10,7 @@
 /// tile reads 6 pixels and the last, shorter tile only its own, so every pointer stays
 /// within the input's H·W·8 floats per block and the output's, sized from it
 /// (ChannelBlockedTests: pixel counts that are not multiples of 6).
-public struct PointwiseBlocked: Sendable {
+public struct PointwiseBlocked: ConvKernel, Sendable {
     public typealias Vector = ChannelBlocked.Vector
     /// The layer's channel counts rounded up to multiples of 8: other counts are padded
     /// with zero weights (the extra outputs are zeros, the extra inputs are ignored).
@@ -20,8 +20,13 @@ public struct PointwiseBlocked: Sendable {
     let bias: Tensor  // (out), zeros when the layer has none
     static let tilePixels = 6
 
+    /// Any 1×1 convolution: other channel counts are padded to multiples of 8.
+    public static func fits(_ conv: ConvParameters) -> Bool {
+        conv.kernel == (1, 1) && conv.stride == 1 && conv.padding == 0 && conv.groups == 1
+    }
+
     public init(_ conv: ConvParameters) {
-        precondition(conv.kernel == (1, 1) && conv.stride == 1 && conv.groups == 1, "blocked pointwise: a 1×1 convolution")
+        precondition(Self.fits(conv), "blocked pointwise: a 1×1 convolution")
         let (cin, cout) = (conv.inChannels, conv.outChannels)
         inChannels = ChannelBlocked.blocks(cin) * 8
         outChannels = ChannelBlocked.blocks(cout) * 8

@@ -9,7 +9,7 @@
 /// SAFETY: gathers and scatters move whole 8-float blocks between (H, W) and (H/2, W/2)
 /// grids whose sides are checked even (precondition), so each source and destination
 /// pixel exists (NAFBlockedTests runs the backbone blocked against layer by layer).
-public struct UnshufflePointwiseBlocked: Sendable {
+public struct UnshufflePointwiseBlocked: ConvKernel, Sendable {
     let conv: PointwiseBlocked
     public let inChannels: Int, outChannels: Int
 
@@ -58,7 +58,7 @@ public struct UnshufflePointwiseBlocked: Sendable {
 
 /// A 1×1 convolution C → 4·C′ then pixel_shuffle(·, 2), blocked; the convolution's
 /// outputs in phase-major order (phase·C′ + ch′ for PyTorch's 4·ch′ + phase).
-public struct PointwiseShuffleBlocked: Sendable {
+public struct PointwiseShuffleBlocked: ConvKernel, Sendable {
     let conv: PointwiseBlocked
     public let inChannels: Int, outChannels: Int
 

@@ -12,7 +12,7 @@
 /// SAFETY: each input row is copied into a row buffer with a zero pixel at each end (all
 /// zeros above and below the image), so a 3×3 patch never reads outside the copies; the
 /// NCHW input's channel count is checked (precondition) (ChannelBlockedTests: odd sizes).
-public struct StemBlocked: Sendable {
+public struct StemBlocked: ConvKernel, Sendable {
     public typealias Vector = ChannelBlocked.Vector
     public let inChannels: Int, stride: Int
     /// Output channels rounded up to a multiple of 8 (the extra ones are zeros).

@@ -14,31 +14,7 @@ extension ConvTranspose2d {
     }
 }
 
-extension PointwiseBlocked {
-    public init(_ conv: Conv2d) { self.init(conv.parameters) }
-}
-
-extension Conv3x3Blocked {
-    public init(_ conv: Conv2d) { self.init(conv.parameters) }
-    public static func fits(_ conv: Conv2d) -> Bool { fits(conv.parameters) }
-}
-
-extension DepthwiseBlocked {
-    public init(_ conv: Conv2d) { self.init(conv.parameters) }
-    public static func fits(_ conv: Conv2d) -> Bool { fits(conv.parameters) }
-}
-
-extension StemBlocked {
-    public init(_ conv: Conv2d) { self.init(conv.parameters) }
-    public static func fits(_ conv: Conv2d) -> Bool { fits(conv.parameters) }
-}
-
-extension UnshufflePointwiseBlocked {
-    public init(_ conv: Conv2d) { self.init(conv.parameters) }
-    public static func fits(_ conv: Conv2d) -> Bool { fits(conv.parameters) }
-}
-
-extension PointwiseShuffleBlocked {
+extension ConvKernel {
     public init(_ conv: Conv2d) { self.init(conv.parameters) }
     public static func fits(_ conv: Conv2d) -> Bool { fits(conv.parameters) }
 }
