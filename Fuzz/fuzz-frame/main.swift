@@ -16,7 +16,7 @@ nonisolated(unsafe) var settings = ProcessingSettings()
 public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
     let root = getenv("SWIFTVR_REPO").map { String(cString: $0) } ?? "."
     do {
-        processor = FaceWindowProcessor(detector: try FaceDetector(modelPath: root + "/models/centerface.safetensors"),
+        processor = FaceWindowProcessor(detector: try Detectors.load(path: root + "/models/centerface.safetensors"),
                                         restorer: try ModelRestorer(path: root + "/Tests/Fixtures/restorer-naf.safetensors"))
         settings.detector.inputLongSide = 64
         // Freed at exit: LeakSanitizer's final scan does not recognise a pointer that Swift
