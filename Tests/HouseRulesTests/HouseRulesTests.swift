@@ -76,4 +76,14 @@ final class HouseRulesTests: XCTestCase {
             }
         }
     }
+
+    /// The reference pages name code by type and function: line numbers drift.
+    func testReferencePagesCiteNoLineNumbers() throws {
+        let re = try NSRegularExpression(pattern: #"(`\w[\w.]*` :\d+|\.swift:\d+)"#)
+        for page in ["README.md", "docs/ARCHITECTURE.md", "docs/BENCHMARKS.md", "docs/EVAL.md", "docs/RELIABILITY.md"] {
+            let t = try String(contentsOfFile: TestPaths.repo + "/" + page, encoding: .utf8)
+            let hits = re.matches(in: t, range: NSRange(t.startIndex..., in: t)).map { String(t[Range($0.range, in: t)!]) }
+            XCTAssertEqual(hits, [], "\(page) cites line numbers")
+        }
+    }
 }
