@@ -36,8 +36,9 @@ fi
 
 if [ "${1:-}" = --training ]; then
   cd "$(dirname "$0")/.."
-  # The photographs the restorer trains on (training/DATA.md).
-  for p in mate-backgrounds gnome-backgrounds; do
+  # The photographs the restorer trains on, and the licensed face photographs it is
+  # validated on (training/DATA.md).
+  for p in mate-backgrounds gnome-backgrounds visp-images-data libvlfeat-doc; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
       || { [ "$(id -u)" = 0 ] && sudo="" || sudo=sudo; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$p" >/dev/null; }
   done

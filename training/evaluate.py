@@ -7,14 +7,19 @@ motion per frame). First the clean clip itself (a sharp face must come out no wo
 face PSNR against the clean input ≥ 45 dB; 100 means unchanged), then: mild blur+noise+JPEG
 (σ 0.7, noise 3, quality 80: must come out no worse than it went in), blur+noise+JPEG
 (σ 1.5, noise 8, quality 35), heavy blur + 4× down-sampling, H.264
-at CRF 40, a gray version (colorization), and a masked version (a disc and a scratch
+at CRF 40, the compression live streams carry (after sensor noise: a video call sent at
+640×360 through x264 veryfast/zerolatency CBR at 250 kbit/s, the same through libvpx VP8
+realtime CBR at 300 kbit/s as WebRTC sends it, both shown back at 1280×720; a webcam's
+4:2:2 MJPEG at full size), a gray version (colorization), and a masked version (a disc and a scratch
 punched out of each face, passed to swiftvr as alpha 0; OpenCV's Telea inpainting as
 the baseline, scored also inside the mask alone). Methods: the degraded input, ffmpeg
 `hqdn3d,unsharp`, ffmpeg `nlmeans,unsharp`, swiftvr window=1 and window=4 (the real
 element in gst-launch-1.0, RGB in and out, so no colour conversion is scored).
 Metrics, inside the face boxes only: PSNR, SSIM, and the temporal warp error — the
 mean absolute difference between frame t and frame t−1 warped onto it with the exact
-motion (lower is steadier; the clean clip's own value is the resampling floor).
+motion (lower is steadier; the clean clip's own value is the resampling floor), and
+that error as a ratio to the degraded input's (above 1: the method flickers more than
+its input did).
 
 Run: python3 training/evaluate.py [--model PATH] [--frames 48]
      (needs the plugin built: scripts/build.sh; Python deps: training/pyproject.toml)
@@ -29,10 +34,21 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
+from swiftvr_train import degrade as train_degrade
 from swiftvr_train import eval_images as ev
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 W, H, FPS = 1280, 720, 24
+# The compression live streams carry: sensor noise σ, the size sent, the encoder, the container.
+LIVE = {
+    "call x264 250k": (4, (640, 360), ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-b:v", "250k",
+                                       "-maxrate", "250k", "-bufsize", "250k", "-x264-params", "nal-hrd=cbr",
+                                       "-pix_fmt", "yuv420p"], "mp4"),
+    "vp8 300k": (4, (640, 360), ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0",
+                                 "-error-resilient", "1", "-b:v", "300k", "-minrate", "300k", "-maxrate", "300k",
+                                 "-bufsize", "300k", "-pix_fmt", "yuv420p"], "webm"),
+    "mjpeg webcam": (5, (W, H), ["-c:v", "mjpeg", "-q:v", "12", "-pix_fmt", "yuvj422p"], "avi"),
+}
 
 
 def sprites():
@@ -104,6 +120,12 @@ def degrade(clip, kind, tmp):
         path = os.path.join(tmp, "h264.mp4")
         ffmpeg_raw(clip, ["-c:v", "libx264", "-crf", "40", "-pix_fmt", "yuv420p", path])
         return ffmpeg_read(["-i", path])
+    if kind in LIVE:
+        sigma, (w, h), encoder, container = LIVE[kind]
+        noisy = clip.astype(np.float32) + train_degrade.sensor_noise(clip.astype(np.float32), sigma, rng)
+        path = os.path.join(tmp, "live." + container)
+        ffmpeg_raw(np.clip(np.rint(noisy), 0, 255).astype(np.uint8), ["-vf", f"scale={w}:{h}:flags=area"] + encoder + [path])
+        return ffmpeg_read(["-i", path], vf=f"scale={W}:{H}:flags=bicubic")
     if kind in ("masked", "clean"):  # masked: holes are punched in by the caller
         return clip.copy()
     if kind == "gray":
@@ -188,7 +210,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None, help="restoration model (default: what the element ships)")
     ap.add_argument("--frames", type=int, default=48)
-    kinds = ["clean", "mild", "blur+noise+jpeg", "blur+4x down", "h264 crf40", "gray", "masked"]
+    kinds = ["clean", "mild", "blur+noise+jpeg", "blur+4x down", "h264 crf40", *LIVE, "gray", "masked"]
     ap.add_argument("--only", default=",".join(kinds), help="comma-separated degradations to run (default: all)")
     args = ap.parse_args()
     unknown = set(args.only.split(",")) - set(kinds)
@@ -227,10 +249,11 @@ def main():
     print(f"Face regions of {args.frames} frames at {W}x{H}, two faces; restoration model: {args.model or 'the shipped default'}.")
     print(f"Warp error of the clean clip itself (resampling floor): {floor:.3f}")
     print()
-    print("| degradation | method | face PSNR (dB) | face SSIM | warp error |")
-    print("|---|---|---|---|---|")
+    print("| degradation | method | face PSNR (dB) | face SSIM | warp error | warp / input's |")
+    print("|---|---|---|---|---|---|")
+    inputs = {kind: w for kind, name, _, _, w in rows if name == "degraded input"}
     for kind, name, p, s, w in rows:
-        print(f"| {kind} | {name} | {p:.2f} | {s:.4f} | {w:.3f} |")
+        print(f"| {kind} | {name} | {p:.2f} | {s:.4f} | {w:.3f} | {w / max(inputs[kind], 1e-9):.2f} |")
     print()
     if inside:
         print("Inpainting, PSNR inside the missing pixels only:")

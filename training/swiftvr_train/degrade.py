@@ -12,7 +12,14 @@ model learns to leave clean faces alone.
 Families (validation reports each; training draws all of them, every severity):
   clean, bnj (blur + noise + JPEG, mild/medium/heavy), h264 (CRF 18–45), down
   (blur + down-sampling ×1.5–4, then the frame is up-sampled back), plus gray
-  (colorize) and masked (inpaint) task clips.
+  (colorize) and masked (inpaint) task clips;
+  and the compression live streams carry, each after sensor noise and often a down/up
+  scaling (a call sent small and shown large):
+  live (x264 as live encoders run it: veryfast, zerolatency, CBR with a VBV buffer,
+  short or long keyframe interval), vp8 (libvpx realtime CBR, as WebRTC sends it) and
+  mjpeg (a webcam's 4:2:2 MJPEG). Their bit rates are bits per pixel per frame, so a
+  256² canvas gets the budget a 720p frame gets per pixel: 150–2,000 kbit/s at 1280×720
+  and 25 frames/s is 0.0065–0.087 bit per pixel.
 """
 import math
 import shutil
@@ -22,7 +29,10 @@ import cv2
 import numpy as np
 
 CANVAS_FRAMES = 8
-FAMILIES = ("clean", "bnj", "h264", "down")
+FAMILIES = ("clean", "bnj", "h264", "down", "live", "vp8", "mjpeg")
+# Families encoded as a video (inter-frame prediction): their clips are cut from the
+# canvas's last frames, past the key frame.
+VIDEO_CODECS = ("h264", "live", "vp8")
 
 # Validation: fixed severities, one row each in the report.
 VAL_SETS = {
@@ -35,10 +45,19 @@ VAL_SETS = {
     "h264-crf40": dict(family="h264", crf=40),
     "down-2x": dict(family="down", blur=0.8, factor=2.0),
     "down-4x": dict(family="down", blur=1.5, factor=4.0),
+    "live-call": dict(family="live", bpp=0.02, keyint=250, noise=4, factor=1.5),
+    "live-720p": dict(family="live", bpp=0.05, keyint=60, noise=3, factor=1.0),
+    "vp8-call": dict(family="vp8", bpp=0.02, noise=4, factor=1.5),
+    "mjpeg-webcam": dict(family="mjpeg", qscale=12, noise=5),
 }
 
 
-FAMILY_SHARES = {"clean": 0.08, "bnj": 0.42, "h264": 0.3, "down": 0.2}
+# Validation rows on the licensed face photographs (faces.py), named faces-<row>: the
+# VAL_SETS rows of these names, applied to real faces.
+FACE_VAL_SETS = ("clean", "bnj-medium", "h264-crf35", "live-call")
+
+
+FAMILY_SHARES = {"clean": 0.08, "bnj": 0.3, "h264": 0.18, "down": 0.16, "live": 0.14, "vp8": 0.08, "mjpeg": 0.06}
 
 
 def draw_params(rng, families=None):
@@ -57,6 +76,12 @@ def draw_params(rng, families=None):
     if f == "h264":
         return dict(family="h264", crf=int(rng.uniform(20, 47)),
                     noise=float(rng.uniform(0, 8)) if rng.random() < 0.5 else 0.0)
+    if f in ("live", "vp8"):
+        return dict(family=f, bpp=float(math.exp(rng.uniform(math.log(0.0065), math.log(0.09)))),
+                    keyint=int(rng.choice([4, 30, 250])), noise=float(rng.uniform(0, 8)),
+                    factor=float(rng.uniform(1.0, 2.0)) if rng.random() < 0.6 else 1.0)
+    if f == "mjpeg":
+        return dict(family="mjpeg", qscale=int(rng.uniform(3, 20)), noise=float(rng.uniform(0, 8)))
     return dict(family="down", blur=float(rng.uniform(0, 1.8)), factor=float(rng.uniform(1.5, 4.0)),
                 quality=int(rng.uniform(40, 95)) if rng.random() < 0.3 else 0)
 
@@ -112,17 +137,44 @@ def jpeg(frame, quality):
 
 def h264(clip, crf):
     """The clip through x264 (default preset) and back; unchanged where ffmpeg is missing."""
+    return codec(clip, ["-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p"], "h264")
+
+
+def codec(clip, encoder, fmt):
+    """The clip (T, H, W, 3) through an ffmpeg encoder (its arguments, and the raw stream
+    format `fmt` between encoder and decoder) and back; unchanged where ffmpeg is missing."""
     if shutil.which("ffmpeg") is None:
         return clip
     t, hgt, wid = clip.shape[:3]
     raw = np.round(np.clip(clip, 0, 255)).astype(np.uint8)  # rounded: truncation biased every pair by −0.5
     enc = subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{wid}x{hgt}",
-                          "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p",
-                          "-threads", "1", "-f", "h264", "-"], input=raw.tobytes(), capture_output=True, check=True).stdout
-    dec = subprocess.run(["ffmpeg", "-loglevel", "error", "-threads", "1", "-f", "h264", "-i", "-", "-f", "rawvideo",
+                          "-r", "25", "-i", "-"] + encoder + ["-threads", "1", "-f", fmt, "-"],
+                         input=raw.tobytes(), capture_output=True, check=True).stdout
+    dec = subprocess.run(["ffmpeg", "-loglevel", "error", "-threads", "1", "-f", fmt, "-i", "-", "-f", "rawvideo",
                           "-pix_fmt", "rgb24", "-"], input=enc, capture_output=True, check=True).stdout
     out = np.frombuffer(dec, np.uint8)
     return out.reshape(-1, hgt, wid, 3)[:t].astype(np.float32) if out.size >= raw.size else clip
+
+
+def live_stream(clip, p):
+    """A live encoder's stream of the clip, at p["bpp"] bits per pixel per frame: sent at
+    1/p["factor"] of its size and shown back at full size."""
+    t, c = clip.shape[:2]
+    small = max(16, int(round(c / p.get("factor", 1.0) / 2)) * 2)
+    x = clip if small == c else np.stack([cv2.resize(f, (small, small), interpolation=cv2.INTER_AREA) for f in clip])
+    if p["family"] != "mjpeg":
+        kbps = max(8, int(p["bpp"] * small * small * 25 / 1000))
+        rate = ["-b:v", f"{kbps}k", "-maxrate", f"{kbps}k", "-bufsize", f"{kbps}k"]   # a one-second VBV buffer
+    if p["family"] == "vp8":   # as WebRTC runs libvpx: realtime, CBR, no look-ahead
+        y = codec(x, ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0",
+                      "-error-resilient", "1", "-minrate", f"{kbps}k", "-g", str(p.get("keyint", 250))] + rate
+                  + ["-pix_fmt", "yuv420p"], "ivf")
+    elif p["family"] == "mjpeg":
+        y = codec(x, ["-c:v", "mjpeg", "-q:v", str(p["qscale"]), "-pix_fmt", "yuvj422p"], "mjpeg")
+    else:                      # x264 as live encoders (OBS, WebRTC's openh264-likes, cameras) run it
+        y = codec(x, ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", str(p.get("keyint", 250)),
+                      "-x264-params", "nal-hrd=cbr"] + rate + ["-pix_fmt", "yuv420p"], "h264")
+    return y if small == c else np.stack([cv2.resize(f, (c, c), interpolation=cv2.INTER_CUBIC) for f in y])
 
 
 def degrade_canvas(clip, p, rng):
@@ -134,6 +186,10 @@ def degrade_canvas(clip, p, rng):
         if p.get("noise"):
             clip = clip + sensor_noise(clip, p["noise"], rng)
         return h264(clip, p["crf"])
+    if fam in ("live", "vp8", "mjpeg"):
+        if p.get("noise"):
+            clip = clip + sensor_noise(clip, p["noise"], rng)
+        return live_stream(clip, p)
     c = clip.shape[1]
     out = []
     for f in clip:
@@ -194,7 +250,7 @@ def make(img, rng, frames, size, params=None, tasks_allowed=True, face_range=(0.
     p0 = photo[0] @ np.array([canvas / 2, canvas / 2, 1], np.float32)
     centres = [np.linalg.solve(m[:, :2], p0 - m[:, 2]) for m in photo]
     lq_canvas = degrade_canvas(clean, p, rng)
-    start = int(rng.integers(CANVAS_FRAMES - frames + 1)) if p["family"] != "h264" else CANVAS_FRAMES - frames
+    start = int(rng.integers(CANVAS_FRAMES - frames + 1)) if p["family"] not in VIDEO_CODECS else CANVAS_FRAMES - frames
     angle = rng.normal(0, 0.1)
     hq, lq, mats = [], [], []
     for t in range(start, start + frames):

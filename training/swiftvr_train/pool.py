@@ -1,6 +1,8 @@
 """The training pool and the validation set: clips from degrade.make, made once and
 cached in ~/.cache/swiftvr/ (making a clip costs about as much as a training step on
 two cores, so the trainer draws from a fixed pool with random flips and crops)."""
+import hashlib
+import json
 import multiprocessing
 import os
 
@@ -8,7 +10,7 @@ import cv2
 import numpy as np
 import torch
 
-from . import data, degrade
+from . import data, degrade, faces
 
 CACHE = os.path.expanduser("~/.cache/swiftvr")
 
@@ -16,15 +18,17 @@ CACHE = os.path.expanduser("~/.cache/swiftvr")
 def _make_chunk(job):
     folder, split, seed, count, frames, size, params, families = job
     cv2.setNumThreads(1)
-    sources = data.load_sources(folder, split)
+    # "faces": the licensed face photographs, each cut around one face, which the crop
+    # window then covers as the element's alignment does (the face box about 0.55–0.9 of it).
+    sources = [crop for _, crop in faces.face_crops()] if split == "faces" else data.load_sources(folder, split)
+    face_range = (1.0, 1.6) if split == "faces" else (0.5, 1.5) if params is None else (0.45, 2.2)
     rng = np.random.default_rng(seed)
     out = []
     for i in range(count):
         src = sources[rng.integers(len(sources))]
         p = params[i] if params else None
         lq, hq, mask, tasks, warps, p = degrade.make(src, rng, frames, size, p, tasks_allowed=params is None,
-                                                     face_range=(0.5, 1.5) if params is None else (0.45, 2.2),
-                                                     families=families)
+                                                     face_range=face_range, families=families)
         out.append((lq, hq, mask.astype(bool), tasks, warps, p["family"]))
     return out
 
@@ -49,10 +53,16 @@ def _key(folder):
     return "data-" + str(abs(hash(os.path.abspath(folder))) % 10 ** 8)
 
 
+def _recipe(table):
+    """A short digest of a degradation table, so a cache made with other families or
+    severities is never read as this one."""
+    return hashlib.sha1(json.dumps(table, sort_keys=True).encode()).hexdigest()[:6]
+
+
 def load_or_make(folder, count, frames, size, seed, families=None):
     """The training pool; `families` (a list of degrade.FAMILIES) keeps only those."""
     only = "-" + "+".join(families) if families else ""
-    path = os.path.join(CACHE, f"pool-{_key(folder)}{only}-{count}x{frames}x{size}-{seed}.npz")
+    path = os.path.join(CACHE, f"pool-{_key(folder)}{only}-{_recipe(degrade.FAMILY_SHARES)}-{count}x{frames}x{size}-{seed}.npz")
     if os.path.exists(path):
         z = np.load(path)
         print(f"pool: {path}", flush=True)
@@ -93,15 +103,25 @@ def batch(pool, rng, clips, size, clean_share=0.0):
 
 def validation_set(folder, frames, size, per_family=8, seed=321, families=None):
     """{family: (lq, hq)} of (B, T, 3, S, S) tensors from the held-out images, cached;
-    `families` keeps those families' rows and the clean row (do no harm)."""
-    path = os.path.join(CACHE, f"val-{_key(folder)}-{per_family}x{frames}x{size}-{seed}.npz")
+    `families` keeps those families' rows and the clean row (do no harm). With the
+    packaged photographs, the licensed face photographs (faces.py) add the FACE_VAL_SETS
+    rows when their packages are installed."""
+    crops = faces.face_crops() if not folder else []
+    rows = list(degrade.VAL_SETS) + ([f"faces-{n}" for n in degrade.FACE_VAL_SETS] if crops else [])
+    path = os.path.join(CACHE, f"val-{_key(folder)}-{_recipe(degrade.VAL_SETS)}-faces{len(crops)}"
+                               f"{_recipe(degrade.FACE_VAL_SETS)}-{per_family}x{frames}x{size}-{seed}.npz")
     if not os.path.exists(path):
         params = [dict(p) for p in degrade.VAL_SETS.values() for _ in range(per_family)]
         clips = _make(folder, "val", seed, len(params), frames, size, params=params)
-        np.savez(path, lq=np.stack([c[0] for c in clips]), hq=np.stack([c[1] for c in clips]))
+        if crops:
+            params = [dict(degrade.VAL_SETS[n]) for n in degrade.FACE_VAL_SETS for _ in range(per_family)]
+            clips += _make(folder, "faces", seed, len(params), frames, size, params=params)
+        np.savez(path + ".tmp.npz", lq=np.stack([c[0] for c in clips]), hq=np.stack([c[1] for c in clips]))
+        os.replace(path + ".tmp.npz", path)
     z = np.load(path)
     to = lambda a: torch.from_numpy(a).permute(0, 1, 4, 2, 3).float() / 255
     lq, hq = to(z["lq"]), to(z["hq"])
-    keep = lambda name: not families or degrade.VAL_SETS[name]["family"] in set(families) | {"clean"}
+    family = lambda name: degrade.VAL_SETS[name.removeprefix("faces-")]["family"]
+    keep = lambda name: not families or family(name) in set(families) | {"clean"}
     return {name: (lq[i * per_family:(i + 1) * per_family], hq[i * per_family:(i + 1) * per_family])
-            for i, name in enumerate(degrade.VAL_SETS) if keep(name)}
+            for i, name in enumerate(rows) if keep(name)}
