@@ -107,6 +107,7 @@ class Run:
         self.step, self.elapsed, self.best, self.loss, self.lr_scale = 0, 0.0, -1e9, float("nan"), 1.0
         self.start_step = 0
         self.best_mean = -1e9
+        self.val_rows = None   # the validation rows `best` was measured on
         self.scored = -1  # the step last scored on the validation set
         if state:
             missing, unexpected = self.model.load_state_dict(state["model"], strict=not grown)
@@ -115,6 +116,7 @@ class Run:
             self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
             self.lr_scale = state.get("lr_scale", 1.0)
             self.best_mean = state.get("best_mean", -1e9)
+            self.val_rows = state.get("val_rows")
             if grown or state.get("fresh_optimizer"):
                 # A new schedule (warm-up, then a cosine over --minutes) and fresh optimiser moments.
                 self.elapsed = 0.0
@@ -144,6 +146,10 @@ class Run:
 
     def checkpoint(self, scores):
         worst = min(s["gain"] for s in scores.values())
+        if sorted(scores) != self.val_rows:
+            # Another validation set (families added): the best so far was measured on
+            # other rows, so neither the pick nor the divergence check can compare with it.
+            self.best, self.best_mean, self.val_rows = -1e9, -1e9, sorted(scores)
         good = self.ckpt  # the last checkpoint, written only when it had not diverged
         if worst < self.best - 3 and os.path.exists(good):
             # Diverged (a loss spike left every family several dB below its input): go back
@@ -164,7 +170,7 @@ class Run:
             self.best, self.best_mean = max(self.best, worst), mean
         state = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), step=self.step,
                      elapsed=self.elapsed, config=self.model.config, best=self.best, best_mean=self.best_mean,
-                     lr_scale=self.lr_scale)
+                     lr_scale=self.lr_scale, val_rows=self.val_rows)
         save(state, self.ckpt)
         if improved:
             save(state, self.ckpt.replace(".pt", "-best.pt"))

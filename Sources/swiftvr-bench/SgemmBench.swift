@@ -19,16 +19,7 @@ enum SgemmBench {
     static func run(runs: Int) {
         let pool = ThreadPool.shared
         for (name, m, n, k) in shapes {
-            let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
-            for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.1 }
-            for i in 0..<b.count { b.data[i] = Float(i % 5) * 0.1 }
-            let t = measure(runs: runs) {
-                pool.parallelRanges(n, minimum: 256) { cols in
-                    BLAS.sgemm(m: m, n: cols.count, k: k, a: a.data, lda: k, b: b.data + cols.lowerBound, ldb: n,
-                               c: c.data + cols.lowerBound, ldc: n)
-                }
-            }
-            let gflops = 2.0 * Double(m * n * k) / (t.p10 * 1e6)
+            let (gflops, a) = rate(m: m, n: n, k: k, runs: runs)
             print("sgemm \(m) \(n) \(k) \(fmt(gflops)) \(name)")
             guard name.hasPrefix("CenterFace") else { continue }
             let kernel = PointwiseBlocked(Conv2d(weight: a.reshaped([m, k, 1, 1]), bias: nil))
@@ -43,6 +34,21 @@ enum SgemmBench {
             print("blocked \(m) \(n) \(k) \(fmt(2.0 * Double(m * n * k) / (tb.p10 * 1e6))) \(name), channel-blocked kernel")
         }
         depthwise(runs: runs, pool: pool)
+    }
+
+    /// GFLOP/s of SGEMM (M×K)·(K×N) at its best decile, split as Conv2d splits it, and
+    /// the A operand it used.
+    static func rate(m: Int, n: Int, k: Int, runs: Int, pool: ThreadPool = .shared) -> (Double, Tensor) {
+        let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
+        for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.1 }
+        for i in 0..<b.count { b.data[i] = Float(i % 5) * 0.1 }
+        let t = measure(runs: runs) {
+            pool.parallelRanges(n, minimum: 256) { cols in
+                BLAS.sgemm(m: m, n: cols.count, k: k, a: a.data, lda: k, b: b.data + cols.lowerBound, ldb: n,
+                           c: c.data + cols.lowerBound, ldc: n)
+            }
+        }
+        return (2.0 * Double(m * n * k) / (t.p10 * 1e6), a)
     }
 
     /// The blocked depthwise 3×3 (DepthwiseBlocked.row) over cache-resident rows of

@@ -3,6 +3,7 @@ import Glibc
 // swiftvr-bench: measurements that print tables (never timed tests).
 //   swiftvr-bench detect [--model PATH] [--frames DIR] [--threads N] [--runs N]
 //   swiftvr-bench restore [--model PATH] [--runs N] [--crop R]
+//   swiftvr-bench layers [--model PATH] [--runs N] [--crop R] [--only TEXT]
 //   swiftvr-bench sgemm [--runs N]
 let args = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -33,7 +34,16 @@ case "restore":
         printError("swiftvr-bench: \(error)")
         exit(1)
     }
+case "layers":
+    do {
+        try LayerBench.run(modelPath: option("--model") ?? "models/swiftvr-restorer.safetensors",
+                           runs: Int(option("--runs") ?? "") ?? 20, crop: option("--crop").flatMap(Int.init) ?? 256,
+                           only: option("--only"))
+    } catch {
+        printError("swiftvr-bench: \(error)")
+        exit(1)
+    }
 default:
-    printError("usage: swiftvr-bench detect|restore|sgemm [--model PATH] [--frames DIR] [--threads N] [--runs N]")
+    printError("usage: swiftvr-bench detect|restore|layers|sgemm [--model PATH] [--frames DIR] [--threads N] [--runs N]")
     exit(2)
 }

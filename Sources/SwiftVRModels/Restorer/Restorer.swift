@@ -87,7 +87,7 @@ public final class Restorer: Sendable {
         public let trace: Trace?
     }
 
-    private func layouts(h: Int, w: Int, state: RunState) -> (plain: AttentionLayout, shifted: AttentionLayout) {
+    func layouts(h: Int, w: Int, state: RunState) -> (plain: AttentionLayout, shifted: AttentionLayout) {
         if let cached = state.layouts[h * 100_000 + w] { return cached }
         let c = config
         let rope = Windows.rope(positions: Windows.gridPositions(h: h, w: w), headDim: c.headDim)
