@@ -24,5 +24,4 @@ final class LayerProfileTests: XCTestCase {
             XCTAssertEqual(b.flops / a.flops, 4, accuracy: 1e-9, "\(a.name): FLOPs per pixel")
         }
     }
-
 }
