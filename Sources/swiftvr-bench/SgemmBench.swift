@@ -34,6 +34,21 @@ enum SgemmBench {
             print("blocked \(m) \(n) \(k) \(fmt(2.0 * Double(m * n * k) / (tb.p10 * 1e6))) \(name), channel-blocked kernel")
         }
         depthwise(runs: runs, pool: pool)
+        attention(runs: runs)
+    }
+
+    /// The latent transformer's window attention: 16 windows of 8×8 tokens × 2 heads of
+    /// 24 (a 256² crop): `attention B L d gflops`, FLOPs of QKᵀ and PV.
+    static func attention(runs: Int) {
+        let (b, l, d) = (32, 64, 24)
+        let q = Tensor(shape: [b, l, d]), k = Tensor(shape: [b, l, d]), v = Tensor(shape: [b, l, d])
+        for i in 0..<q.count { (q.data[i], k.data[i], v.data[i]) = (Float(i % 7) * 0.1, Float(i % 5) * 0.1, Float(i % 3) * 0.1) }
+        let arena = Arena()
+        let t = measure(runs: runs * 5) {
+            arena.reset()
+            _ = scaledDotProductAttention(q, k, v, arena: arena)
+        }
+        print("attention \(b) \(l) \(d) \(fmt(4.0 * Double(b * l * l * d) / (t.p10 * 1e6))) latent window attention, \(b) windows × heads of \(l) tokens")
     }
 
     /// GFLOP/s of SGEMM (M×K)·(K×N) at its best decile, split as Conv2d splits it, and

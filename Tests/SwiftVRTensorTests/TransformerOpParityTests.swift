@@ -38,11 +38,14 @@ final class TransformerOpParityTests: XCTestCase {
         assertClose(y, try t("sdpa_windows.output"), tolerance: 1e-5, "sdpa")
     }
 
-    /// Both attention paths — direct loops for small windows, SGEMM for the rest — against
+    /// Every attention path — direct loops for small windows, SIMD lanes over the keys for
+    /// windows of up to 128 keys, SGEMM for the rest — against
     /// a float64 evaluation of the definition, with and without the causal offset.
     func testSmallAndLargeWindowAttentionAgreeWithTheDefinition() {
         var random = SeededRandom(seed: 7)
-        for (batch, lq, lk, d, dv) in [(37, 1, 4, 32, 32), (5, 3, 7, 8, 12), (4, 24, 24, 16, 16)] {
+        // Direct loops; SGEMM; 8×8 windows of 24-float heads and ragged ones (attendWindows).
+        for (batch, lq, lk, d, dv) in [(37, 1, 4, 32, 32), (5, 3, 7, 8, 12), (4, 24, 24, 12, 12), (6, 64, 64, 24, 24),
+                                       (5, 49, 61, 16, 8), (3, 7, 100, 8, 32)] {
             let (q, k, v) = (random.tensor([batch, lq, d], scale: 2), random.tensor([batch, lk, d], scale: 2), random.tensor([batch, lk, dv]))
             for offset in [nil, 0, lk - lq] as [Int?] {
                 let y = scaledDotProductAttention(q, k, v, causalOffset: offset, arena: Arena())

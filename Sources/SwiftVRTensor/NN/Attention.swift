@@ -19,6 +19,10 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, cau
         attendDirectly(q, k, v, into: y, causalOffset: causalOffset, pool: pool)
         return y
     }
+    if lk <= windowKeys && d % 8 == 0 && dv % 8 == 0 && dv <= 32 {
+        attendWindows(q, k, v, into: y, causalOffset: causalOffset, arena: arena, pool: pool)
+        return y
+    }
     arena.scoped {
         let scores = arena.scratch(pool.threads * lq * lk)          // one (Lq, Lk) block per worker
         let scale = 1 / sqrtf(Float(d))
@@ -74,6 +78,87 @@ private func attendDirectly(_ q: Tensor, _ k: Tensor, _ v: Tensor, into y: Tenso
                         let (pj, vj) = (s[j], vd + (b &* lk &+ j) &* dv)
                         for c in 0..<dv { out[c] += pj * vj[c] }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Windows with at most this many keys (the latent transformer's 8×8 windows) are
+/// attended by `attendWindows`: two SGEMM calls of 64×64×24 spend more time in OpenBLAS's
+/// packing and dispatch than in their multiply-adds.
+let windowKeys = 128
+
+/// scaledDotProductAttention for windows of up to `windowKeys` keys, head sizes a
+/// multiple of 8 (values up to 32): per window, the keys transposed once into 8-key
+/// columns, then four query rows at a time — their scores against 8 keys at once in
+/// SIMD lanes, the softmax, and the weighted sum of the values in registers.
+/// SAFETY: the per-thread scratch holds d · ⌈lk/8⌉·8 transposed keys and 4 rows of as
+/// many scores; key columns past lk are zero and never enter a softmax or a sum; rows
+/// past lq are never stored (a group's missing rows repeat its last row).
+private func attendWindows(_ q: Tensor, _ k: Tensor, _ v: Tensor, into y: Tensor, causalOffset: Int?,
+                           arena: Arena, pool: ThreadPool) {
+    typealias V8 = SIMD8<Float>
+    let (lq, d) = (q.dim(-2), q.dim(-1))
+    let (lk, dv) = (k.dim(-2), v.dim(-1))
+    let batch = q.count / (lq * d)
+    let lk8 = (lk + 7) / 8 * 8, scale = 1 / sqrtf(Float(d))
+    let perThread = d * lk8 + 4 * lk8
+    let parts = max(1, min(pool.threads, batch))
+    let (qd, kd, vd, yd) = (q.data, k.data, v.data, y.data)
+    arena.scoped {
+        let scratch = arena.scratch(parts * perThread)
+        pool.parallelFor(parts) { part in
+            let kt = scratch + part * perThread, scores = kt + d * lk8
+            kt.initialize(repeating: 0, count: d * lk8)
+            for b in (batch * part / parts)..<(batch * (part + 1) / parts) {
+                let (kb, vb) = (kd + b &* lk &* d, vd + b &* lk &* dv)
+                for j in 0..<lk { for c in 0..<d { kt[c &* lk8 &+ j] = kb[j &* d &+ c] } }   // (d, lk8)
+                var r0 = 0
+                while r0 < lq {
+                    let rows = min(4, lq - r0)
+                    // Rows past lq repeat the last one (computed, never stored).
+                    let row = { (i: Int) in qd + (b &* lq &+ r0 &+ min(i, rows - 1)) &* d }
+                    let (q0, q1, q2, q3) = (row(0), row(1), row(2), row(3))
+                    for jb in stride(from: 0, to: lk8, by: 8) {
+                        var (s0, s1, s2, s3) = (V8(), V8(), V8(), V8())
+                        for c in 0..<d {
+                            let kv = UnsafeRawPointer(kt + (c &* lk8 &+ jb)).loadUnaligned(as: V8.self)
+                            s0 += V8(repeating: q0[c]) * kv
+                            s1 += V8(repeating: q1[c]) * kv
+                            s2 += V8(repeating: q2[c]) * kv
+                            s3 += V8(repeating: q3[c]) * kv
+                        }
+                        let out = UnsafeMutableRawPointer(scores + jb), rowBytes = lk8 &* 4
+                        out.storeBytes(of: s0 * scale, as: V8.self)
+                        out.storeBytes(of: s1 * scale, toByteOffset: rowBytes, as: V8.self)
+                        out.storeBytes(of: s2 * scale, toByteOffset: 2 &* rowBytes, as: V8.self)
+                        out.storeBytes(of: s3 * scale, toByteOffset: 3 &* rowBytes, as: V8.self)
+                    }
+                    var seenMax = 0
+                    for i in 0..<4 {
+                        let r = r0 + min(i, rows - 1)
+                        let seen = causalOffset.map { max(1, min(lk, r + $0 + 1)) } ?? lk
+                        softmaxRow(scores + i &* lk8, seen)
+                        (scores + i &* lk8 + seen).update(repeating: 0, count: lk8 - seen)
+                        seenMax = max(seenMax, seen)
+                    }
+                    for c0 in stride(from: 0, to: dv, by: 8) {
+                        var (o0, o1, o2, o3) = (V8(), V8(), V8(), V8())
+                        for j in 0..<seenMax {
+                            let vv = UnsafeRawPointer(vb + (j &* dv &+ c0)).loadUnaligned(as: V8.self)
+                            o0 += V8(repeating: scores[j]) * vv
+                            o1 += V8(repeating: scores[lk8 &+ j]) * vv
+                            o2 += V8(repeating: scores[2 &* lk8 &+ j]) * vv
+                            o3 += V8(repeating: scores[3 &* lk8 &+ j]) * vv
+                        }
+                        let out = UnsafeMutableRawPointer(yd + ((b &* lq &+ r0) &* dv &+ c0)), rowBytes = dv &* 4
+                        out.storeBytes(of: o0, as: V8.self)
+                        if rows > 1 { out.storeBytes(of: o1, toByteOffset: rowBytes, as: V8.self) }
+                        if rows > 2 { out.storeBytes(of: o2, toByteOffset: 2 &* rowBytes, as: V8.self) }
+                        if rows > 3 { out.storeBytes(of: o3, toByteOffset: 3 &* rowBytes, as: V8.self) }
+                    }
+                    r0 += rows
                 }
             }
         }
