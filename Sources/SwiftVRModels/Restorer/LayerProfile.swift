@@ -39,11 +39,9 @@ extension Restorer {
 
         // Encoder.
         let one = ShapeOps.concat([frame, mask], axis: 1, arena: input)           // (1, 4, R, R)
-        add("encoder: space-to-depth, conv_in 1×1 (16→\(ch[0])), to blocked", flops: 2 * px(1) * Double(16 * ch[0]),
-            bytes: px(0) * 4 + px(1) * Double(ch[0]) + Double(16 * ch[0])) {
-            _ = ChannelBlocked.from(encoder.convIn(ShapeOps.pixelUnshuffle(one, 2, arena: work), arena: work), arena: work)
-        }
-        let s0in = ChannelBlocked.from(encoder.convIn(ShapeOps.pixelUnshuffle(one, 2, arena: input), arena: input), arena: input)
+        add("encoder stem: space-to-depth + conv_in 1×1 (16→\(ch[0])) into blocks", flops: 2 * px(1) * Double(16 * ch[0]),
+            bytes: px(0) * 4 + px(1) * Double(ch[0]) + Double(16 * ch[0])) { _ = enc.stem(one, arena: work) }
+        let s0in = enc.stem(one, arena: input)
         let s0 = encoder.level0.blocked(s0in, arena: input)
         add("encoder NAF block, \(ch[0]) ch at R/2", count: c.encBlocks[0], flops: naf(ch[0], px(1)), bytes: nafBytes(ch[0], px(1))) {
             _ = encoder.level0[0].blocked!(s0in, arena: work)
@@ -129,10 +127,9 @@ extension Restorer {
         add("decoder NAF block, \(ch[0]) ch at R/2", count: c.decBlocks[0], flops: naf(ch[0], px(1)), bytes: nafBytes(ch[0], px(1))) {
             _ = decoder.level0[0].blocked!(x0, arena: work)
         }
-        add("decoder conv_out: to NCHW, 1×1 (\(ch[0])→12), depth-to-space, add input", flops: 2 * px(1) * Double(ch[0] * 12),
+        add("decoder conv_out: 1×1 (\(ch[0])→12) + depth-to-space out of blocks, add input", flops: 2 * px(1) * Double(ch[0] * 12),
             bytes: px(1) * Double(ch[0]) + 2 * px(0) * 3) {
-            let y = ShapeOps.pixelShuffle(decoder.convOut(ChannelBlocked.toNCHW(x0, arena: work), arena: work), 2, arena: work)
-            addInPlace(y, frame)
+            addInPlace(dec.out(x0, arena: work), frame)
         }
         return layers
     }

@@ -169,7 +169,7 @@ struct NAFEncoder {
     let convOut: Conv2d
     /// The down-sampling layers on the blocked kernels; nil when a width is not a
     /// multiple of 8 (the backbone then runs layer by layer in NCHW).
-    let packed: (down1: UnshufflePointwiseBlocked, down2: UnshufflePointwiseBlocked)?
+    let packed: (stem: UnshuffleStemBlocked, down1: UnshufflePointwiseBlocked, down2: UnshufflePointwiseBlocked)?
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
         let (ch, n) = (c.channels, c.encBlocks)
@@ -180,16 +180,16 @@ struct NAFEncoder {
         down2 = try Conv2d(vb.pp("down2"), inChannels: 4 * ch[1], outChannels: ch[2], kernel: 1)
         level2 = try nafStack(vb.pp("level2"), channels: ch[2], count: n[2])
         convOut = try Conv2d(vb.pp("conv_out"), inChannels: ch[2], outChannels: c.latent, kernel: 1)
-        packed = [level0, level1, level2].allSatisfy(\.runsBlocked) && UnshufflePointwiseBlocked.fits(down1)
-            && UnshufflePointwiseBlocked.fits(down2) ? (UnshufflePointwiseBlocked(down1), UnshufflePointwiseBlocked(down2)) : nil
+        packed = [level0, level1, level2].allSatisfy(\.runsBlocked) && UnshuffleStemBlocked.fits(convIn)
+            && UnshufflePointwiseBlocked.fits(down1) && UnshufflePointwiseBlocked.fits(down2)
+            ? (UnshuffleStemBlocked(convIn), UnshufflePointwiseBlocked(down1), UnshufflePointwiseBlocked(down2)) : nil
     }
 
     /// x (1, 4, R, R) → z (1, L, R/8, R/8) and the skips at R/2, R/4, R/8: channel-blocked
     /// (1, c/8, h, w, 8) when the backbone runs blocked, else NCHW.
     func callAsFunction(_ x: Tensor, arena: Arena, reference: Bool = false) -> (Tensor, [Tensor]) {
         guard let packed, !reference else { return layerByLayer(x, arena: arena) }
-        let h = convIn(ShapeOps.pixelUnshuffle(x, 2, arena: arena), arena: arena)
-        let s0 = level0.blocked(ChannelBlocked.from(h, arena: arena), arena: arena)     // (1, c0/8, R/2, R/2, 8)
+        let s0 = level0.blocked(packed.stem(x, arena: arena), arena: arena)             // (1, c0/8, R/2, R/2, 8)
         let s1 = level1.blocked(packed.down1(s0, arena: arena), arena: arena)           // (1, c1/8, R/4, R/4, 8)
         let s2 = level2.blocked(packed.down2(s1, arena: arena), arena: arena)           // (1, c2/8, R/8, R/8, 8)
         return (convOut(ChannelBlocked.toNCHW(s2, arena: arena), arena: arena), [s0, s1, s2])
@@ -209,7 +209,7 @@ struct NAFEncoder {
 struct NAFDecoder {
     let convIn: Conv2d, level2: [NAFBlock], up1: Conv2d, level1: [NAFBlock], up2: Conv2d, level0: [NAFBlock]
     let convOut: Conv2d
-    let packed: (up1: PointwiseShuffleBlocked, up2: PointwiseShuffleBlocked)?
+    let packed: (up1: PointwiseShuffleBlocked, up2: PointwiseShuffleBlocked, out: PointwiseShuffleNCHW)?
     let channels: [Int]
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
@@ -223,7 +223,8 @@ struct NAFDecoder {
         level0 = try nafStack(vb.pp("level0"), channels: ch[0], count: n[0])
         convOut = try Conv2d(vb.pp("conv_out"), inChannels: ch[0], outChannels: 12, kernel: 1)
         packed = [level0, level1, level2].allSatisfy(\.runsBlocked) && PointwiseShuffleBlocked.fits(up1)
-            && PointwiseShuffleBlocked.fits(up2) ? (PointwiseShuffleBlocked(up1), PointwiseShuffleBlocked(up2)) : nil
+            && PointwiseShuffleBlocked.fits(up2) && PointwiseShuffleNCHW.fits(convOut)
+            ? (PointwiseShuffleBlocked(up1), PointwiseShuffleBlocked(up2), PointwiseShuffleNCHW(convOut)) : nil
     }
 
     /// One frame: z (1, L, h, w), the encoder's skips at R/2, R/4, R/8 (in its layout;
@@ -242,8 +243,7 @@ struct NAFDecoder {
         x = packed.up2(level1.blocked(x, arena: arena), arena: arena)                    // (1, c0/8, R/2, R/2, 8)
         addInPlace(x, skip(0))
         fuseScale(x, mods[2], blocked: true)
-        x = ChannelBlocked.toNCHW(level0.blocked(x, arena: arena), arena: arena)
-        return ShapeOps.pixelShuffle(convOut(x, arena: arena), 2, arena: arena)         // (1, 3, R, R)
+        return packed.out(level0.blocked(x, arena: arena), arena: arena)               // (1, 3, R, R)
     }
 
     private func layerByLayer(_ z: Tensor, skips: [Tensor], mods: [UnsafePointer<Float>], arena: Arena) -> Tensor {
