@@ -11,12 +11,15 @@ struct PastFeatures {
     let gate: Linear          // D → c1, on f_t's tokens
     let diff: Conv2d          // 1×1, c1 → c1
     let scale: Tensor         // α (c1)
+    /// `diff` on the channel-blocked kernels, for skips in the encoder's blocked layout.
+    let diffBlocked: PointwiseBlocked?
 
     init(_ vb: VarBuilder, _ c: RestorerConfig) throws(TensorError) {
         let c1 = c.channels[1]
         gate = try Linear(vb.pp("gate"), in: c.dim, out: c1)
         diff = try Conv2d(vb.pp("diff"), inChannels: c1, outChannels: c1, kernel: 1)
         scale = try vb.get("scale", shape: [c1])
+        diffBlocked = c1 % 8 == 0 ? PointwiseBlocked(diff) : nil
     }
 
     /// skip (T, c1, R/4, R/4) in NCHW, or (T, c1/8, R/4, R/4, 8) when `blocked` (the
@@ -41,6 +44,12 @@ struct PastFeatures {
             previous = moved
         }
         let gt = gate(ft, arena: arena)                                      // (T, N, c1)
+        if blocked, let diffBlocked {
+            mergeBlocked(skip, channels: c1, size: hh, gates: gt, previous: previous, diff: diffBlocked, arena: arena)
+            let last = Tensor(shape: Array(skip.shape.dropFirst()))
+            last.data.update(from: skip.data + (t - 1) * frameCount, count: frameCount)
+            return last
+        }
         let d = arena.tensor([1, c1, hh, ww])                               // p − s, NCHW
         for f in 0..<t {
             let s = skip.data + f * frameCount
@@ -64,6 +73,45 @@ struct PastFeatures {
         let last = Tensor(shape: Array(skip.shape.dropFirst()))
         last.data.update(from: skip.data + (t - 1) * frameCount, count: frameCount)
         return last
+    }
+
+    /// `merge` on skips in the blocked layout (T, c1/8, R/4, R/4, 8), eight channels per
+    /// vector: d = p − s, g = σ(W_d d + Up₂(gates)), s += α ⊙ g ⊙ d.
+    /// SAFETY: d and g are (1, c1/8, R/4, R/4, 8) like one frame of the skip, and pixel
+    /// (y, x) reads gate token (y/2, x/2) of the R/8 grid, c1 floats of the frame's
+    /// (N, c1) gates (N = (R/8)², R/4 even: the caller's crop is a multiple of 8).
+    private func mergeBlocked(_ skip: Tensor, channels c1: Int, size hh: Int, gates gt: Tensor, previous: Tensor?,
+                              diff: PointwiseBlocked, arena: Arena) {
+        typealias V8 = SIMD8<Float>
+        let (t, cb, plane, w8) = (skip.dim(0), c1 / 8, hh * hh, hh / 2)
+        let frameCount = c1 * plane
+        let d = arena.tensor([1, cb, hh, hh, 8])
+        for f in 0..<t {
+            let s = skip.data + f * frameCount
+            let p = f > 0 ? UnsafePointer(s - frameCount) : previous.map { UnsafePointer($0.data) } ?? UnsafePointer(s)
+            for i in 0..<frameCount { d.data[i] = p[i] - s[i] }
+            let g = diff(d, relu: false, arena: arena)                        // (1, c1/8, R/4, R/4, 8)
+            let gf = gt.data + f * w8 * w8 * c1
+            for k in 0..<cb {
+                let gk = g.data + k * plane * 8
+                for y in 0..<hh {
+                    for x in 0..<hh {
+                        let at = UnsafeMutableRawPointer(gk + (y * hh + x) * 8)
+                        let up = UnsafeRawPointer(gf + ((y / 2) * w8 + x / 2) * c1 + k * 8).loadUnaligned(as: V8.self)
+                        at.storeBytes(of: at.loadUnaligned(as: V8.self) + up, as: V8.self)
+                    }
+                }
+            }
+            Activation.sigmoid.applyInPlace(g)
+            for k in 0..<cb {
+                let alpha = UnsafeRawPointer(scale.data + k * 8).loadUnaligned(as: V8.self)
+                for i in (k * plane)..<((k + 1) * plane) {
+                    let (sp, gp, dp) = (UnsafeMutableRawPointer(s + i * 8), UnsafeRawPointer(g.data + i * 8), UnsafeRawPointer(d.data + i * 8))
+                    let v = sp.loadUnaligned(as: V8.self) + alpha * gp.loadUnaligned(as: V8.self) * dp.loadUnaligned(as: V8.self)
+                    sp.storeBytes(of: v, as: V8.self)
+                }
+            }
+        }
     }
 
     /// y(i, j) = x(i + dy, j + dx) for each channel's n × n plane, bilinear, the sample
