@@ -59,7 +59,11 @@ def _all_crops(min_face=40, threshold=0.5):
     if not paths:
         return []
     with multiprocessing.get_context("spawn").Pool(1) as p:
-        return p.map(_cut, [(paths, min_face, threshold)])[0]
+        # Bounded: 36 faces take seconds; a detector that hangs ends the run with a message.
+        try:
+            return p.map_async(_cut, [(paths, min_face, threshold)]).get(timeout=600)[0]
+        except multiprocessing.TimeoutError:
+            raise SystemExit("face photographs: finding their faces took over 10 minutes; giving up")
 
 
 def face_crops(split="val"):

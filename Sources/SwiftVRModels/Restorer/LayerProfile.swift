@@ -41,25 +41,23 @@ extension Restorer {
         let one = ShapeOps.concat([frame, mask], axis: 1, arena: input)           // (1, 4, R, R)
         add("encoder stem: space-to-depth + conv_in 1×1 (16→\(ch[0])) into blocks", flops: 2 * px(1) * Double(16 * ch[0]),
             bytes: px(0) * 4 + px(1) * Double(ch[0]) + Double(16 * ch[0])) { _ = enc.stem(one, arena: work) }
-        let s0in = enc.stem(one, arena: input)
-        let s0 = encoder.level0.blocked(s0in, arena: input)
-        add("encoder NAF block, \(ch[0]) ch at R/2", count: c.encBlocks[0], flops: naf(ch[0], px(1)), bytes: nafBytes(ch[0], px(1))) {
-            _ = encoder.level0[0].blocked!(s0in, arena: work)
+        // Each level's first NAF block (the others cost the same), then its down-sampling.
+        let (levels, downs) = ([encoder.level0, encoder.level1, encoder.level2], [enc.down1, enc.down2])
+        var x = enc.stem(one, arena: input)                                         // (1, c0/8, R/2, R/2, 8)
+        var skips: [Tensor] = []
+        for i in 0..<3 {
+            let (level, into, p) = (levels[i], x, px(i + 1))
+            add("encoder NAF block, \(ch[i]) ch at R/\(2 << i)", count: c.encBlocks[i], flops: naf(ch[i], p),
+                bytes: nafBytes(ch[i], p)) { _ = level[0].blocked!(into, arena: work) }
+            let s = level.blocked(into, arena: input)
+            skips.append(s)
+            guard i < 2 else { break }
+            let down = downs[i]
+            add("encoder down\(i + 1): space-to-depth + 1×1 (\(4 * ch[i])→\(ch[i + 1]))", flops: 2 * px(i + 2) * Double(4 * ch[i] * ch[i + 1]),
+                bytes: p * Double(ch[i]) + px(i + 2) * Double(ch[i + 1]) + Double(4 * ch[i] * ch[i + 1])) { _ = down(s, arena: work) }
+            x = down(s, arena: input)
         }
-        add("encoder down1: space-to-depth + 1×1 (\(4 * ch[0])→\(ch[1]))", flops: 2 * px(2) * Double(4 * ch[0] * ch[1]),
-            bytes: px(1) * Double(ch[0]) + px(2) * Double(ch[1]) + Double(4 * ch[0] * ch[1])) { _ = enc.down1(s0, arena: work) }
-        let s1in = enc.down1(s0, arena: input)
-        let s1 = encoder.level1.blocked(s1in, arena: input)
-        add("encoder NAF block, \(ch[1]) ch at R/4", count: c.encBlocks[1], flops: naf(ch[1], px(2)), bytes: nafBytes(ch[1], px(2))) {
-            _ = encoder.level1[0].blocked!(s1in, arena: work)
-        }
-        add("encoder down2: space-to-depth + 1×1 (\(4 * ch[1])→\(ch[2]))", flops: 2 * px(3) * Double(4 * ch[1] * ch[2]),
-            bytes: px(2) * Double(ch[1]) + px(3) * Double(ch[2]) + Double(4 * ch[1] * ch[2])) { _ = enc.down2(s1, arena: work) }
-        let s2in = enc.down2(s1, arena: input)
-        let s2 = encoder.level2.blocked(s2in, arena: input)
-        add("encoder NAF block, \(ch[2]) ch at R/8", count: c.encBlocks[2], flops: naf(ch[2], px(3)), bytes: nafBytes(ch[2], px(3))) {
-            _ = encoder.level2[0].blocked!(s2in, arena: work)
-        }
+        let (s1, s2) = (skips[1], skips[2])
         add("encoder conv_out: to NCHW, 1×1 (\(ch[2])→\(c.latent))", flops: 2 * px(3) * Double(ch[2] * c.latent),
             bytes: px(3) * Double(ch[2] + c.latent)) {
             _ = encoder.convOut(ChannelBlocked.toNCHW(s2, arena: work), arena: work)
