@@ -41,7 +41,24 @@ from swiftvr_train.restorer import CONV_CONFIG, DEFAULT_CONFIG, Restorer
 CACHE = os.path.expanduser("~/.cache/swiftvr")
 # Modules an option added to the architecture (model.py); a checkpoint that predates the
 # option resumes without them.
-NEW_MODULES = ("past",)
+NEW_MODULES = ("past", "past_inputs")
+
+
+def grown_tensors(saved, model):
+    """The saved weights, each tensor that an option made larger (early fusion's input
+    and output channels) copied into the leading part of the model's own: new input
+    channels start at zero (they change nothing), new outputs at their initialisation."""
+    own = model.state_dict()
+    out = {}
+    for k, v in saved.items():
+        if k in own and own[k].shape != v.shape and own[k].dim() == v.dim():
+            t = own[k].clone()
+            if k == "encoder.conv_in.weight":
+                t.zero_()
+            t[tuple(slice(0, n) for n in v.shape)] = v
+            v = t
+        out[k] = v
+    return out
 # The latest resumable checkpoint, committed when validation improved, so training goes on
 # from a fresh clone on a new machine (copied into CACHE when CACHE has none).
 COMMITTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints", "restorer.pt")
@@ -62,7 +79,9 @@ def loss_fn(model, lq, hq, mask, tasks, warps, weights):
     w = torch.where(tasks[:, 1:].sum(1) > 0, 0.3, 1.0).to(out)[:, None, None, None, None]
     out_w, hq_w = hq + (out - hq) * w, hq
     with torch.no_grad():
-        z_clean, _ = model.encoder(torch.cat([hq, torch.zeros_like(mask)], dim=2).flatten(0, 1))
+        # The clean clip's latent: no missing pixels, and (early fusion) no differences from earlier crops.
+        extra = model.encoder.conv_in.in_channels // 4 - hq.shape[2]
+        z_clean, _ = model.encoder(torch.cat([hq, hq.new_zeros(*hq.shape[:2], extra, *hq.shape[3:])], dim=2).flatten(0, 1))
     parts = {
         "charbonnier": charbonnier(out_w, hq_w),
         "grad": gradient_l1(out_w, hq_w),
@@ -101,8 +120,12 @@ class Run:
         # backbone's 2e-3 it spiked (clean crops at −3.5 dB for a few hundred steps).
         named = list(self.model.named_parameters())
         backbone = [p for n, p in named if n.startswith(("encoder.", "decoder."))]
-        latent = [p for n, p in named if not n.startswith(("encoder.", "decoder."))]
-        groups = [{"params": backbone, "scale": 1.0}] + ([{"params": latent, "scale": 0.5}] if latent else [])
+        latent = [p for n, p in named if not n.startswith(("encoder.", "decoder.", "past_inputs."))]
+        # Early fusion's weights of the earlier crops: a few scalars that start at zero and
+        # must reach about 1/3; at the backbone's rate they took 600 steps to reach 0.04.
+        fusion = [p for n, p in named if n.startswith("past_inputs.")]
+        groups = ([{"params": backbone, "scale": 1.0}] + ([{"params": latent, "scale": 0.5}] if latent else [])
+                  + ([{"params": fusion, "scale": 20.0}] if fusion else []))
         self.opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.99), weight_decay=1e-4)
         self.step, self.elapsed, self.best, self.loss, self.lr_scale = 0, 0.0, -1e9, float("nan"), 1.0
         self.start_step = 0
@@ -110,7 +133,7 @@ class Run:
         self.val_rows = None   # the validation rows `best` was measured on
         self.scored = -1  # the step last scored on the validation set
         if state:
-            missing, unexpected = self.model.load_state_dict(state["model"], strict=not grown)
+            missing, unexpected = self.model.load_state_dict(grown_tensors(state["model"], self.model), strict=not grown)
             if unexpected or any(not k.startswith(tuple(f"{m}." for m in NEW_MODULES)) for k in missing):
                 raise SystemExit(f"{ckpt} does not match the model: missing {missing}, unexpected {unexpected}")
             self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]

@@ -24,6 +24,8 @@ public final class FaceWindowProcessor: WindowProcessor {
     /// the restorer's context of earlier frames (made at one size) carries on. Entries
     /// leave when the tracker says their track ended.
     private var trackSizes: [UInt32: Int] = [:]
+    /// Each track's steadied crop scale and rotation (SteadyPose), passed from frame to frame.
+    private var trackPoses: [UInt32: SteadyPose] = [:]
     /// Tracks whose crop size is remembered (per-face state; the soak test watches it).
     public var facesHeld: Int { trackSizes.count }
 
@@ -101,7 +103,7 @@ public final class FaceWindowProcessor: WindowProcessor {
         // on its earlier frames).
         let ended = tracker.takeEnded()
         if !ended.isEmpty {
-            for id in ended { trackSizes[id] = nil }
+            for id in ended { trackSizes[id] = nil; trackPoses[id] = nil }
             restorer?.forget(tracks: ended)
         }
         if settings.drawFaces {
@@ -153,9 +155,13 @@ public final class FaceWindowProcessor: WindowProcessor {
             for t in report.faces {
                 timings.faces += 1
                 let r = sizes[t.id] ?? settings.largestCrop
+                guard let raw = FaceTemplate.alignment(for: t.face, size: r) else { continue }
+                let (toCrop, pose) = SteadyPose.steadied(raw, size: r, previous: trackPoses[t.id])
+                trackPoses[t.id] = pose
                 guard let crop = FaceCrop.extract(from: frame, colorimetry: colorimetry, face: t.face, size: r,
                                                   into: crops.tensor([3, r, r]), scratch: crops,
-                                                  missing: filled, fillFrame: filled != nil) else { continue }
+                                                  missing: filled, fillFrame: filled != nil,
+                                                  transform: toCrop) else { continue }
                 // RGBA/BGRA streams carry the inpainting mask in alpha (0 = missing).
                 let mask: Tensor?
                 if let missing = settings.inpaintMask {
@@ -209,6 +215,7 @@ public final class FaceWindowProcessor: WindowProcessor {
         background.cancel()
         restorer?.reset()
         trackSizes.removeAll()
+        trackPoses.removeAll()
         tracker.reset()
         framesSinceDetection = .max
     }

@@ -35,6 +35,9 @@ public struct RestorerConfig: Sendable, Equatable {
     /// The previous frame's R/4 features, gated by f_t, enter the R/4 skip ("naf" only;
     /// restorer/past_features.py `PastFeatures`).
     public var pastFeatures = true
+    /// Early fusion: the k earlier input crops enter the encoder (restorer/past_inputs.py
+    /// `PastInputs`). A training experiment this engine does not run: only 0 loads.
+    public var pastInputs = 0
 
     public init() {}
 
@@ -84,6 +87,7 @@ public struct RestorerConfig: Sendable, Equatable {
         causalTemporal = try flag("causal_temporal")
         spatialResidual = try flag("spatial_residual")
         pastFeatures = try flag("past_features")
+        if o["past_inputs"] != nil, o["past_inputs"] != .null { pastInputs = try int("past_inputs") }
         switch o["backbone"] {
         case nil, .null?: backbone = .conv
         case .string(let b)?:
@@ -128,6 +132,7 @@ public struct RestorerConfig: Sendable, Equatable {
         try rule(tStar.isFinite, "t_star", "must be a finite number, not \(tStar)")
         try rule(!pastFeatures || backbone == .naf, "past_features", "needs backbone \"naf\" (the R/4 skip it merges into)")
         try rule(codeTemperature.isFinite && codeTemperature >= 0, "code_temperature", "must be a finite number ≥ 0")
+        try rule(pastInputs == 0, "past_inputs", "must be 0: early fusion of earlier crops (restorer/past_inputs.py) is not in this engine")
     }
 
     public var headDim: Int { dim / heads }

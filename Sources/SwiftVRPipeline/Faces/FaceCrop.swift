@@ -32,8 +32,9 @@ public struct FaceCrop {
     /// old colour (the difference crossed the rim and left a dark outline).
     public static func extract(from frame: FrameView, colorimetry: Colorimetry, face: FaceDetection, size: Int,
                                into pixels: Tensor? = nil, scratch: Arena? = nil,
-                               missing: ((Int, Int) -> Bool)? = nil, fillFrame: Bool = false) -> FaceCrop? {
-        guard let toCrop = FaceTemplate.alignment(for: face, size: size) else { return nil }
+                               missing: ((Int, Int) -> Bool)? = nil, fillFrame: Bool = false,
+                               transform: SimilarityTransform? = nil) -> FaceCrop? {
+        guard let toCrop = transform ?? FaceTemplate.alignment(for: face, size: size) else { return nil }
         let out = pixels ?? Tensor(shape: [3, size, size])
         let toFrame = toCrop.inverse
         let n = taps(forScale: toFrame.scale)

@@ -28,9 +28,13 @@ public final class TemporalBlend {
     public var strength: Float = 1
     /// How fast the weight falls as B rises above the noise level: e^−γ at twice it.
     public static let falloff: Float = 2
-    /// The smallest noise level σ assumed (grey levels): below it (clean, identical
-    /// crops) any difference counts as change.
-    public static let minimumNoise: Float = 0.5
+    /// The smallest noise level σ assumed (grey levels): below it any difference counts
+    /// as change. Decoded video is never cleaner than this where the crops are compared:
+    /// a compressed stream's skipped blocks repeat the last frame exactly, so B's low
+    /// quantile reads nearly zero there, and a smaller floor took the codec's frame-to-frame
+    /// changes for motion and averaged nothing (compressed faces flickered more than their
+    /// input; docs/EVAL.md). On a clean face, differences under it are resampling only.
+    public static let minimumNoise: Float = 2.5
     static let radius = 3  // the box is (2·radius + 1)²
     /// Where B's 10 % quantile lies, as a fraction of its mean, where only noise differs.
     /// B is then a mean of squares, a scaled χ² whose degrees of freedom are the box's

@@ -21,6 +21,7 @@ CONV_CONFIG = dict(
     code_temperature=0.0,   # > 0: codes are a softmax(logits / τ) mix of entries (0: the best entry)
     spatial_residual=False,  # f_s also carries the continuous spatial features
     past_features=False,    # the previous frame's R/4 features, gated by f_t, enter the skip ("naf" only; PastFeatures)
+    past_inputs=0,          # early fusion: the k earlier input crops, moved onto this one, enter the encoder ("naf" only; PastInputs)
 )
 
 # The shipped model's architecture: what train.py trains, and what the Swift

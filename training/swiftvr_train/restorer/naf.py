@@ -88,7 +88,8 @@ class NAFDecoder(nn.Module):
         self.level1 = naf_stack(ch[1], n[1])
         self.up2 = nn.Conv2d(ch[1], 4 * ch[0], 1)
         self.level0 = naf_stack(ch[0], n[0])
-        self.conv_out = nn.Conv2d(ch[0], 12, 1)
+        # 3 correction channels, and with early fusion one weight logit per earlier crop (PastInputs)
+        self.conv_out = nn.Conv2d(ch[0], 4 * (3 + c.get("past_inputs", 0)), 1)
         # Nearly "change nothing" at the start, but not zero: with the blocks' residual
         # scales also at zero, a zero output layer would pass no gradient to anything else.
         nn.init.normal_(self.conv_out.weight, std=1e-3)

@@ -9,6 +9,7 @@ from .autoencoder import Encoder, Decoder
 from .naf import NAFEncoder, NAFDecoder
 from .priors import SpatialPrior, TemporalPrior
 from .past_features import PastFeatures
+from .past_inputs import PastInputs, past_differences
 from .config import CONV_CONFIG, DEFAULT_CONFIG, TASKS
 
 
@@ -42,7 +43,8 @@ class Restorer(nn.Module):
         self.config = c
         d = c["dim"]
         self.naf = c["backbone"] == "naf"
-        self.encoder = NAFEncoder(c) if self.naf else Encoder(c)
+        k = c.get("past_inputs", 0)   # early fusion: the k earlier crops' differences enter the encoder
+        self.encoder = NAFEncoder(dict(c, in_channels=c["in_channels"] + 3 * k)) if self.naf else Encoder(c)
         self.decoder = NAFDecoder(c) if self.naf else Decoder(c)
         # priors=False (training's ablation only, never exported): the backbone alone, z_hq = z.
         self.priors = c.get("priors", True)
@@ -68,6 +70,7 @@ class Restorer(nn.Module):
             nn.init.zeros_(self.scale_modulation.weight)
             nn.init.zeros_(self.scale_modulation.bias)
         self.past = PastFeatures(c) if self.naf and c.get("past_features") else None
+        self.past_inputs = PastInputs(c) if self.naf and k else None
 
     def forward(self, frames, mask, tasks, cache=None, context=None, past_shift=None):
         """frames (T, 3, R, R) in [0, 1]; mask (T, 1, R, R), 1 = missing; tasks (3,) flags;
@@ -86,7 +89,13 @@ class Restorer(nn.Module):
         frames = frames.flatten(0, 1)                                     # (B·T, 3, R, R)
         if c.get("prefill"):
             frames = fill_missing(frames, mask.flatten(0, 1))
-        z, skips = self.encoder(torch.cat([frames, mask.flatten(0, 1)], dim=1))  # (B·T, L, h, w)
+        inputs = [frames, mask.flatten(0, 1)]
+        if self.past_inputs is not None:
+            k = c["past_inputs"]
+            d, last_inputs = past_differences(frames.unflatten(0, (b, t)), mask, k, cache.get("inputs") if cache else None)
+            d = d.flatten(0, 1)                                           # (B·T, 3k, R, R)
+            inputs.append(d)
+        z, skips = self.encoder(torch.cat(inputs, dim=1))                # (B·T, L, h, w)
         if not self.priors:
             ch = c["channels"]
             zero = lambda k: z.new_zeros(b * t, 2 * k, 1, 1)
@@ -121,6 +130,11 @@ class Restorer(nn.Module):
             ch = c["channels"]
             mods = self.scale_modulation(pooled[:, 0]).split([2 * ch[2], 2 * ch[1], 2 * ch[0]], dim=-1)
             correction = self.decoder(z_hq, skips, [m[:, :, None, None] for m in mods])
+            if self.past_inputs is not None:  # (B·T, 3 + k, R, R): the correction, then the k weights' logits
+                frames = self.past_inputs(frames, d, correction[:, 3:])
+                correction = correction[:, :3]
+                if self.next_cache is not None:
+                    self.next_cache["inputs"] = last_inputs
         else:
             correction = self.decoder(z_hq, skips)
         self.z_hq = z_hq
