@@ -27,6 +27,27 @@ final class ChannelBlockedTests: XCTestCase {
         }
     }
 
+    /// A linear layer's rows through the blocked kernel (widths multiples of 8) against
+    /// plain sums, over row counts that leave short tiles, output blocks in odd numbers
+    /// (24, 40) and the restorer's token shapes; other widths take SGEMM, also checked.
+    func testLinearRowsMatchPlainSums() {
+        for (cin, cout, rows) in [(48, 144, 1024), (96, 48, 37), (48, 256, 5), (24, 24, 7), (16, 40, 13), (8, 8, 1), (12, 20, 9)] {
+            let linear = Linear(weight: random([cout, cin]), bias: random([cout]))
+            XCTAssertEqual(linear.blocked != nil, cin % 8 == 0 && cout % 8 == 0)
+            let x = random([rows, cin])
+            let y = linear(x, arena: Arena())
+            var worst: Float = 0
+            for r in 0..<rows {
+                for o in 0..<cout {
+                    var sum = linear.bias!.data[o]
+                    for i in 0..<cin { sum += x.data[r * cin + i] * linear.weight.data[o * cin + i] }
+                    worst = max(worst, abs(y.data[r * cout + o] - sum))
+                }
+            }
+            XCTAssertLessThan(worst, 1e-4, "\(cin)→\(cout) × \(rows)")
+        }
+    }
+
     func testChannelBlockedRoundTrip() {
         let x = random([2, 24, 5, 7]), arena = Arena()
         let b = ChannelBlocked.from(x, arena: arena)

@@ -1,23 +1,43 @@
 import SwiftVRTensor
 
+/// A learned codebook (K, D), and the same entries as a linear layer D × K: the soft mix
+/// softmax(logits / τ) · C is a linear map of the weights, and as a `Linear` its rows split
+/// across the pool and run through the blocked kernel (a single SGEMM call ran the
+/// 1,024 × 256 × 48 product on one core).
+struct Codebook {
+    let table: Embedding   // (K, D)
+    let mix: Linear        // weight (D, K) = tableᵀ, no bias
+
+    init(_ vb: VarBuilder, count: Int, dim: Int) throws(TensorError) {
+        table = try Embedding(vb, count: count, dim: dim)
+        let t = Tensor(shape: [dim, count])
+        for k in 0..<count { for d in 0..<dim { t.data[d * count + k] = table.weight.data[k * dim + d] } }
+        mix = Linear(weight: t, bias: nil)
+    }
+}
+
 /// The codebook entries the logits (…, K) pick: with τ > 0 the softmax(logits / τ) mix of
 /// all entries, else the best entry (`indices`). restorer/priors.py `lookup`.
-func lookup(_ logits: Tensor, _ indices: [Int32], codebook: Embedding, temperature: Float, shape: [Int], arena: Arena) -> Tensor {
-    guard temperature > 0 else { return codebook(indices, shape: shape, arena: arena) }
-    let (k, d) = (logits.dim(-1), codebook.weight.dim(1))
-    let p = copy(logits, arena: arena)
+func lookup(_ logits: Tensor, _ indices: [Int32], codebook: Codebook, temperature: Float, shape: [Int], arena: Arena,
+            pool: ThreadPool = .shared) -> Tensor {
+    guard temperature > 0 else { return codebook.table(indices, shape: shape, arena: arena) }
+    let k = logits.dim(-1)
+    let p = arena.tensor(logits.shape)
     let inv = 1 / temperature
-    for i in 0..<p.count { p.data[i] *= inv }
-    softmaxLastAxisInPlace(p)
-    let y = arena.tensor(shape + [d])
-    BLAS.sgemm(m: p.count / k, n: d, k: k, a: p.data, lda: k, b: codebook.weight.data, ldb: d, c: y.data, ldc: d)
-    return y
+    pool.parallelRanges(p.count / k, minimum: 64) { rows in
+        for r in rows {
+            let (src, dst) = (logits.data + r * k, p.data + r * k)
+            for i in 0..<k { dst[i] = src[i] * inv }
+            softmaxRow(dst, k)
+        }
+    }
+    return codebook.mix(p, arena: arena, pool: pool).reshaped(shape + [codebook.mix.outFeatures])
 }
 
 /// Tokens → indices of a learned spatial codebook → f_s. With `spatialResidual`, f_s also
 /// carries the features through `residual`. restorer/priors.py `SpatialPrior`.
 struct SpatialPrior {
-    let layer: TransformerLayer, norm: LayerNorm, logits: Linear, codebook: Embedding
+    let layer: TransformerLayer, norm: LayerNorm, logits: Linear, codebook: Codebook
     let residual: Linear?
     let temperature: Float
 
@@ -25,7 +45,7 @@ struct SpatialPrior {
         layer = try TransformerLayer(vb.pp("layer"), dim: c.dim, heads: c.heads, mlpRatio: c.mlpRatio)
         norm = try LayerNorm(vb.pp("norm"), dim: c.dim)
         logits = try Linear(vb.pp("logits"), in: c.dim, out: c.spatialCodes)
-        codebook = try Embedding(vb.pp("codebook"), count: c.spatialCodes, dim: c.dim)
+        codebook = try Codebook(vb.pp("codebook"), count: c.spatialCodes, dim: c.dim)
         residual = c.spatialResidual ? try Linear(vb.pp("residual"), in: c.dim, out: c.dim) : nil
         temperature = c.codeTemperature
     }
@@ -56,7 +76,7 @@ public struct TemporalCache: Sendable {
 /// carries the features themselves through `residual` (the chosen code alone is nearly
 /// constant on real clips). restorer/priors.py `TemporalPrior`.
 struct TemporalPrior {
-    let diff: Linear, norm1: LayerNorm, attn: WindowAttention, norm: LayerNorm, logits: Linear, codebook: Embedding
+    let diff: Linear, norm1: LayerNorm, attn: WindowAttention, norm: LayerNorm, logits: Linear, codebook: Codebook
     let residual: Linear?
     let heads: Int
     /// Frame i of a window sees the cache and frames ≤ i only: a frame's features never
@@ -70,7 +90,7 @@ struct TemporalPrior {
         attn = try WindowAttention(vb.pp("attn"), dim: c.dim, heads: c.heads)
         norm = try LayerNorm(vb.pp("norm"), dim: c.dim)
         logits = try Linear(vb.pp("logits"), in: c.dim, out: c.temporalCodes)
-        codebook = try Embedding(vb.pp("codebook"), count: c.temporalCodes, dim: c.dim)
+        codebook = try Codebook(vb.pp("codebook"), count: c.temporalCodes, dim: c.dim)
         residual = c.temporalResidual ? try Linear(vb.pp("residual"), in: c.dim, out: c.dim) : nil
         heads = c.heads
         causal = c.causalTemporal

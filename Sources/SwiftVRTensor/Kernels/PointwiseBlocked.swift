@@ -98,6 +98,15 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
                      relu: relu, r: r, rStride: rStride), pixels: pixels)
     }
 
+    /// Row-major rows as pixels (a linear layer's tokens): x (count, in), y (count, out),
+    /// `inChannels` and `outChannels` floats a row, so both must be the layer's own
+    /// multiples of 8 (`Linear` uses this only then). Input block b of row p is at
+    /// x + p·in + 8b, output block o at y + p·out + 8o.
+    public func rows(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
+        run(Operands(x: x, xStride: 8, xBlocks: nil, xPixelStride: inChannels, y: y, yStride: 8,
+                     yPixelStride: outChannels, relu: false, r: nil, rStride: 0), pixels: count)
+    }
+
     func run(_ t: Operands, pixels: Int) {
         let blocks = outChannels / ChannelBlocked.width
         // Pixels in chunks whose inputs stay in L2 while every output block pair passes

@@ -1,11 +1,23 @@
 /// `nn.Linear`: y (…, out) = x (…, in) · Wᵀ + b, W (out, in). Rows split across the pool.
+///
+/// With both widths multiples of 8 the rows run through the channel-blocked 1×1 kernel,
+/// each row a pixel (`PointwiseBlocked.rows`): the restorer's latent tokens are 1,024
+/// rows of 48, where OpenBLAS packs both operands again on every call and spends more
+/// time packing than multiplying. Other widths take SGEMM.
 public struct Linear: Sendable {
     public let weight: Tensor   // (out, in)
     public let bias: Tensor?    // (out)
     public var inFeatures: Int { weight.dim(1) }
     public var outFeatures: Int { weight.dim(0) }
+    /// The weights packed for the blocked kernel, when the widths allow it.
+    let blocked: PointwiseBlocked?
 
-    public init(weight: Tensor, bias: Tensor?) { (self.weight, self.bias) = (weight, bias) }
+    public init(weight: Tensor, bias: Tensor?) {
+        (self.weight, self.bias) = (weight, bias)
+        let (o, i) = (weight.dim(0), weight.dim(1))
+        blocked = o % 8 == 0 && i % 8 == 0
+            ? PointwiseBlocked(ConvParameters(weight: weight.reshaped([o, i, 1, 1]), bias: bias)) : nil
+    }
 
     public init(_ vb: VarBuilder, in i: Int, out o: Int, bias: Bool = true) throws(TensorError) {
         self.init(weight: try vb.get("weight", shape: [o, i]), bias: bias ? try vb.get("bias", shape: [o]) : nil)
@@ -18,6 +30,13 @@ public struct Linear: Sendable {
         var shape = x.shape
         shape[shape.count - 1] = o
         let y = arena.tensor(shape)
+        if let blocked {
+            pool.parallelRanges(rows, minimum: 16) { r in
+                blocked.rows(x: x.data + r.lowerBound * i, y: y.data + r.lowerBound * o, count: r.count)
+                activation.applyInPlace(y.data + r.lowerBound * o, r.count * o)
+            }
+            return y
+        }
         pool.parallelRanges(rows, minimum: 16) { r in
             let out = y.data + r.lowerBound * o
             // Rows start as the bias; the product accumulates onto it (beta = 1).

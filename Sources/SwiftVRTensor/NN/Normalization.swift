@@ -8,8 +8,9 @@ public func softmaxLastAxisInPlace(_ x: Tensor, pool: ThreadPool = .shared) {
     }
 }
 
+/// One row's softmax in place (d floats at p).
 @inline(__always)
-func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
+public func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
     var m = -Float.infinity
     for i in 0..<d { m = max(m, p[i]) }
     let shift = SIMD4<Float>(repeating: m)
