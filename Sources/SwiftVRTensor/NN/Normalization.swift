@@ -8,17 +8,32 @@ public func softmaxLastAxisInPlace(_ x: Tensor, pool: ThreadPool = .shared) {
     }
 }
 
-/// One row's softmax in place (d floats at p).
+/// One row's softmax in place (d floats at p). The maximum and the sum run in eight
+/// lanes (scalar loops of `max` and `+=` did not vectorise: half the softmax's time).
 @inline(__always)
 public func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
+    var lanes = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= d {
+        let v = load(p + i)
+        lanes.replace(with: v, where: v .> lanes)
+        i += 8
+    }
     var m = -Float.infinity
-    for i in 0..<d { m = max(m, p[i]) }
+    for j in 0..<8 where lanes[j] > m { m = lanes[j] }
+    for j in i..<d where p[j] > m { m = p[j] }
     let shift = SIMD4<Float>(repeating: m)
     map4(p, d) { exp4($0 - shift) }
-    var sum: Float = 0
-    for i in 0..<d { sum += p[i] }
+    var sums = SIMD8<Float>()
+    i = 0
+    while i + 8 <= d {
+        sums += load(p + i)
+        i += 8
+    }
+    var sum = sums.sum()
+    for j in i..<d { sum += p[j] }
     let inv = 1 / sum
-    for i in 0..<d { p[i] *= inv }
+    for j in 0..<d { p[j] *= inv }
 }
 
 /// `nn.LayerNorm(d)` over the last axis, in place.
