@@ -62,7 +62,7 @@ final class BackgroundDetectionTests: XCTestCase {
         for _ in 0..<6 { _ = try process(processor, face, settings: settings()) }   // frame 5 is due
         XCTAssertTrue(processor.background.busy, "a detection is in flight")
         processor.reset()   // a flushing seek: what follows is other content
-        XCTAssertTrue(processor.background.waitUntilIdle(seconds: 120), "the detection in flight ends (nice 10: slow on a loaded host)")
+        XCTAssertTrue(processor.background.waitUntilIdle(seconds: 120), "the detection in flight ends (SCHED_IDLE: slow on a loaded host)")
         for n in 0..<8 {
             XCTAssertEqual(try process(processor, grey, settings: settings()).count, 0, "frame \(n) after the reset: no stale face")
         }
