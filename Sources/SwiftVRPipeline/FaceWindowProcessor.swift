@@ -52,9 +52,14 @@ public final class FaceWindowProcessor: WindowProcessor {
         let reports = window.map { frame in
             let tracks: [FaceTrack]
             // New faces from a whole-frame detection that finished beside the stream join first.
+            // The next one is due `detect-every` frames after this one ended, not after it
+            // started: a detection that took longer than that (a saturated host gives it
+            // only the cycles the stream leaves) does not start again at once, so it takes
+            // a bounded share of the cores, whatever the host's load.
             if settings.detector.maxFaces > 0, let found = background.take() {
                 timings.detection += found.network
                 tracker.add(found.faces)
+                framesSinceDetection = 0
             }
             let due = framesSinceDetection >= max(settings.detectEvery, 1) - 1
             // While faces are followed frame by frame, the periodic whole-frame detection
@@ -196,7 +201,7 @@ public final class FaceWindowProcessor: WindowProcessor {
             let t0 = Stopwatch.now()
             for item in items {
                 PasteBack.paste(item.crop, into: window[item.frame], colorimetry: colorimetry, adding: true,
-                                only: onlyHoles ? holesOf[item.frame] : nil)
+                                only: onlyHoles ? holesOf[item.frame] : nil, scratch: crops)
             }
             timings.pasteBack += Stopwatch.now() - t0
         }

@@ -34,6 +34,11 @@ enum RestoreBench {
             let stage = { (i: Int) in fmt(bestDecile(stages.map { [$0.0, $0.1, $0.2][i] })) }
             print("stream \(r) \(fmt(m.median)) \(fmt(m.p10)) \(stage(0)) \(stage(1)) \(stage(2))")
         }
+        blend(runs: runs, crops: crops)
+    }
+
+    /// `blend R ms_per_face_frame` for each crop size (also `swiftvr-bench blend`).
+    static func blend(runs: Int, crops: [Int]) {
         for r in crops {
             let blend = TemporalBlend()
             let crops = (0..<4).map { f in

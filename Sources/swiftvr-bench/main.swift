@@ -3,6 +3,7 @@ import Glibc
 // swiftvr-bench: measurements that print tables (never timed tests).
 //   swiftvr-bench detect [--model PATH] [--frames DIR] [--threads N] [--runs N]
 //   swiftvr-bench restore [--model PATH] [--runs N] [--crop R]
+//   swiftvr-bench blend [--runs N] [--crop R]
 //   swiftvr-bench layers [--model PATH] [--runs N] [--crop R] [--only TEXT]
 //   swiftvr-bench sgemm [--runs N]
 let args = CommandLine.arguments
@@ -34,6 +35,8 @@ case "restore":
         printError("swiftvr-bench: \(error)")
         exit(1)
     }
+case "blend":
+    RestoreBench.blend(runs: Int(option("--runs") ?? "") ?? 10, crops: option("--crop").flatMap(Int.init).map { [$0] } ?? [128, 256])
 case "layers":
     do {
         try LayerBench.run(modelPath: option("--model") ?? "models/swiftvr-restorer.safetensors",
@@ -44,6 +47,6 @@ case "layers":
         exit(1)
     }
 default:
-    printError("usage: swiftvr-bench detect|restore|layers|sgemm [--model PATH] [--frames DIR] [--threads N] [--runs N]")
+    printError("usage: swiftvr-bench detect|restore|blend|layers|sgemm [--model PATH] [--frames DIR] [--threads N] [--runs N]")
     exit(2)
 }

@@ -48,36 +48,43 @@ public struct FaceCrop {
         guard x1 > x0, y1 > y0 else { return nil }
         let (rw, rh) = (x1 - x0, y1 - y0)
         let arena = scratch ?? Arena()
-        var region = arena.tensor([3, rh, rw])                    // (3, h, w) RGB of the reachable frame region
+        // The reachable frame region as RGB, packed (h, w, 4): a cubic tap is one load.
+        let storage = arena.tensor([rh, rw, 4])
+        defer { withExtendedLifetime(storage) {} }
+        let region = UnsafeMutableRawPointer(storage.data)
         switch frame.reader(colorimetry) {
         case .packed(let r): convert(r, x0, y0, rw, rh, region)
         case .i420(let r): convert(r, x0, y0, rw, rh, region)
         case .nv12(let r): convert(r, x0, y0, rw, rh, region)
         }
         if let missing {
-            let holes = arena.tensor([1, 1, rh, rw])
+            let plane = rw * rh
+            let planar = arena.tensor([1, 3, rh, rw]), holes = arena.tensor([1, 1, rh, rw])
+            for o in 0..<plane {
+                let c = pixel4(region, o)
+                (planar.data[o], planar.data[plane + o], planar.data[2 * plane + o]) = (c.x, c.y, c.z)
+            }
             for y in 0..<rh { for x in 0..<rw { holes.data[y * rw + x] = missing(x0 + x, y0 + y) ? 1 : 0 } }
-            region = fillMissing(region.reshaped([1, 3, rh, rw]), missing: holes, arena: arena).reshaped([3, rh, rw])
+            let filled = fillMissing(planar, missing: holes, arena: arena).data
             if fillFrame {
-                let plane = rw * rh
                 for o in 0..<plane where holes.data[o] > 0.5 {
-                    let c = SIMD3(region.data[o], region.data[plane + o], region.data[2 * plane + o])
+                    let c = SIMD3(filled[o], filled[plane + o], filled[2 * plane + o])
                     frame.setPixel(x0 + o % rw, y0 + o / rw, c, colorimetry: colorimetry)
                 }
             }
+            pack(filled, pixels: plane, into: region)
         }
-        warp(region, origin: (x0, y0), toFrame, n, out)
+        warp(region, width: rw, height: rh, origin: (x0, y0), toFrame, n, out)
         return FaceCrop(pixels: out, toCrop: toCrop)
     }
 
-    private static func convert<R: PixelReader>(_ reader: R, _ x0: Int, _ y0: Int, _ w: Int, _ h: Int, _ region: Tensor) {
-        let plane = w * h
+    private static func convert<R: PixelReader>(_ reader: R, _ x0: Int, _ y0: Int, _ w: Int, _ h: Int,
+                                                _ region: UnsafeMutableRawPointer) {
         ThreadPool.shared.parallelRanges(h, minimum: 16) { rows in
             for y in rows {
                 for x in 0..<w {
                     let c = reader.rgb(x0 + x, y0 + y)
-                    let o = y * w + x
-                    (region.data[o], region.data[plane + o], region.data[2 * plane + o]) = (c.x, c.y, c.z)
+                    region.storeBytes(of: SIMD4(c.x, c.y, c.z, 0), toByteOffset: (y * w + x) &* 16, as: SIMD4<Float>.self)
                 }
             }
         }
@@ -85,26 +92,20 @@ public struct FaceCrop {
 
     /// Samples the region (its top-left at frame pixel `origin`). Taps beyond the region
     /// clamp to its edge, which is the frame's edge wherever the region was clipped.
-    private static func warp(_ region: Tensor, origin: (x: Int, y: Int), _ toFrame: SimilarityTransform,
-                             _ n: Int, _ out: Tensor) {
+    private static func warp(_ region: UnsafeRawPointer, width rw: Int, height rh: Int, origin: (x: Int, y: Int),
+                             _ toFrame: SimilarityTransform, _ n: Int, _ out: Tensor) {
         let size = out.dim(-1), plane = size * size
-        let (rh, rw) = (region.dim(1), region.dim(2))
-        let rplane = rh * rw
-        let p = region.data
         let inv = 1 / Float(n * n)
         // Rows of the crop are independent: split them over the pool.
         ThreadPool.shared.parallelRanges(size, minimum: 16) { rows in
             for v in rows {
                 for u in 0..<size {
-                    var acc = SIMD3<Float>(repeating: 0)
+                    var acc = SIMD4<Float>(repeating: 0)
                     for sy in 0..<n {
                         for sx in 0..<n {
                             let cu = Float(u) + (Float(sx) + 0.5) / Float(n), cv = Float(v) + (Float(sy) + 0.5) / Float(n)
                             let q = toFrame.apply(cu, cv)
-                            acc += bicubic(width: rw, height: rh, q.x - 0.5 - Float(origin.x), q.y - 0.5 - Float(origin.y)) { x, y in
-                                let o = y * rw + x
-                                return SIMD3(p[o], p[rplane + o], p[2 * rplane + o])
-                            }
+                            acc += bicubic(region, width: rw, height: rh, q.x - 0.5 - Float(origin.x), q.y - 0.5 - Float(origin.y))
                         }
                     }
                     acc *= inv

@@ -37,43 +37,43 @@ public enum PasteBack {
         return (x0, y0, max(x0, x1), max(y0, y1))
     }
 
-    /// The restored colour and mask weight for frame pixel (x, y), or nil where the mask is 0.
+    /// The restored colour and mask weight for frame pixel (x, y), or nil where the mask is
+    /// 0; `packed` is the crop's pixels packed (`pack`).
     @inline(__always)
-    static func sample(_ crop: FaceCrop, _ x: Int, _ y: Int, taps n: Int) -> (SIMD3<Float>, Float)? {
-        let c = crop.toCrop.apply(Float(x) + 0.5, Float(y) + 0.5)
-        let m = mask(c.x, c.y, size: crop.size)
+    static func sample(_ toCrop: SimilarityTransform, _ packed: UnsafeRawPointer, size: Int, _ x: Int, _ y: Int,
+                       taps n: Int) -> (SIMD3<Float>, Float)? {
+        let c = toCrop.apply(Float(x) + 0.5, Float(y) + 0.5)
+        let m = mask(c.x, c.y, size: size)
         guard m > 0 else { return nil }
-        var acc = SIMD3<Float>(repeating: 0)
-        let step = crop.toCrop.scale / Float(n)
+        var acc = SIMD4<Float>(repeating: 0)
+        let step = toCrop.scale / Float(n)
         for sy in 0..<n {
             for sx in 0..<n {
-                let dx = (Float(sx) + 0.5) * step - crop.toCrop.scale / 2, dy = (Float(sy) + 0.5) * step - crop.toCrop.scale / 2
-                acc += cropSample(crop, c.x + dx - 0.5, c.y + dy - 0.5)
+                let dx = (Float(sx) + 0.5) * step - toCrop.scale / 2, dy = (Float(sy) + 0.5) * step - toCrop.scale / 2
+                acc += bicubic(packed, width: size, height: size, c.x + dx - 0.5, c.y + dy - 0.5)
             }
         }
-        return (acc / Float(n * n), m)
-    }
-
-    @inline(__always)
-    static func cropSample(_ crop: FaceCrop, _ x: Float, _ y: Float) -> SIMD3<Float> {
-        let s = crop.size, plane = s * s
-        let p = crop.pixels.data
-        return bicubic(width: s, height: s, x, y) { xx, yy in
-            let o = yy * s + xx
-            return SIMD3(p[o], p[plane + o], p[2 * plane + o])
-        }
+        acc /= Float(n * n)
+        return (SIMD3(acc.x, acc.y, acc.z), m)
     }
 
     /// Blends `crop` into `frame` in place, or with `adding` adds it (a change) under the mask.
     /// `only` (frame x, y → whether to write it): pixels it refuses keep their value.
+    /// `scratch`: where the crop is packed for sampling (a new arena when nil).
     public static func paste(_ crop: FaceCrop, into frame: FrameView, colorimetry: Colorimetry, adding: Bool = false,
-                             only: ((Int, Int) -> Bool)? = nil) {
+                             only: ((Int, Int) -> Bool)? = nil, scratch: Arena? = nil) {
         let f = footprint(crop, width: frame.width, height: frame.height)
         guard f.x1 > f.x0, f.y1 > f.y0 else { return }
         // Catmull-Rom point samples at each frame pixel: an unchanged crop comes back
         // within a grey level (a box prefilter would blur it). Only faces more than 4×
         // smaller than the crop are averaged over several samples against aliasing.
         let n = crop.toCrop.scale > 4 ? Int(ceilf(crop.toCrop.scale / 4)) : 1
+        let r = crop.size
+        let storage = (scratch ?? Arena()).tensor([r, r, 4])   // holds the memory until the paste returns
+        defer { withExtendedLifetime(storage) {} }
+        let packed = UnsafeMutableRawPointer(storage.data)
+        pack(crop.pixels.data, pixels: r * r, into: packed)
+        let source = Source(toCrop: crop.toCrop, packed: UnsafeRawPointer(packed), size: r, taps: n)
         switch frame.reader(colorimetry) {
         case .packed(let reader):
             // Each frame row is read and written on its own: rows go to the pool in parallel.
@@ -81,22 +81,37 @@ public enum PasteBack {
                 for y in rows.lowerBound + f.y0..<rows.upperBound + f.y0 {
                     for x in f.x0..<f.x1 {
                         if let only, !only(x, y) { continue }
-                        guard let (c, m) = sample(crop, x, y, taps: n) else { continue }
+                        guard let (c, m) = source.sample(x, y) else { continue }
                         let old = reader.rgb(x, y)
                         frame.setPixel(x, y, old + (adding ? c : c - old) * m, colorimetry: colorimetry)
                     }
                 }
             }
-        case .i420(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding, only)
-        case .nv12(let reader): pasteSubsampled(crop, frame, reader, f, n, colorimetry, adding, only)
+        case .i420(let reader): pasteSubsampled(source, frame, reader, f, colorimetry, adding, only)
+        case .nv12(let reader): pasteSubsampled(source, frame, reader, f, colorimetry, adding, only)
         }
     }
 
-    private static func pasteSubsampled<R: PixelReader>(_ crop: FaceCrop, _ frame: FrameView, _ reader: R,
-                                                        _ f: (x0: Int, y0: Int, x1: Int, y1: Int), _ n: Int,
+    /// A crop as pasting samples it.
+    struct Source {
+        let toCrop: SimilarityTransform
+        let packed: UnsafeRawPointer
+        let size: Int, taps: Int
+
+        @inline(__always)
+        func sample(_ x: Int, _ y: Int) -> (SIMD3<Float>, Float)? {
+            PasteBack.sample(toCrop, packed, size: size, x, y, taps: taps)
+        }
+    }
+
+    private static func pasteSubsampled<R: PixelReader>(_ source: Source, _ frame: FrameView, _ reader: R,
+                                                        _ f: (x0: Int, y0: Int, x1: Int, y1: Int),
                                                         _ colorimetry: Colorimetry, _ adding: Bool,
                                                         _ only: ((Int, Int) -> Bool)?) {
         func byte(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+        // Y'CbCr is affine in R'G'B': an added change moves the stored samples by its
+        // linear part, with no conversion of the pixel itself.
+        let origin = colorimetry.yuv(SIMD3(repeating: 0))
         // Pairs of rows (one chroma row each) are independent: they go to the pool in parallel.
         let firstPair = f.y0 >> 1, pairs = (f.y1 + 1) / 2 - firstPair
         ThreadPool.shared.parallelRanges(pairs, minimum: 8) { range in
@@ -106,12 +121,22 @@ public enum PasteBack {
                     var chroma = SIMD2<Float>(0, 0), count: Float = 0, changed = false
                     for y in by..<min(by + 2, frame.height) {
                         for x in bx..<min(bx + 2, frame.width) {
-                            let old = reader.rgb(x, y)
-                            var yuv = colorimetry.yuv(old)
-                            if only?(x, y) ?? true, let (c, m) = sample(crop, x, y, taps: n) {
-                                yuv = colorimetry.yuv(old + (adding ? c : c - old) * m)
-                                frame.planes[0].row(y)[x] = byte(yuv.x)
-                                changed = true
+                            var yuv: SIMD3<Float>
+                            if adding {
+                                yuv = reader.raw(x, y)
+                                if only?(x, y) ?? true, let (c, m) = source.sample(x, y) {
+                                    yuv += colorimetry.yuv(c * m) - origin
+                                    frame.planes[0].row(y)[x] = byte(yuv.x)
+                                    changed = true
+                                }
+                            } else {
+                                let old = reader.rgb(x, y)
+                                yuv = colorimetry.yuv(old)
+                                if only?(x, y) ?? true, let (c, m) = source.sample(x, y) {
+                                    yuv = colorimetry.yuv(old + (c - old) * m)
+                                    frame.planes[0].row(y)[x] = byte(yuv.x)
+                                    changed = true
+                                }
                             }
                             chroma += SIMD2(yuv.y, yuv.z)
                             count += 1
