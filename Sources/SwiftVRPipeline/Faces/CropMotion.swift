@@ -76,17 +76,33 @@ extension TemporalBlend {
         let clamp = { (v: Int) in min(max(v, 0), r - 1) }
         // Output columns whose four taps j + ix − 1 … j + ix + 2 all lie in the row.
         let (lo, hi) = (max(0, 1 - ix), min(r, r - 2 - ix))
+        let (w0, w1, w2, w3) = (SIMD8<Float>(repeating: wx[0]), SIMD8<Float>(repeating: wx[1]),
+                                SIMD8<Float>(repeating: wx[2]), SIMD8<Float>(repeating: wx[3]))
         for i in 0..<r {
             let row = x + i * r, out = pass + i * r
-            for j in 0..<r where j < lo || j >= hi {
-                var v: Float = 0
-                for t in 0..<4 { v += wx[t] * row[clamp(j + ix + t - 1)] }
-                out[j] = v
+            func clamped(_ columns: Range<Int>) {
+                for j in columns {
+                    var v: Float = 0
+                    for t in 0..<4 { v += wx[t] * row[clamp(j + ix + t - 1)] }
+                    out[j] = v
+                }
             }
-            if lo < hi {
-                let base = row + ix - 1
-                for j in lo..<hi { out[j] = wx[0] * base[j] + wx[1] * base[j + 1] + wx[2] * base[j + 2] + wx[3] * base[j + 3] }
+            guard lo < hi else { clamped(0..<r); continue }
+            clamped(0..<lo)
+            clamped(hi..<r)
+            let base = UnsafeRawPointer(row + ix - 1)
+            var j = lo
+            while j + 8 <= hi {
+                @inline(__always) func at(_ k: Int) -> SIMD8<Float> { base.loadUnaligned(fromByteOffset: (j + k) &* 4, as: SIMD8<Float>.self) }
+                var v = w0 * at(0)
+                v += w1 * at(1)
+                v += w2 * at(2)
+                v += w3 * at(3)
+                UnsafeMutableRawPointer(out + j).storeBytes(of: v, as: SIMD8<Float>.self)
+                j += 8
             }
+            let b = row + ix - 1
+            for k in j..<hi { out[k] = wx[0] * b[k] + wx[1] * b[k + 1] + wx[2] * b[k + 2] + wx[3] * b[k + 3] }
         }
         for i in 0..<r {
             let (a, b) = (UnsafePointer(pass + clamp(i + iy - 1) * r), UnsafePointer(pass + clamp(i + iy) * r))
@@ -104,14 +120,23 @@ extension TemporalBlend {
                  columns: UnsafeMutablePointer<Float>, size r: Int, radius k: Int) {
         pool.parallelRanges(r, minimum: 16) { rows in
             for i in rows {
-                let row = x + i * r
+                let row = x + i * r, out = pass + i * r
                 var s: Float = 0
                 for j in 0..<min(k, r) { s += row[j] }
-                for j in 0..<r {
-                    if j + k < r { s += row[j + k] }
-                    if j - k - 1 >= 0 { s -= row[j - k - 1] }
-                    pass[i * r + j] = s / Float(min(r - 1, j + k) - max(0, j - k) + 1)
+                guard r > 2 * k + 1 else {
+                    for j in 0..<r {
+                        if j + k < r { s += row[j + k] }
+                        if j - k - 1 >= 0 { s -= row[j - k - 1] }
+                        out[j] = s / Float(min(r - 1, j + k) - max(0, j - k) + 1)
+                    }
+                    continue
                 }
+                // The box enters the row, slides along it (one add on the running sum per
+                // pixel: what enters less what leaves), and leaves it.
+                for j in 0...k { s += row[j + k]; out[j] = s / Float(j + k + 1) }
+                let full = 1 / Float(2 * k + 1)
+                for j in (k + 1)..<(r - k) { s += row[j + k] - row[j - k - 1]; out[j] = s * full }
+                for j in (r - k)..<r { s -= row[j - k - 1]; out[j] = s / Float(r - j + k) }
             }
         }
         let parts = max(1, min(pool.threads, r / 16))
