@@ -21,8 +21,8 @@ public enum PasteBack {
     @inline(__always)
     public static func mask(_ u: Float, _ v: Float, size: Int) -> Float {
         let s = Float(size)
-        let d = min(min(u, v), min(s - u, s - v)) / s
-        let t = min(max((d - margin) / feather, 0), 1)
+        let d = min(min(u, v), min(s - u, s - v)) * (1 / s)
+        let t = min(max((d - margin) * (1 / feather), 0), 1)
         return t * t * (3 - 2 * t)
     }
 
@@ -45,6 +45,10 @@ public enum PasteBack {
         let c = toCrop.apply(Float(x) + 0.5, Float(y) + 0.5)
         let m = mask(c.x, c.y, size: size)
         guard m > 0 else { return nil }
+        if n == 1 {
+            let p = bicubic(packed, width: size, height: size, c.x - 0.5, c.y - 0.5)
+            return (SIMD3(p.x, p.y, p.z), m)
+        }
         var acc = SIMD4<Float>(repeating: 0)
         let step = toCrop.scale / Float(n)
         for sy in 0..<n {
@@ -112,6 +116,8 @@ public enum PasteBack {
         // Y'CbCr is affine in R'G'B': an added change moves the stored samples by its
         // linear part, with no conversion of the pixel itself.
         let origin = colorimetry.yuv(SIMD3(repeating: 0))
+        let (toR, toG, toB) = (colorimetry.yuv(SIMD3(1, 0, 0)) - origin, colorimetry.yuv(SIMD3(0, 1, 0)) - origin,
+                               colorimetry.yuv(SIMD3(0, 0, 1)) - origin)   // the linear part's columns
         // Pairs of rows (one chroma row each) are independent: they go to the pool in parallel.
         let firstPair = f.y0 >> 1, pairs = (f.y1 + 1) / 2 - firstPair
         ThreadPool.shared.parallelRanges(pairs, minimum: 8) { range in
@@ -125,7 +131,8 @@ public enum PasteBack {
                             if adding {
                                 yuv = reader.raw(x, y)
                                 if only?(x, y) ?? true, let (c, m) = source.sample(x, y) {
-                                    yuv += colorimetry.yuv(c * m) - origin
+                                    let d = c * m
+                                    yuv += toR * d.x + toG * d.y + toB * d.z
                                     frame.planes[0].row(y)[x] = byte(yuv.x)
                                     changed = true
                                 }
