@@ -165,8 +165,10 @@ def live_stream(clip, p):
     if p["family"] != "mjpeg":
         kbps = max(8, int(p["bpp"] * small * small * 25 / 1000))
         rate = ["-b:v", f"{kbps}k", "-maxrate", f"{kbps}k", "-bufsize", f"{kbps}k"]   # a one-second VBV buffer
-    if p["family"] == "vp8":   # as WebRTC runs libvpx: realtime, CBR, no look-ahead
-        y = codec(x, ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0",
+    if p["family"] == "vp8":   # as WebRTC runs libvpx: realtime, CBR, no look-ahead, speed −6
+        # (a negative speed is fixed; a positive one is re-chosen from the encoder's own
+        # timing, so the same clip came out differently on a busy host)
+        y = codec(x, ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "-6", "-lag-in-frames", "0",
                       "-error-resilient", "1", "-minrate", f"{kbps}k", "-g", str(p.get("keyint", 250))] + rate
                   + ["-pix_fmt", "yuv420p"], "ivf")
     elif p["family"] == "mjpeg":
