@@ -20,6 +20,13 @@ public final class FaceWindowProcessor: WindowProcessor {
     public let restorer: FaceRestorer?
     private let crops = Arena()
     private var framesSinceDetection = Int.max
+    /// Frames processed while a detection beside the stream was in flight.
+    private var framesInFlight = 0
+    /// A detection beside the stream that has been in flight this many `detectEvery`
+    /// periods is given up and the frame is detected on where it is: its thread runs only
+    /// in the cycles the stream leaves (SCHED_IDLE), and a host busy with other work can
+    /// leave it almost none. A new face then waits at most this long.
+    static let starvedAfter = 4
     /// The crop side each track had last: kept while the face's need stays near it, so
     /// the restorer's context of earlier frames (made at one size) carries on. Entries
     /// leave when the tracker says their track ended.
@@ -57,7 +64,7 @@ public final class FaceWindowProcessor: WindowProcessor {
             // only the cycles the stream leaves) does not start again at once, so it takes
             // a bounded share of the cores, whatever the host's load.
             if settings.detector.maxFaces > 0, let found = background.take() {
-                timings.detection += found.network
+                timings.beside += found.network
                 tracker.add(found.faces)
                 framesSinceDetection = 0
             }
@@ -67,8 +74,15 @@ public final class FaceWindowProcessor: WindowProcessor {
             // it is the only detection and runs here.
             // (One still running when the next is due: the frame follows its faces, and the
             // next frame asks again.)
-            let beside = due && settings.detector.maxFaces > 0 && settings.detectEvery > 1
+            var beside = due && settings.detector.maxFaces > 0 && settings.detectEvery > 1
                 && settings.followTracks && !tracker.tracks.isEmpty
+            framesInFlight = background.busy ? framesInFlight + 1 : 0
+            if beside && framesInFlight > Self.starvedAfter * settings.detectEvery {
+                background.cancel()   // its thread finishes in its own time; its result is dropped
+                framesInFlight = 0
+                beside = false
+                timings.starved += 1
+            }
             if beside, let spent = background.submit(frame, colorimetry: colorimetry, settings: settings.detector) {
                 timings.colorConversion += spent
                 framesSinceDetection = 0
@@ -223,6 +237,7 @@ public final class FaceWindowProcessor: WindowProcessor {
         trackPoses.removeAll()
         tracker.reset()
         framesSinceDetection = .max
+        framesInFlight = 0
     }
 }
 
@@ -231,11 +246,16 @@ public struct StageTimings: Sendable, CustomStringConvertible {
     public var frames = 0, faces = 0
     public var colorConversion = 0.0, detection = 0.0, tracking = 0.0, alignment = 0.0
     public var priors = 0.0, restoration = 0.0, decode = 0.0, smoothing = 0.0, pasteBack = 0.0
+    /// The whole-frame detections that ran beside the stream and finished before this
+    /// window: their thread's wall time, spent beside earlier frames, not in this one.
+    public var beside = 0.0
+    /// Detections beside the stream given up as starved (the frame was detected on instead).
+    public var starved = 0
     public init() {}
 
     /// One line, `key=value` pairs, parsed by scripts/bench.py.
     public var description: String {
         func f(_ v: Double) -> String { "\((v * 1000).rounded() / 1000)" }
-        return "stage-ms frames=\(frames) faces=\(faces) convert=\(f(colorConversion)) detect=\(f(detection)) track=\(f(tracking)) align=\(f(alignment)) priors=\(f(priors)) restore=\(f(restoration)) decode=\(f(decode)) smooth=\(f(smoothing)) paste=\(f(pasteBack))"
+        return "stage-ms frames=\(frames) faces=\(faces) convert=\(f(colorConversion)) detect=\(f(detection)) track=\(f(tracking)) align=\(f(alignment)) priors=\(f(priors)) restore=\(f(restoration)) decode=\(f(decode)) smooth=\(f(smoothing)) paste=\(f(pasteBack)) beside=\(f(beside)) starved=\(starved)"
     }
 }

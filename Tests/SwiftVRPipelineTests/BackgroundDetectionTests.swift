@@ -1,6 +1,7 @@
 import SwiftVRModels
 import SwiftVRTensor
 import SwiftVRTestSupport
+import Dispatch
 import XCTest
 @testable import SwiftVRPipeline
 
@@ -55,6 +56,29 @@ final class BackgroundDetectionTests: XCTestCase {
         XCTAssertGreaterThan(at, 5, "found by the detection that ran beside the stream")
     }
 
+    func testAStarvedDetectionIsGivenUpAndTheFrameDetectedOn() throws {
+        let (rgb, _) = try AlignmentTests.astronaut()
+        let one = Self.frame(rgb, at: [(4, 2)]), two = Self.frame(rgb, at: [(4, 2), (268, 2)])
+        let gate = DispatchSemaphore(value: 0)
+        let processor = FaceWindowProcessor(detector: Starved(try Detectors.load(path: TestPaths.centerface), gate: gate))
+        defer {
+            gate.signal()   // the detection beside the stream may end, so its thread can be joined
+            _ = processor.background.waitUntilIdle(seconds: 120)
+        }
+        var often = settings()
+        often.detectEvery = 2   // the same rule in fewer (slow, debug-built) frames
+        XCTAssertEqual(try process(processor, one, settings: often).count, 1)
+        let limit = FaceWindowProcessor.starvedAfter * often.detectEvery
+        var foundAt: Int?
+        for n in 1...(limit + 8) {
+            if try process(processor, two, settings: often).count == 2 { foundAt = n; break }
+        }
+        let at = try XCTUnwrap(foundAt, "the face that appeared is found though the detection beside the stream never ends")
+        XCTAssertGreaterThan(at, limit, "found by the frame's own detection once the one beside the stream was given up")
+        XCTAssertLessThanOrEqual(at, limit + 6)
+        XCTAssertTrue(processor.background.busy, "the starved detection is still blocked: its result was not waited for")
+    }
+
     func testAResetDropsTheDetectionInFlight() throws {
         let (rgb, _) = try AlignmentTests.astronaut()
         let face = Self.frame(rgb, at: [(4, 2)]), grey = Self.frame(rgb, at: [])
@@ -67,4 +91,30 @@ final class BackgroundDetectionTests: XCTestCase {
             XCTAssertEqual(try process(processor, grey, settings: settings()).count, 0, "frame \(n) after the reset: no stale face")
         }
     }
+}
+
+/// The shipped detector, whose detections beside the stream get no cycle until `gate` is
+/// signalled (a host whose other work takes every cycle SCHED_IDLE would get).
+private final class Starved: FaceDetecting {
+    let real: FaceDetecting, gate: DispatchSemaphore, beside: Bool
+
+    init(_ real: FaceDetecting, gate: DispatchSemaphore, beside: Bool = false) {
+        (self.real, self.gate, self.beside) = (real, gate, beside)
+    }
+
+    func prepare(_ frame: FrameView, colorimetry: Colorimetry, settings: DetectorSettings) -> PreparedFrame {
+        real.prepare(frame, colorimetry: colorimetry, settings: settings)
+    }
+
+    func finish(_ input: PreparedFrame, settings: DetectorSettings) -> Detected {
+        if beside { gate.wait(); gate.signal() }
+        return real.finish(input, settings: settings)
+    }
+
+    func detect(around expected: [FaceDetection], in frame: FrameView, colorimetry: Colorimetry,
+                settings: DetectorSettings) -> Detected {
+        real.detect(around: expected, in: frame, colorimetry: colorimetry, settings: settings)
+    }
+
+    func sibling() -> FaceDetecting { Starved(real.sibling(), gate: gate, beside: true) }
 }
