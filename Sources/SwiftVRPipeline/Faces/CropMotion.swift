@@ -13,9 +13,13 @@ extension TemporalBlend {
         gy.initialize(repeating: 0, count: r * r)
         guard r > 2 else { return }
         for i in 1..<(r - 1) {
-            for j in 1..<(r - 1) {
-                gx[i * r + j] = (l[i * r + j + 1] - l[i * r + j - 1]) / 2
-                gy[i * r + j] = (l[(i + 1) * r + j] - l[(i - 1) * r + j]) / 2
+            let o = i * r
+            eightAtATime(1..<(r - 1)) { j in
+                put8((v8(l + o + j + 1) - v8(l + o + j - 1)) * 0.5, gx + o + j)
+                put8((v8(l + o + r + j) - v8(l + o - r + j)) * 0.5, gy + o + j)
+            } tail: { j in
+                gx[o + j] = (l[o + j + 1] - l[o + j - 1]) / 2
+                gy[o + j] = (l[o + r + j] - l[o - r + j]) / 2
             }
         }
     }

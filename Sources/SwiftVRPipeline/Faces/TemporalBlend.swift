@@ -116,7 +116,8 @@ public final class TemporalBlend {
                 let o = UnsafePointer(movedOutput), w = difference  // the difference is spent
                 pool.parallelRanges(plane, minimum: 4096) { part in
                     eightAtATime(part) { k in
-                        put8(-falloff * pointwiseMax(.zero, v8(box + k) * scale - 1), w + k)
+                        let excess = v8(box + k) * scale - 1   // clamped by a blend: pointwiseMax is a call per vector
+                        put8(-falloff * excess.replacing(with: 0, where: excess .< 0), w + k)
                     } tail: { k in w[k] = -falloff * max(0, box[k] * scale - 1) }
                     expInPlace(w + part.lowerBound, part.count)
                     eightAtATime(part) { k in
