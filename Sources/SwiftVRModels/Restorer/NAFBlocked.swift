@@ -202,10 +202,3 @@ public struct NAFBlocked: Sendable {
         }
     }
 }
-
-@inline(__always)
-private func vload(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always)
-private func vload(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { vload(UnsafePointer(p)) }
-@inline(__always)
-private func vstore(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }

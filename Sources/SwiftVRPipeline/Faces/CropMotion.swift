@@ -15,8 +15,8 @@ extension TemporalBlend {
         for i in 1..<(r - 1) {
             let o = i * r
             eightAtATime(1..<(r - 1)) { j in
-                put8((v8(l + o + j + 1) - v8(l + o + j - 1)) * 0.5, gx + o + j)
-                put8((v8(l + o + r + j) - v8(l + o - r + j)) * 0.5, gy + o + j)
+                vstore((vload(l + o + j + 1) - vload(l + o + j - 1)) * 0.5, gx + o + j)
+                vstore((vload(l + o + r + j) - vload(l + o - r + j)) * 0.5, gy + o + j)
             } tail: { j in
                 gx[o + j] = (l[o + j + 1] - l[o + j - 1]) / 2
                 gy[o + j] = (l[o + r + j] - l[o - r + j]) / 2

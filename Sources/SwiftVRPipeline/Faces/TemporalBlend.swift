@@ -103,8 +103,8 @@ public final class TemporalBlend {
                                    into: i == 0 ? moved : movedOutput + (i - 1) * plane, pass: pass + i * plane, size: r)
                 }
                 eightAtATime(0..<plane) { k in
-                    let d = v8(luma + k) - v8(moved + k)
-                    put8(d * d, difference + k)
+                    let d = vload(luma + k) - vload(moved + k)
+                    vstore(d * d, difference + k)
                 } tail: { k in difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
                 boxMean(difference, into: box, pass: pass, columns: columns, size: r, radius: Self.radius)
                 // 2σ² from where the crops agree best: a low quantile, scaled by where that
@@ -116,14 +116,14 @@ public final class TemporalBlend {
                 let o = UnsafePointer(movedOutput), w = difference  // the difference is spent
                 pool.parallelRanges(plane, minimum: 4096) { part in
                     eightAtATime(part) { k in
-                        let excess = v8(box + k) * scale - 1   // clamped by a blend: pointwiseMax is a call per vector
-                        put8(-falloff * excess.replacing(with: 0, where: excess .< 0), w + k)
+                        let excess = vload(box + k) * scale - 1   // clamped by a blend: pointwiseMax is a call per vector
+                        vstore(-falloff * excess.replacing(with: 0, where: excess .< 0), w + k)
                     } tail: { k in w[k] = -falloff * max(0, box[k] * scale - 1) }
                     expInPlace(w + part.lowerBound, part.count)
                     eightAtATime(part) { k in
-                        let wk = strength * v8(w + k)
-                        put8(v8(weights + k) + wk, weights + k)
-                        for c in 0..<3 { put8(v8(y + c * plane + k) + wk * v8(o + c * plane + k), y + c * plane + k) }
+                        let wk = strength * vload(w + k)
+                        vstore(vload(weights + k) + wk, weights + k)
+                        for c in 0..<3 { vstore(vload(y + c * plane + k) + wk * vload(o + c * plane + k), y + c * plane + k) }
                     } tail: { k in
                         let wk = strength * w[k]
                         weights[k] += wk
@@ -133,8 +133,8 @@ public final class TemporalBlend {
             }
             pool.parallelRanges(plane, minimum: 4096) { part in
                 eightAtATime(part) { k in
-                    let inverse = 1 / v8(weights + k)
-                    for c in 0..<3 { put8(v8(y + c * plane + k) * inverse, y + c * plane + k) }
+                    let inverse = 1 / vload(weights + k)
+                    for c in 0..<3 { vstore(vload(y + c * plane + k) * inverse, y + c * plane + k) }
                 } tail: { k in
                     for c in 0..<3 { y[c * plane + k] /= weights[k] }
                 }
@@ -238,10 +238,4 @@ func eightAtATime(_ range: Range<Int>, _ body: (Int) -> Void, tail: (Int) -> Voi
     var k = range.lowerBound
     while k + 8 <= range.upperBound { body(k); k += 8 }
     while k < range.upperBound { tail(k); k += 1 }
-}
-
-@inline(__always) func v8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) func v8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { v8(UnsafePointer(p)) }
-@inline(__always) func put8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
