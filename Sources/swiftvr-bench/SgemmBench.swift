@@ -35,6 +35,33 @@ enum SgemmBench {
         }
         depthwise(runs: runs, pool: pool)
         attention(runs: runs)
+        for (name, m, n, k) in cachedShapes { cached(name: name, out: m, pixels: n, in: k, runs: runs) }
+    }
+
+    /// The restorer's 1×1 layers as it runs them: a chunk of pixels (or tokens) already
+    /// in cache, one core. (out, pixels, in).
+    static let cachedShapes: [(String, Int, Int, Int)] = [
+        ("NAF ffn1 16→32 at R/2, a 96-pixel chunk", 32, 96, 16),
+        ("NAF proj 16→16 at R/2, a 96-pixel chunk", 16, 96, 16),
+        ("NAF ffn1 32→64 at R/4, a 96-pixel chunk", 64, 96, 32),
+        ("latent qkv 48→144, 64 tokens", 144, 64, 48),
+        ("latent logits 48→256, 64 tokens", 256, 64, 48),
+        ("latent code mix 256→48, 64 tokens", 48, 64, 256),
+    ]
+
+    /// GFLOP/s of the channel-blocked kernel on one core with its operands in cache:
+    /// `cached OUT PIXELS IN gflops what`.
+    static func cached(name: String, out m: Int, pixels n: Int, in k: Int, runs: Int) {
+        let w = Tensor(shape: [m, k, 1, 1])
+        for i in 0..<w.count { w.data[i] = Float(i % 7) * 0.1 }
+        let kernel = PointwiseBlocked(Conv2d(weight: w, bias: nil))
+        let x = Tensor(shape: [k / 8, n, 8]), y = Tensor(shape: [m / 8, n, 8])
+        for i in 0..<x.count { x.data[i] = Float(i % 5) * 0.1 }
+        let repeats = max(1, 4_000_000 / (m * n * k))
+        let t = measure(runs: runs) {
+            for _ in 0..<repeats { kernel(x: x.data, xStride: n * 8, pixels: n, y: y.data, yStride: n * 8, relu: false) }
+        }
+        print("cached \(m) \(n) \(k) \(fmt(2.0 * Double(repeats * m * n * k) / (t.p10 * 1e6))) \(name), one core, channel-blocked kernel")
     }
 
     /// The latent transformer's window attention: 16 windows of 8×8 tokens × 2 heads of

@@ -126,13 +126,7 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
                 o = 3
             }
             while o < blocks {
-                let two = o + 2 <= blocks
-                var p = c0
-                while p < c1 {
-                    let count = min(Self.tilePixels, c1 - p)
-                    if two { tilePair(o, t.at(pixel: p), count) } else { tileSingle(o, t.at(pixel: p), count) }
-                    p += Self.tilePixels
-                }
+                if o + 2 <= blocks { tilePair(o, t, c0, c1) } else { tileSingle(o, t, c0, c1) }
                 o += 2
             }
             c0 = c1
@@ -145,58 +139,86 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
     // Each tile shape is its own function, compiled on its own: inlined into one caller,
     // the compiler kept `two` as a runtime flag and spilled accumulators.
     @inline(never)
-    private func tilePair(_ o: Int, _ t: Operands, _ count: Int) { tile(o, two: true, t, count) }
+    private func tilePair(_ o: Int, _ t: Operands, _ start: Int, _ end: Int) { tiles(o, two: true, t, start, end) }
 
     @inline(never)
-    private func tileSingle(_ o: Int, _ t: Operands, _ count: Int) { tile(o, two: false, t, count) }
+    private func tileSingle(_ o: Int, _ t: Operands, _ start: Int, _ end: Int) { tiles(o, two: false, t, start, end) }
 
-    /// Output blocks `o` (and `o`+1 when `two`) for `count` ≤ 6 pixels. Short tiles read
-    /// their last pixel again in the unused lanes (no branch in the loop) and store only
-    /// `count` pixels.
+    /// Output blocks `o` (and `o`+1 when `two`) for pixels start..<end, six at a time.
+    /// One call runs a whole row of tiles: at K = 16 a tile is 192 multiply-adds, and a
+    /// call per tile (its prologue, the bias, the offsets) cost a third of that.
     @inline(__always)
-    private func tile(_ o: Int, two: Bool, _ t: Operands, _ count: Int) {
+    private func tiles(_ o: Int, two: Bool, _ t: Operands, _ start: Int, _ end: Int) {
         let k = inChannels
         let wa = packed.data + o * k * 8, wb = two ? wa + k * 8 : wa
         let ba = load(bias.data + o * 8), bb = two ? load(bias.data + o * 8 + 8) : ba
-        var (a0, a1, a2, a3, a4, a5) = (ba, ba, ba, ba, ba, ba)
-        var (b0, b1, b2, b3, b4, b5) = (bb, bb, bb, bb, bb, bb)
-        // Offsets of the six pixels (the last real one repeated in short tiles).
         let xp = t.xPixelStride
-        let (q1, q2, q3) = (min(1, count - 1) * xp, min(2, count - 1) * xp, min(3, count - 1) * xp)
-        let (q4, q5) = (min(4, count - 1) * xp, min(5, count - 1) * xp)
-        // Pointers advanced once per input block and wrapping index arithmetic: with
-        // checked `q + j` offsets the inner loop carried an overflow branch per pixel and
-        // reloaded the offsets from the stack — a third of its instructions.
-        var (pa, pb) = (wa, wb)
-        var i = 0
-        while i < k {
-            let x0 = t.input(block: i &>> 3)
-            let (x1, x2, x3, x4, x5) = (x0 + q1, x0 + q2, x0 + q3, x0 + q4, x0 + q5)
-            for j in 0..<8 {
-                let va = load(pa + j &* 8)
-                if two {
-                    let vb = load(pb + j &* 8)
-                    var v = Vector(repeating: x0[j]); a0 = madd(a0, va, v); b0 = madd(b0, vb, v)
-                    v = Vector(repeating: x1[j]); a1 = madd(a1, va, v); b1 = madd(b1, vb, v)
-                    v = Vector(repeating: x2[j]); a2 = madd(a2, va, v); b2 = madd(b2, vb, v)
-                    v = Vector(repeating: x3[j]); a3 = madd(a3, va, v); b3 = madd(b3, vb, v)
-                    v = Vector(repeating: x4[j]); a4 = madd(a4, va, v); b4 = madd(b4, vb, v)
-                    v = Vector(repeating: x5[j]); a5 = madd(a5, va, v); b5 = madd(b5, vb, v)
-                } else {
-                    a0 = madd(a0, va, Vector(repeating: x0[j]))
-                    a1 = madd(a1, va, Vector(repeating: x1[j]))
-                    a2 = madd(a2, va, Vector(repeating: x2[j]))
-                    a3 = madd(a3, va, Vector(repeating: x3[j]))
-                    a4 = madd(a4, va, Vector(repeating: x4[j]))
-                    a5 = madd(a5, va, Vector(repeating: x5[j]))
+        let (ya, yb) = (o * t.yStride, (o + 1) * t.yStride)
+        let (ra, rb) = (o * t.rStride, (o + 1) * t.rStride)
+        var p = start
+        while p < end {
+            let count = min(Self.tilePixels, end - p)
+            let u = t.at(pixel: p)
+            var (a0, a1, a2, a3, a4, a5) = (ba, ba, ba, ba, ba, ba)
+            var (b0, b1, b2, b3, b4, b5) = (bb, bb, bb, bb, bb, bb)
+            // Offsets of the six pixels; a short tile reads its last pixel again in the
+            // unused lanes (no branch in the loop) and stores only `count` pixels.
+            let last = count - 1
+            let (q1, q2, q3) = (min(1, last) &* xp, min(2, last) &* xp, min(3, last) &* xp)
+            let (q4, q5) = (min(4, last) &* xp, min(5, last) &* xp)
+            // Pointers advanced once per input block and wrapping index arithmetic: with
+            // checked `q + j` offsets the inner loop carried an overflow branch per pixel and
+            // reloaded the offsets from the stack — a third of its instructions.
+            var (pa, pb) = (wa, wb)
+            var i = 0
+            while i < k {
+                let x0 = u.input(block: i &>> 3)
+                let (x1, x2, x3, x4, x5) = (x0 + q1, x0 + q2, x0 + q3, x0 + q4, x0 + q5)
+                for j in 0..<8 {
+                    let va = load(pa + j &* 8)
+                    if two {
+                        let vb = load(pb + j &* 8)
+                        var v = Vector(repeating: x0[j]); a0 = madd(a0, va, v); b0 = madd(b0, vb, v)
+                        v = Vector(repeating: x1[j]); a1 = madd(a1, va, v); b1 = madd(b1, vb, v)
+                        v = Vector(repeating: x2[j]); a2 = madd(a2, va, v); b2 = madd(b2, vb, v)
+                        v = Vector(repeating: x3[j]); a3 = madd(a3, va, v); b3 = madd(b3, vb, v)
+                        v = Vector(repeating: x4[j]); a4 = madd(a4, va, v); b4 = madd(b4, vb, v)
+                        v = Vector(repeating: x5[j]); a5 = madd(a5, va, v); b5 = madd(b5, vb, v)
+                    } else {
+                        a0 = madd(a0, va, Vector(repeating: x0[j]))
+                        a1 = madd(a1, va, Vector(repeating: x1[j]))
+                        a2 = madd(a2, va, Vector(repeating: x2[j]))
+                        a3 = madd(a3, va, Vector(repeating: x3[j]))
+                        a4 = madd(a4, va, Vector(repeating: x4[j]))
+                        a5 = madd(a5, va, Vector(repeating: x5[j]))
+                    }
                 }
+                pa += 64
+                pb += 64
+                i &+= 8
             }
-            pa += 64
-            pb += 64
-            i &+= 8
+            if count == Self.tilePixels {
+                // Straight from the registers: the loop over a short tile's pixels goes
+                // through memory.
+                let (y, yp, relu) = (u.y, u.yPixelStride, u.relu)
+                @inline(__always) func put(_ v: Vector, _ q: Int, _ yo: Int, _ ro: Int) {
+                    var out = v
+                    if relu { out.replace(with: 0, where: out .< 0) }
+                    if let r = u.r { out += load(r + (ro &+ q &* 8)) }
+                    UnsafeMutableRawPointer(y + (yo &+ q &* yp)).storeBytes(of: out, as: Vector.self)
+                }
+                put(a0, 0, ya, ra); put(a1, 1, ya, ra); put(a2, 2, ya, ra)
+                put(a3, 3, ya, ra); put(a4, 4, ya, ra); put(a5, 5, ya, ra)
+                if two {
+                    put(b0, 0, yb, rb); put(b1, 1, yb, rb); put(b2, 2, yb, rb)
+                    put(b3, 3, yb, rb); put(b4, 4, yb, rb); put(b5, 5, yb, rb)
+                }
+            } else {
+                store((a0, a1, a2, a3, a4, a5), count, u, block: o)
+                if two { store((b0, b1, b2, b3, b4, b5), count, u, block: o + 1) }
+            }
+            p += Self.tilePixels
         }
-        store((a0, a1, a2, a3, a4, a5), count, t, block: o)
-        if two { store((b0, b1, b2, b3, b4, b5), count, t, block: o + 1) }
     }
 
     /// Output blocks 0, 1, 2 for `count` ≤ 3 pixels: the tile for 24 output channels,

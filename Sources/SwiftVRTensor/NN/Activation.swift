@@ -10,9 +10,9 @@ public enum Activation: Sendable, Equatable {
         switch self {
         case .none: return
         case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
-        case .sigmoid: map4(p, n) { 1 / (1 + exp4(-$0)) }
-        case .silu: map4(p, n) { $0 / (1 + exp4(-$0)) }
-        case .gelu: map4(p, n) { 0.5 * $0 * (1 + erf4($0 * 0.70710678118654752)) }
+        case .sigmoid: mapLanes(p, n) { 1 / (1 + expLanes(-$0)) }
+        case .silu: mapLanes(p, n) { $0 / (1 + expLanes(-$0)) }
+        case .gelu: mapLanes(p, n) { 0.5 * $0 * (1 + erfLanes($0 * 0.70710678118654752)) }
         }
     }
 

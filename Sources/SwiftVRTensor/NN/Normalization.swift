@@ -22,8 +22,8 @@ public func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
     var m = -Float.infinity
     for j in 0..<8 where lanes[j] > m { m = lanes[j] }
     for j in i..<d where p[j] > m { m = p[j] }
-    let shift = SIMD4<Float>(repeating: m)
-    map4(p, d) { exp4($0 - shift) }
+    let shift = SIMD8<Float>(repeating: m)
+    mapLanes(p, d) { expLanes($0 - shift) }
     var sums = SIMD8<Float>()
     i = 0
     while i + 8 <= d {
