@@ -29,7 +29,7 @@ struct WindowAttention {
     }
 
     /// x (B, N, D) [context (B, N, D)] → (B, N, D)
-    func callAsFunction(_ x: Tensor, layout: AttentionLayout, context: Tensor? = nil, arena: Arena) -> Tensor {
+    func callAsFunction(_ x: Tensor, layout: AttentionLayout, context: Tensor? = nil, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
         let (b, n, d) = (x.dim(0), x.dim(1), x.dim(2))
         let hd = d / heads
         // Packed projections: q, k, v each read with a row stride of `stride` floats.
@@ -47,16 +47,21 @@ struct WindowAttention {
             let l = g.length
             let batch = b * g.count * heads
             let qg = arena.tensor([batch, l, hd]), kg = arena.tensor([batch, l, hd]), vg = arena.tensor([batch, l, hd])
-            /// Visits every (batch, window, head, position): the row of the token in the
-            /// (B·N) token rows, the token index, the head, and the offset in (batch, L, hd).
-            func forEachSlot(_ body: (_ row: Int, _ token: Int, _ head: Int, _ offset: Int) -> Void) {
-                for bi in 0..<b {
-                    for wi in 0..<g.count {
-                        for h in 0..<heads {
-                            let slot = (bi * g.count + wi) * heads + h
-                            for li in 0..<l {
-                                let token = g.indices[wi * l + li]
-                                body(bi * n + token, token, h, (slot * l + li) * hd)
+            /// Visits every (batch, window, head, position) of the windows in `range` (of
+            /// B · windows): the row of the token in the (B·N) token rows, the token index,
+            /// the head, and the offset in (batch, L, hd). Windows are split across the
+            /// pool: each one's slots and tokens are its own.
+            func forEachSlot(_ body: @escaping (_ row: Int, _ token: Int, _ head: Int, _ offset: Int) -> Void) {
+                pool.parallelRanges(b * g.count, minimum: 4) { range in
+                    g.indices.withUnsafeBufferPointer { indices in
+                        for bw in range {
+                            let (bi, wi) = bw.quotientAndRemainder(dividingBy: g.count)
+                            for h in 0..<heads {
+                                let slot = bw * heads + h
+                                for li in 0..<l {
+                                    let token = indices[wi * l + li]
+                                    body(bi * n + token, token, h, (slot * l + li) * hd)
+                                }
                             }
                         }
                     }

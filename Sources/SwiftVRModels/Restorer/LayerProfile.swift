@@ -77,8 +77,8 @@ extension Restorer {
         }
         let kept = Double(context + 1)
         add("temporal prior: difference, attention over \(context) cached frames, code mix",
-            flops: 4 * nd * d + 2 * nd * d * 3 * (1 + kept) + 4 * nd * kept * d + 2 * nd * d + 4 * nd * Double(c.temporalCodes) + 2 * nd * d,
-            bytes: 2 * nd + nd * kept) {
+            flops: 4 * nd * d + 2 * nd * d * 3 + 4 * nd * kept * d + 2 * nd * d + 4 * nd * Double(c.temporalCodes) + 2 * nd * d,
+            bytes: 2 * nd + 2 * nd * Double(context)) {
             _ = self.temporal(tokens, cache: cache, context: context, arena: work)
         }
         let (fs, _, _) = spatial(tokens, layout: plain, arena: input)

@@ -65,7 +65,9 @@ struct SpatialPrior {
 /// What a face's next window needs from its previous one (causal chunk-wise streaming).
 public struct TemporalCache: Sendable {
     let last: Tensor     // (N, D) tokens of the previous window's last frame
-    let normed: Tensor   // (N, Tc, D) the previous window's normalised temporal features
+    /// (N, Tc, 2D) the keys and values (projected, not yet rotated) of the last Tc frames
+    /// seen: attention along time reads them again, so they are projected once.
+    let keysValues: Tensor
     var past: Tensor?    // (c1, R/4, R/4) the last frame's merged R/4 skip (`PastFeatures`)
 }
 
@@ -117,14 +119,14 @@ struct TemporalPrior {
         let h = ShapeOps.swapFirstAxes(diff(pair, arena: arena), arena: arena)   // (N, T, D)
         let qIn = copy(h, arena: arena)
         norm1.normalizeInPlace(qIn)
-        let kvIn = cache.map { ShapeOps.concat([$0.normed, qIn], axis: 1, arena: arena) } ?? qIn   // (N, Tk, D)
-        addInPlace(h, attendAlongTime(qIn, kvIn, arena: arena))
+        let (attended, kv) = attendAlongTime(qIn, cached: cache?.keysValues, arena: arena)
+        addInPlace(h, attended)
         // Keep what the next window needs, outside the arena (it is reused every call).
-        let tk = kvIn.dim(1), kept = min(tk, context ?? t)
-        let last = Tensor(shape: [n, d]), normed = Tensor(shape: [n, kept, d])
+        let tk = kv.dim(1), kept = min(tk, context ?? t)
+        let last = Tensor(shape: [n, d]), keysValues = Tensor(shape: [n, kept, 2 * d])
         last.data.update(from: x.data + (t - 1) * n * d, count: n * d)
         for i in 0..<n {                                                         // the last `kept` frames
-            (normed.data + i * kept * d).update(from: kvIn.data + (i * tk + tk - kept) * d, count: kept * d)
+            (keysValues.data + i * kept * 2 * d).update(from: kv.data + (i * tk + tk - kept) * 2 * d, count: kept * 2 * d)
         }
         let back = ShapeOps.swapFirstAxes(h, arena: arena)                       // (T, N, D)
         norm.normalizeInPlace(back)
@@ -132,37 +134,48 @@ struct TemporalPrior {
         let idx = argmaxLastAxis(l)
         let ft = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [t, n], arena: arena)
         if let residual { addInPlace(ft, residual(back, arena: arena)) }
-        return (ft, idx, l, context == 0 ? nil : TemporalCache(last: last, normed: normed, past: nil))
+        return (ft, idx, l, context == 0 ? nil : TemporalCache(last: last, keysValues: keysValues, past: nil))
     }
 
     /// Queries from the window's frames (positions Tc…Tc+T−1), keys and values from the
-    /// cached and current frames (0…Tc+T−1), per location and head.
-    private func attendAlongTime(_ q: Tensor, _ kv: Tensor, arena: Arena) -> Tensor {
+    /// cached and current frames (0…Tc+T−1), per location and head. Only the window's
+    /// frames are projected; the cached frames' keys and values come projected from
+    /// `cached` (N, Tc, 2D). Returns the attention's output (N, T, D) and the keys and
+    /// values of all Tc+T frames (N, Tc+T, 2D), unrotated: positions move as frames age.
+    private func attendAlongTime(_ q: Tensor, cached: Tensor?, arena: Arena,
+                                 pool: ThreadPool = .shared) -> (Tensor, Tensor) {
         let (n, t, d) = (q.dim(0), q.dim(1), q.dim(2))
-        let tk = kv.dim(1), tc = tk - t
+        let tc = cached?.dim(1) ?? 0, tk = tc + t
         let hd = d / heads
         let qp = attn.qkv!(q, arena: arena)                          // (N, T, 3D)
-        let kvp = attn.qkv!(kv, arena: arena)                        // (N, Tk, 3D)
+        let kv = arena.tensor([n, tk, 2 * d])                        // cached frames, then the window's
         let ropeQ = Windows.rope(positions: (tc..<tk).map { [$0] }, headDim: hd)
         let ropeK = Windows.rope(positions: (0..<tk).map { [$0] }, headDim: hd)
         let qs = arena.tensor([n * heads, t, hd]), ks = arena.tensor([n * heads, tk, hd]), vs = arena.tensor([n * heads, tk, hd])
-        for i in 0..<n {
-            for h in 0..<heads {
-                let slot = i * heads + h
-                for f in 0..<t {
-                    rotateHead(qp.data + (i * t + f) * 3 * d + h * hd, into: qs.data + (slot * t + f) * hd, hd, cos: ropeQ.cos, sin: ropeQ.sin, f)
-                }
-                for f in 0..<tk {
-                    rotateHead(kvp.data + (i * tk + f) * 3 * d + d + h * hd, into: ks.data + (slot * tk + f) * hd, hd, cos: ropeK.cos, sin: ropeK.sin, f)
-                    (vs.data + (slot * tk + f) * hd).update(from: kvp.data + (i * tk + f) * 3 * d + 2 * d + h * hd, count: hd)
+        pool.parallelRanges(n, minimum: 64) { locations in
+            for i in locations {
+                if let cached { (kv.data + i * tk * 2 * d).update(from: cached.data + i * tc * 2 * d, count: tc * 2 * d) }
+                for f in 0..<t { (kv.data + (i * tk + tc + f) * 2 * d).update(from: qp.data + (i * t + f) * 3 * d + d, count: 2 * d) }
+                for h in 0..<heads {
+                    let slot = i * heads + h
+                    for f in 0..<t {
+                        rotateHead(qp.data + (i * t + f) * 3 * d + h * hd, into: qs.data + (slot * t + f) * hd, hd, cos: ropeQ.cos, sin: ropeQ.sin, f)
+                    }
+                    for f in 0..<tk {
+                        let row = kv.data + (i * tk + f) * 2 * d
+                        rotateHead(row + h * hd, into: ks.data + (slot * tk + f) * hd, hd, cos: ropeK.cos, sin: ropeK.sin, f)
+                        (vs.data + (slot * tk + f) * hd).update(from: row + d + h * hd, count: hd)
+                    }
                 }
             }
         }
         let o = scaledDotProductAttention(qs, ks, vs, causalOffset: causal ? tc : nil, arena: arena)  // (N·H, T, hd)
         let merged = arena.tensor([n, t, d])
-        for i in 0..<n { for h in 0..<heads { for f in 0..<t {
-            (merged.data + (i * t + f) * d + h * hd).update(from: o.data + ((i * heads + h) * t + f) * hd, count: hd)
-        } } }
-        return attn.proj(merged, arena: arena)
+        pool.parallelRanges(n, minimum: 64) { locations in
+            for i in locations { for h in 0..<heads { for f in 0..<t {
+                (merged.data + (i * t + f) * d + h * hd).update(from: o.data + ((i * heads + h) * t + f) * hd, count: hd)
+            } } }
+        }
+        return (attn.proj(merged, arena: arena), kv)
     }
 }

@@ -60,10 +60,15 @@ func rotateHead(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Floa
                 cos: [Float], sin: [Float], _ position: Int) {
     let half = hd / 2
     let base = position * half
-    for i in 0..<half {
-        let (c, s) = (cos[base + i], sin[base + i])
-        let (a, b) = (src[2 * i], src[2 * i + 1])
-        dst[2 * i] = a * c - b * s
-        dst[2 * i + 1] = a * s + b * c
+    precondition(base + half <= min(cos.count, sin.count), "rotary positions: position \(position) past the table")
+    cos.withUnsafeBufferPointer { cos in
+        sin.withUnsafeBufferPointer { sin in
+            for i in 0..<half {
+                let (c, s) = (cos[base &+ i], sin[base &+ i])
+                let (a, b) = (src[2 &* i], src[2 &* i &+ 1])
+                dst[2 &* i] = a * c - b * s
+                dst[2 &* i &+ 1] = a * s + b * c
+            }
+        }
     }
 }
