@@ -192,7 +192,26 @@ public struct NAFBlocked: Sendable {
     private func normalise(_ src: UnsafeMutablePointer<Float>, stride: Int, pixels: Int,
                            into dst: UnsafeMutablePointer<Float>, outStride: Int) {
         let cb = channels / 8, inv = 1 / Float(channels)
-        for p in 0..<pixels {
+        @inline(__always) func moments(_ p: Int) -> (Vector, Vector) {   // Σx, Σx² over the blocks, per lane
+            var (sum, sq) = (Vector(), Vector())
+            for k in 0..<cb { let v = vload(src + k * stride + p &* 8); sum += v; sq += v * v }
+            return (sum, sq)
+        }
+        var p0 = 0
+        while p0 + 8 <= pixels {                                  // eight pixels' statistics in lanes
+            let (s0, q0) = moments(p0), (s1, q1) = moments(p0 + 1), (s2, q2) = moments(p0 + 2), (s3, q3) = moments(p0 + 3)
+            let (s4, q4) = moments(p0 + 4), (s5, q5) = moments(p0 + 5), (s6, q6) = moments(p0 + 6), (s7, q7) = moments(p0 + 7)
+            let mean = laneSums(s0, s1, s2, s3, s4, s5, s6, s7) * inv
+            let variance = laneSums(q0, q1, q2, q3, q4, q5, q6, q7) * inv - mean * mean
+            let rstd = 1 / (variance.replacing(with: 0, where: variance .< 0) + eps).squareRoot()
+            let shift = -mean * rstd
+            for i in 0..<8 {
+                let (r, sh, p) = (Vector(repeating: rstd[i]), Vector(repeating: shift[i]), p0 + i)
+                for k in 0..<cb { vstore(vload(src + k * stride + p &* 8) * r + sh, dst + k * outStride + p &* 8) }
+            }
+            p0 += 8
+        }
+        for p in p0..<pixels {
             var (sum, sq) = (Vector(), Vector())
             for k in 0..<cb { let v = vload(src + k * stride + p &* 8); sum += v; sq += v * v }
             let mean = sum.sum() * inv

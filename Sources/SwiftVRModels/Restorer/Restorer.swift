@@ -147,19 +147,26 @@ public final class Restorer: Sendable {
         let frames = c.prefill ? fillMissing(input, missing: mask, arena: arena) : input
         let (t, r) = (frames.dim(0), frames.dim(2))
         let (h, w) = (r / 8, r / 8)
-        let z = arena.tensor([t, c.latent, h, w])                                  // (T, L, h, w)
-        // The skips kept for the decoder: (T, c_i, R/2^(i+1), R/2^(i+1)), two or three scales.
-        let scales = c.backbone == .naf ? 3 : 2
-        let skips = (0..<scales).map { i in arena.tensor([t, c.channels[i], r >> (i + 1), r >> (i + 1)]) }
         // Frame f of a (T, …) tensor; with T = 1 (a causal model in the element, one frame
         // per call) the tensor itself, not a copy of it (the skips are 3 MB at 256²).
         func frame(_ x: Tensor, _ f: Int) -> Tensor { t == 1 ? x : ShapeOps.narrow(x, axis: 0, range: f..<(f + 1), arena: frameArena) }
-        for f in 0..<t {
-            frameArena.reset()
-            let one = ShapeOps.concat([frame(frames, f), frame(mask, f)], axis: 1, arena: frameArena)  // (1, 4, R, R)
-            let (zf, s) = encode(one, arena: frameArena)                           // (1, L, h, w)
-            (z.data + f * zf.count).update(from: zf.data, count: zf.count)
-            for (dst, src) in zip(skips, s) { (dst.data + f * src.count).update(from: src.data, count: src.count) }
+        // z (T, L, h, w) and the skips kept for the decoder, (T, c_i, R/2^(i+1), R/2^(i+1)),
+        // two or three scales. One frame is encoded straight into the pass's arena; a
+        // window frame by frame, each copied out of the frame arena.
+        let z: Tensor, skips: [Tensor]
+        if t == 1 {
+            (z, skips) = encode(ShapeOps.concat([frames, mask], axis: 1, arena: arena), arena: arena)
+        } else {
+            z = arena.tensor([t, c.latent, h, w])
+            let scales = c.backbone == .naf ? 3 : 2
+            skips = (0..<scales).map { i in arena.tensor([t, c.channels[i], r >> (i + 1), r >> (i + 1)]) }
+            for f in 0..<t {
+                frameArena.reset()
+                let one = ShapeOps.concat([frame(frames, f), frame(mask, f)], axis: 1, arena: frameArena)  // (1, 4, R, R)
+                let (zf, s) = encode(one, arena: frameArena)                       // (1, L, h, w)
+                (z.data + f * zf.count).update(from: zf.data, count: zf.count)
+                for (dst, src) in zip(skips, s) { (dst.data + f * src.count).update(from: src.data, count: src.count) }
+            }
         }
         let n = h * w
         let tokens = inProj(ShapeOps.swapLastAxes(z.reshaped([t, c.latent, n]), arena: arena), arena: arena)  // (T, N, D)
@@ -199,14 +206,21 @@ public final class Restorer: Sendable {
                                        temporalLogits: logitsT, temporalIndices: idxT) : nil
         let afterBlocks = Stopwatch.now()
         // The decoder predicts the correction to the input frames (restorer/restorer.py).
-        let out = arena.tensor([t, 3, r, r])                                       // (T, 3, R, R)
         var scaleMods: Tensor?                                                     // (T, 2·Σc): (γ, β) per scale
         if case .naf(_, _, let scaleModulation) = backbone { scaleMods = scaleModulation(pooled, arena: arena) }
-        for f in 0..<t {
-            frameArena.reset()
-            let d = decode(frame(zHQ, f), skips: skips.map { frame($0, f) }, mods: scaleMods.map { $0.data + f * $0.dim(1) },
-                           arena: frameArena)
-            (out.data + f * d.count).update(from: d.data, count: d.count)
+        func decoded(_ f: Int, arena: Arena) -> Tensor {
+            decode(frame(zHQ, f), skips: skips.map { frame($0, f) }, mods: scaleMods.map { $0.data + f * $0.dim(1) }, arena: arena)
+        }
+        let out: Tensor                                                            // (T, 3, R, R)
+        if t == 1 {
+            out = decoded(0, arena: arena)
+        } else {
+            out = arena.tensor([t, 3, r, r])
+            for f in 0..<t {
+                frameArena.reset()
+                let d = decoded(f, arena: frameArena)
+                (out.data + f * d.count).update(from: d.data, count: d.count)
+            }
         }
         addInPlace(out, frames)
         let timings = Timings(priors: afterPriors - start, restoration: afterBlocks - afterPriors, decode: Stopwatch.now() - afterBlocks)
