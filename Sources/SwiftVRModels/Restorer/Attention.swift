@@ -43,6 +43,11 @@ struct WindowAttention {
             (qSrc, kvSrc, qOff, kOff, vOff, qStride, kvStride) = (tq, tkv, 0, 0, d, d, 2 * d)
         }
         let out = arena.tensor([b, n, d])
+        if layout.groups.allSatisfy({ attendWindowFits(keys: $0.length, d: hd, dv: hd) }) {
+            attendEachWindow(qSrc.data + qOff, qStride, kvSrc.data + kOff, kvSrc.data + vOff, kvStride,
+                             batch: b, tokens: n, d: d, layout: layout, into: out.data, pool: pool)
+            return proj(out, arena: arena)
+        }
         for g in layout.groups {
             let l = g.length
             let batch = b * g.count * heads
@@ -82,6 +87,61 @@ struct WindowAttention {
             }
         }
         return proj(out, arena: arena)
+    }
+}
+
+extension WindowAttention {
+    /// Every window of every group and batch, all heads, in one parallel region (where
+    /// gathering, attending and scattering each group in turn took nine: the shifted
+    /// layout has three window sizes): a window's queries and keys gathered and rotated
+    /// into its thread's buffer, attended (`attendWindow`), the output rows written
+    /// straight to their tokens.
+    /// q, k, v: head h of token row r at base + r·stride + h·hd.
+    func attendEachWindow(_ q: UnsafePointer<Float>, _ qStride: Int, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
+                          _ kvStride: Int, batch b: Int, tokens n: Int, d: Int, layout: AttentionLayout,
+                          into out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let hd = d / heads
+        // Job i: group g, batch bi, window wi, counted group by group. The groups' token
+        // indices and the rotary tables are read through raw pointers inside the jobs: an
+        // array touched from both threads bounces its reference count between the cores.
+        var firstJob = [0], firstIndex = [0]
+        for g in layout.groups {
+            firstJob.append(firstJob.last! + b * g.count)
+            firstIndex.append(firstIndex.last! + g.indices.count)
+        }
+        let indices = layout.groups.flatMap(\.indices), lengths = layout.groups.map(\.length), counts = layout.groups.map(\.count)
+        // SAFETY: every token index names one of the n rows and one row of the rotary
+        // tables, and each window's buffer holds four (L, hd) blocks and its scratch.
+        precondition(indices.allSatisfy { (0..<n).contains($0) } && min(layout.cos.count, layout.sin.count) >= n * (hd / 2),
+                     "window attention: the layout does not match \(n) tokens")
+        let longest = lengths.max() ?? 0
+        let buffer = 4 * longest * hd + windowAttentionScratch(keys: longest, d: hd)
+        let jobs = firstJob.last!
+        withUnsafePointers(firstJob, firstIndex, lengths, counts) { firstJob, firstIndex, lengths, counts in
+            withUnsafePointers(indices, layout.cos, layout.sin) { indices, cos, sin in
+                pool.parallelFor(jobs) { job in                       // claimed one by one: sizes differ
+                    var gi = 0
+                    while firstJob[gi + 1] <= job { gi += 1 }
+                    let (l, (bi, wi)) = (lengths[gi], (job - firstJob[gi]).quotientAndRemainder(dividingBy: counts[gi]))
+                    let window = indices + firstIndex[gi] + wi * l
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: buffer) { stack in
+                        let base = stack.baseAddress!
+                        let (qg, kg, vg, og) = (base, base + l * hd, base + 2 * l * hd, base + 3 * l * hd)
+                        for h in 0..<heads {
+                            for li in 0..<l {
+                                let token = window[li], row = bi * n + token
+                                rotateHead(q + row * qStride + h * hd, into: qg + li * hd, hd, cos: cos, sin: sin, token)
+                                rotateHead(k + row * kvStride + h * hd, into: kg + li * hd, hd, cos: cos, sin: sin, token)
+                                (vg + li * hd).update(from: v + row * kvStride + h * hd, count: hd)
+                            }
+                            attendWindow(q: qg, k: kg, v: vg, into: og, queries: l, keys: l, d: hd, dv: hd, causalOffset: nil,
+                                         scratch: base + 4 * longest * hd)
+                            for li in 0..<l { (out + (bi * n + window[li]) * d + h * hd).update(from: og + li * hd, count: hd) }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -58,17 +58,34 @@ public enum Windows {
 @inline(__always)
 func rotateHead(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ hd: Int,
                 cos: [Float], sin: [Float], _ position: Int) {
-    let half = hd / 2
-    let base = position * half
-    precondition(base + half <= min(cos.count, sin.count), "rotary positions: position \(position) past the table")
-    cos.withUnsafeBufferPointer { cos in
-        sin.withUnsafeBufferPointer { sin in
-            for i in 0..<half {
-                let (c, s) = (cos[base &+ i], sin[base &+ i])
-                let (a, b) = (src[2 &* i], src[2 &* i &+ 1])
-                dst[2 &* i] = a * c - b * s
-                dst[2 &* i &+ 1] = a * s + b * c
-            }
-        }
+    precondition((position + 1) * (hd / 2) <= min(cos.count, sin.count), "rotary positions: position \(position) past the table")
+    withUnsafePointers(cos, sin) { cos, sin in rotateHead(src, into: dst, hd, cos: cos, sin: sin, position) }
+}
+
+/// The same on tables the caller has checked: rows up to `position` exist.
+@inline(__always)
+func rotateHead(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ hd: Int,
+                cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, _ position: Int) {
+    let base = position &* (hd / 2)
+    for i in 0..<hd / 2 {
+        let (c, s) = (cos[base &+ i], sin[base &+ i])
+        let (a, b) = (src[2 &* i], src[2 &* i &+ 1])
+        dst[2 &* i] = a * c - b * s
+        dst[2 &* i &+ 1] = a * s + b * c
     }
+}
+
+/// Raw pointers to the elements of several arrays at once, for loops that run on the
+/// pool (an array read from two threads bounces its reference count between them).
+func withUnsafePointers<A, B, R>(_ a: [A], _ b: [B], _ body: (UnsafePointer<A>, UnsafePointer<B>) -> R) -> R {
+    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in body(a.baseAddress!, b.baseAddress!) } }
+}
+
+func withUnsafePointers<A, B, C, R>(_ a: [A], _ b: [B], _ c: [C], _ body: (UnsafePointer<A>, UnsafePointer<B>, UnsafePointer<C>) -> R) -> R {
+    withUnsafePointers(a, b) { a, b in c.withUnsafeBufferPointer { c in body(a, b, c.baseAddress!) } }
+}
+
+func withUnsafePointers<A, B, C, D, R>(_ a: [A], _ b: [B], _ c: [C], _ d: [D],
+                                       _ body: (UnsafePointer<A>, UnsafePointer<B>, UnsafePointer<C>, UnsafePointer<D>) -> R) -> R {
+    withUnsafePointers(a, b) { a, b in withUnsafePointers(c, d) { c, d in body(a, b, c, d) } }
 }
