@@ -44,23 +44,40 @@ public struct UnshuffleStemBlocked: ConvKernel, Sendable {
         let (oh, ow, ob, taps) = (h / 2, w / 2, outChannels / 8, 4 * c)
         let y = arena.tensor([n, ob, oh, ow, 8])
         let (wd, bd, xd, yd) = (packed.data, bias.data, x.data, y.data)
+        let plane = h * w
         pool.parallelRanges(n * oh, minimum: 4) { rows in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: taps) { tap in
-                for row in rows {
-                    let (b, oy) = (row / oh, row % oh)
-                    let image = xd + b * c * h * w
-                    for ox in 0..<ow {
+            for row in rows {
+                let (b, oy) = (row / oh, row % oh)
+                let image = xd + b * c * plane
+                var ox = 0
+                while ox < ow {
+                    // Four output pixels at a time, each weight vector loaded once for four;
+                    // their taps read where they lie (pixel p two columns after pixel p − 1).
+                    // A short group reads its last pixel again in the unused lanes.
+                    let count = min(4, ow - ox)
+                    let (p1, p2, p3) = (min(1, count - 1) &* 2, min(2, count - 1) &* 2, min(3, count - 1) &* 2)
+                    for o in 0..<ob {
+                        let bv = UnsafeRawPointer(bd + o * 8).loadUnaligned(as: V8.self)
+                        var (a0, a1, a2, a3) = (bv, bv, bv, bv)
+                        let wo = wd + o * taps * 8
                         for phase in 0..<4 {
                             let at = (2 * oy + phase / 2) * w + 2 * ox + phase % 2
-                            for ch in 0..<c { tap[phase * c + ch] = image[ch * h * w + at] }
+                            for ch in 0..<c {
+                                let t = image + (ch &* plane &+ at)
+                                let wv = UnsafeRawPointer(wo + (phase &* c &+ ch) &* 8).loadUnaligned(as: V8.self)
+                                a0 += V8(repeating: t[0]) * wv
+                                a1 += V8(repeating: t[p1]) * wv
+                                a2 += V8(repeating: t[p2]) * wv
+                                a3 += V8(repeating: t[p3]) * wv
+                            }
                         }
-                        for o in 0..<ob {
-                            var acc = UnsafeRawPointer(bd + o * 8).loadUnaligned(as: V8.self)
-                            let wo = wd + o * taps * 8
-                            for k in 0..<taps { acc += V8(repeating: tap[k]) * UnsafeRawPointer(wo + k &* 8).loadUnaligned(as: V8.self) }
-                            UnsafeMutableRawPointer(yd + (((b * ob + o) * oh + oy) * ow + ox) * 8).storeBytes(of: acc, as: V8.self)
-                        }
+                        let out = UnsafeMutableRawPointer(yd + (((b * ob + o) * oh + oy) * ow + ox) * 8)
+                        out.storeBytes(of: a0, as: V8.self)
+                        if count > 1 { out.storeBytes(of: a1, toByteOffset: 32, as: V8.self) }
+                        if count > 2 { out.storeBytes(of: a2, toByteOffset: 64, as: V8.self) }
+                        if count > 3 { out.storeBytes(of: a3, toByteOffset: 96, as: V8.self) }
                     }
+                    ox += count
                 }
             }
         }
@@ -100,26 +117,52 @@ public struct PointwiseShuffleNCHW: ConvKernel, Sendable {
         let (c, width, cin) = (outChannels, packed.dim(1), inChannels)
         let y = arena.tensor([n, c, 2 * h, 2 * w])
         let (wd, bd, xd, yd) = (packed.data, bias.data, x.data, y.data)
+        let (plane, blocks) = (h * w * 8, cin / 8)
         pool.parallelRanges(n * h, minimum: 4) { rows in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { out in
+            // Four pixels at a time: each weight vector loaded once for four, their outputs
+            // (4, width) in a buffer, then each channel's 2×2 cells written two floats at a time.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * width) { buffer in
+                let out = buffer.baseAddress!
                 for row in rows {
                     let (b, iy) = (row / h, row % h)
                     let image = yd + b * c * 4 * h * w
-                    for ix in 0..<w {
+                    var ix = 0
+                    while ix < w {
+                        let count = min(4, w - ix)
                         let px = xd + ((b * cb) * h * w + iy * w + ix) * 8
+                        // A short group reads its last pixel again in the unused lanes.
+                        let (p1, p2, p3) = (min(1, count - 1) &* 8, min(2, count - 1) &* 8, min(3, count - 1) &* 8)
                         for v in stride(from: 0, to: width, by: 8) {
-                            var acc = UnsafeRawPointer(bd + v).loadUnaligned(as: V8.self)
-                            for i in 0..<cin {
-                                let value = px[(i / 8) * h * w * 8 + i % 8]
-                                acc += V8(repeating: value) * UnsafeRawPointer(wd + (i &* width &+ v)).loadUnaligned(as: V8.self)
+                            let bv = UnsafeRawPointer(bd + v).loadUnaligned(as: V8.self)
+                            var (a0, a1, a2, a3) = (bv, bv, bv, bv)
+                            for blk in 0..<blocks {
+                                let x0 = px + blk &* plane, wb = wd + (blk &* 8 &* width &+ v)
+                                for j in 0..<8 {
+                                    let wv = UnsafeRawPointer(wb + j &* width).loadUnaligned(as: V8.self)
+                                    a0 += V8(repeating: x0[j]) * wv
+                                    a1 += V8(repeating: x0[p1 &+ j]) * wv
+                                    a2 += V8(repeating: x0[p2 &+ j]) * wv
+                                    a3 += V8(repeating: x0[p3 &+ j]) * wv
+                                }
                             }
-                            UnsafeMutableRawPointer(out.baseAddress! + v).storeBytes(of: acc, as: V8.self)
+                            let o = UnsafeMutableRawPointer(out + v), rowBytes = width &* 4
+                            o.storeBytes(of: a0, as: V8.self)
+                            o.storeBytes(of: a1, toByteOffset: rowBytes, as: V8.self)
+                            o.storeBytes(of: a2, toByteOffset: 2 &* rowBytes, as: V8.self)
+                            o.storeBytes(of: a3, toByteOffset: 3 &* rowBytes, as: V8.self)
                         }
                         for ch in 0..<c {
-                            let top = image + (ch * 2 * h + 2 * iy) * 2 * w + 2 * ix     // the output's 2×2 cell
-                            (top[0], top[1]) = (out[ch * 4], out[ch * 4 + 1])
-                            (top[2 * w], top[2 * w + 1]) = (out[ch * 4 + 2], out[ch * 4 + 3])
+                            let first: Int = ((ch * 2 * h + 2 * iy) * 2 * w) + 2 * ix
+                            let top = image + first                                      // the first pixel's 2×2 cell
+                            for p in 0..<count {
+                                let cell = UnsafeRawPointer(out + (p &* width &+ ch &* 4))
+                                let (upper, lower) = (cell.loadUnaligned(as: SIMD2<Float>.self),
+                                                      cell.loadUnaligned(fromByteOffset: 8, as: SIMD2<Float>.self))
+                                UnsafeMutableRawPointer(top + 2 &* p).storeBytes(of: upper, as: SIMD2<Float>.self)
+                                UnsafeMutableRawPointer(top + (2 &* w &+ 2 &* p)).storeBytes(of: lower, as: SIMD2<Float>.self)
+                            }
                         }
+                        ix += count
                     }
                 }
             }

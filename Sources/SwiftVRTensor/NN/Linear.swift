@@ -68,15 +68,31 @@ public struct Embedding: Sendable {
     }
 }
 
-/// Index of the largest value along the last axis, per row (ties: the first).
-public func argmaxLastAxis(_ x: Tensor) -> [Int32] {
+/// Index of the largest value along the last axis, per row (ties: the first; NaNs are
+/// never the largest). Rows split across the pool, each row's maximum in eight lanes
+/// first and then its first position: a branch per element took a core for 0.2 ms on
+/// the restorer's 1,024 × 256 code logits.
+public func argmaxLastAxis(_ x: Tensor, pool: ThreadPool = .shared) -> [Int32] {
     let d = x.dim(-1), rows = x.count / d
     var out = [Int32](repeating: 0, count: rows)
-    for r in 0..<rows {
-        let p = x.data + r * d
-        var best = 0
-        for i in 1..<d where p[i] > p[best] { best = i }
-        out[r] = Int32(best)
+    out.withUnsafeMutableBufferPointer { out in
+        let best = out.baseAddress!
+        pool.parallelRanges(rows, minimum: 64) { range in
+            for r in range {
+                let p = x.data + r * d
+                var (lanes, i) = (SIMD8<Float>(repeating: -.infinity), 0)
+                while i + 8 <= d {
+                    let v = vload(p + i)
+                    lanes.replace(with: v, where: v .> lanes)
+                    i += 8
+                }
+                var m = lanes.max()
+                while i < d { if p[i] > m { m = p[i] }; i += 1 }
+                var at = 0
+                while at < d && !(p[at] == m) { at += 1 }
+                best[r] = Int32(at < d ? at : 0)
+            }
+        }
     }
     return out
 }
