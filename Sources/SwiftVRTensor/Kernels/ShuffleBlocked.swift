@@ -37,7 +37,6 @@ public struct UnshufflePointwiseBlocked: ConvKernel, Sendable {
         let (oh, ow) = (h / 2, w / 2)
         return arena.scoped {
             let g = arena.tensor([n, 4 * cb, oh, ow, 8])
-            let vector = MemoryLayout<SIMD8<Float>>.size
             pool.parallelRanges(n * 4 * cb, minimum: 1) { blocks in
                 for gb in blocks {
                     let (b, phase, k) = (gb / (4 * cb), gb % (4 * cb) / cb, gb % cb)
@@ -45,9 +44,7 @@ public struct UnshufflePointwiseBlocked: ConvKernel, Sendable {
                     let src = x.data + (b * cb + k) * h * w * 8, dst = g.data + gb * oh * ow * 8
                     for y in 0..<oh {
                         let row = src + ((2 * y + dy) * w + dx) * 8, out = dst + y * ow * 8
-                        for px in 0..<ow {
-                            UnsafeMutableRawPointer(out + px &* 8).copyMemory(from: row + px &* 16, byteCount: vector)
-                        }
+                        for px in 0..<ow { vstore(vload(row + px &* 16), out + px &* 8) }   // not a memcpy call per pixel
                     }
                 }
             }
@@ -86,7 +83,6 @@ public struct PointwiseShuffleBlocked: ConvKernel, Sendable {
         let y = arena.tensor([n, cb, 2 * h, 2 * w, 8])
         arena.scoped {
             let e = conv(x, relu: false, arena: arena, pool: pool)            // (N, 4·C′/8, H, W, 8)
-            let vector = MemoryLayout<SIMD8<Float>>.size
             pool.parallelRanges(n * 4 * cb, minimum: 1) { blocks in
                 for gb in blocks {
                     let (b, phase, k) = (gb / (4 * cb), gb % (4 * cb) / cb, gb % cb)
@@ -94,9 +90,7 @@ public struct PointwiseShuffleBlocked: ConvKernel, Sendable {
                     let src = e.data + gb * h * w * 8, dst = y.data + (b * cb + k) * 4 * h * w * 8
                     for yy in 0..<h {
                         let row = dst + ((2 * yy + dy) * 2 * w + dx) * 8, input = src + yy * w * 8
-                        for px in 0..<w {
-                            UnsafeMutableRawPointer(row + px &* 16).copyMemory(from: input + px &* 8, byteCount: vector)
-                        }
+                        for px in 0..<w { vstore(vload(input + px &* 8), row + px &* 16) }   // not a memcpy call per pixel
                     }
                 }
             }
