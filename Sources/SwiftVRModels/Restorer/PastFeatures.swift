@@ -40,7 +40,11 @@ struct PastFeatures {
         var previous = previous?.count == frameCount ? previous : nil
         if let p = previous, let (dx, dy) = shift, dx != 0 || dy != 0 {
             let moved = arena.tensor(p.shape)
-            Self.translate(p.data, by: dx / 4, dy / 4, into: moved.data, channels: c1, size: hh, base: base, step: step)
+            if blocked {
+                Self.translateBlocked(p.data, by: dx / 4, dy / 4, into: moved.data, blocks: c1 / 8, size: hh)
+            } else {
+                Self.translate(p.data, by: dx / 4, dy / 4, into: moved.data, channels: c1, size: hh, base: base, step: step)
+            }
             previous = moved
         }
         let gt = gate(ft, arena: arena)                                      // (T, N, c1)
@@ -76,41 +80,74 @@ struct PastFeatures {
     }
 
     /// `merge` on skips in the blocked layout (T, c1/8, R/4, R/4, 8), eight channels per
-    /// vector: d = p − s, g = σ(W_d d + Up₂(gates)), s += α ⊙ g ⊙ d.
+    /// vector: d = p − s, g = σ(W_d d + Up₂(gates)), s += α ⊙ g ⊙ d, a band of rows per
+    /// part of the pool, each row done start to end while it is in cache.
     /// SAFETY: d and g are (1, c1/8, R/4, R/4, 8) like one frame of the skip, and pixel
     /// (y, x) reads gate token (y/2, x/2) of the R/8 grid, c1 floats of the frame's
     /// (N, c1) gates (N = (R/8)², R/4 even: the caller's crop is a multiple of 8).
     private func mergeBlocked(_ skip: Tensor, channels c1: Int, size hh: Int, gates gt: Tensor, previous: Tensor?,
-                              diff: PointwiseBlocked, arena: Arena) {
-        typealias V8 = SIMD8<Float>
+                              diff: PointwiseBlocked, arena: Arena, pool: ThreadPool = .shared) {
         let (t, cb, plane, w8) = (skip.dim(0), c1 / 8, hh * hh, hh / 2)
         let frameCount = c1 * plane
-        let d = arena.tensor([1, cb, hh, hh, 8])
+        let d = arena.tensor([1, cb, hh, hh, 8]), g = arena.tensor([1, cb, hh, hh, 8])
+        let (dd, gd, alpha) = (d.data, g.data, UnsafePointer(scale.data))
         for f in 0..<t {
             let s = skip.data + f * frameCount
             let p = f > 0 ? UnsafePointer(s - frameCount) : previous.map { UnsafePointer($0.data) } ?? UnsafePointer(s)
-            for i in 0..<frameCount { d.data[i] = p[i] - s[i] }
-            let g = diff(d, relu: false, arena: arena)                        // (1, c1/8, R/4, R/4, 8)
-            let gf = gt.data + f * w8 * w8 * c1
-            for k in 0..<cb {
-                let gk = g.data + k * plane * 8
-                for y in 0..<hh {
-                    for x in 0..<hh {
-                        let at = UnsafeMutableRawPointer(gk + (y * hh + x) * 8)
-                        let up = UnsafeRawPointer(gf + ((y / 2) * w8 + x / 2) * c1 + k * 8).loadUnaligned(as: V8.self)
-                        at.storeBytes(of: at.loadUnaligned(as: V8.self) + up, as: V8.self)
+            let gf = UnsafePointer(gt.data + f * w8 * w8 * c1)
+            pool.parallelRanges(hh, minimum: 4) { rows in
+                let (first, count) = (rows.lowerBound * hh, rows.count * hh)   // pixels of the band
+                for k in 0..<cb {
+                    let at = k * plane * 8 + first * 8
+                    for i in stride(from: at, to: at + count * 8, by: 8) { vstore(vload(p + i) - vload(s + i), dd + i) }
+                }
+                diff(x: dd + first * 8, xStride: plane * 8, pixels: count, y: gd + first * 8, yStride: plane * 8, relu: false)
+                for k in 0..<cb {
+                    let a = vload(alpha + k * 8)
+                    for y in rows {
+                        for x in 0..<hh {
+                            let i = k * plane * 8 + (y * hh + x) * 8
+                            let up = vload(gf + ((y / 2) * w8 + x / 2) * c1 + k * 8)
+                            let gate = 1 / (1 + expLanes(-(vload(gd + i) + up)))
+                            vstore(vload(s + i) + a * gate * vload(dd + i), s + i)
+                        }
                     }
                 }
             }
-            Activation.sigmoid.applyInPlace(g)
-            for k in 0..<cb {
-                let alpha = UnsafeRawPointer(scale.data + k * 8).loadUnaligned(as: V8.self)
-                for i in (k * plane)..<((k + 1) * plane) {
-                    let (sp, gp, dp) = (UnsafeMutableRawPointer(s + i * 8), UnsafeRawPointer(g.data + i * 8), UnsafeRawPointer(d.data + i * 8))
-                    let v = sp.loadUnaligned(as: V8.self) + alpha * gp.loadUnaligned(as: V8.self) * dp.loadUnaligned(as: V8.self)
-                    sp.storeBytes(of: v, as: V8.self)
+        }
+    }
+
+    /// `translate` for the blocked layout (blocks, n, n, 8): the eight channels of a block
+    /// share their taps, one vector per tap; rows split across the pool.
+    static func translateBlocked(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
+                                 blocks: Int, size n: Int, pool: ThreadPool = .shared) {
+        let (cols, rows) = (taps(dx, n), taps(dy, n))
+        withUnsafePointers(cols, rows) { cols, rows in
+            pool.parallelRanges(n, minimum: 4) { band in
+                for k in 0..<blocks {
+                    let (src, dst) = (x + k * n * n * 8, y + k * n * n * 8)
+                    for i in band {
+                        let (r0, r1, fy) = rows[i]
+                        for j in 0..<n {
+                            let (q0, q1, fx) = cols[j]
+                            let (p00, p01) = (vload(src + (r0 * n + q0) * 8), vload(src + (r0 * n + q1) * 8))
+                            let (p10, p11) = (vload(src + (r1 * n + q0) * 8), vload(src + (r1 * n + q1) * 8))
+                            let a = p00 + fx * (p01 - p00), b = p10 + fx * (p11 - p10)
+                            vstore(a + fy * (b - a), dst + (i * n + j) * 8)
+                        }
+                    }
                 }
             }
+        }
+    }
+
+    /// Per output index of an n-pixel axis moved by d: its two taps (clamped to the plane)
+    /// and the second one's weight.
+    static func taps(_ d: Float, _ n: Int) -> [(Int, Int, Float)] {
+        (0..<n).map { i in
+            let c = min(max(Float(i) + d, 0), Float(n - 1))
+            let i0 = min(Int(c), max(n - 2, 0))
+            return (i0, min(i0 + 1, n - 1), c - Float(i0))
         }
     }
 
@@ -121,14 +158,7 @@ struct PastFeatures {
     /// plane of channel k inside x and y, whose layouts the callers built for c1 channels.
     static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
                           channels c1: Int, size n: Int, base: (Int) -> Int, step: Int) {
-        func taps(_ d: Float) -> [(Int, Int, Float)] {
-            (0..<n).map { i in
-                let c = min(max(Float(i) + d, 0), Float(n - 1))
-                let i0 = min(Int(c), max(n - 2, 0))
-                return (i0, min(i0 + 1, n - 1), c - Float(i0))
-            }
-        }
-        let (cols, rows) = (taps(dx), taps(dy))
+        let (cols, rows) = (taps(dx, n), taps(dy, n))
         for k in 0..<c1 {
             let (src, dst) = (x + base(k), y + base(k))
             for (i, (r0, r1, fy)) in rows.enumerated() {

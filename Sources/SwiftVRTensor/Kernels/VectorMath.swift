@@ -8,8 +8,8 @@
 
 /// e^x: x = n·ln 2 + r with |r| ≤ ln 2 / 2; e^r from a degree-6 polynomial (the Cephes
 /// `expf` coefficients), 2^n written straight into the exponent bits.
-@inline(__always)
-func expLanes(_ x: SIMD8<Float>) -> SIMD8<Float> {
+@inlinable @inline(__always)
+public func expLanes(_ x: SIMD8<Float>) -> SIMD8<Float> {
     // Clamped by compare-and-blend: the standard library's pointwiseMin/Max on floats
     // compile to a generic NaN-aware call per vector here.
     let hi = SIMD8<Float>(repeating: 88.3), lo = SIMD8<Float>(repeating: -87.3)
