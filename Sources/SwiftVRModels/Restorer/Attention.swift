@@ -28,8 +28,10 @@ struct WindowAttention {
         proj = try Linear(vb.pp("proj"), in: dim, out: dim)
     }
 
-    /// x (B, N, D) [context (B, N, D)] → (B, N, D)
-    func callAsFunction(_ x: Tensor, layout: AttentionLayout, context: Tensor? = nil, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+    /// x (B, N, D) [context (B, N, D)] → (B, N, D), plus `residual` (B, N, D) when given
+    /// (added in the output projection's pass).
+    func callAsFunction(_ x: Tensor, layout: AttentionLayout, context: Tensor? = nil, adding residual: Tensor? = nil,
+                        arena: Arena, pool: ThreadPool = .shared) -> Tensor {
         let (b, n, d) = (x.dim(0), x.dim(1), x.dim(2))
         let hd = d / heads
         // Packed projections: q, k, v each read with a row stride of `stride` floats.
@@ -46,7 +48,7 @@ struct WindowAttention {
         if layout.groups.allSatisfy({ attendWindowFits(keys: $0.length, d: hd, dv: hd) }) {
             attendEachWindow(qSrc.data + qOff, qStride, kvSrc.data + kOff, kvSrc.data + vOff, kvStride,
                              batch: b, tokens: n, d: d, layout: layout, into: out.data, pool: pool)
-            return proj(out, arena: arena)
+            return proj(out, adding: residual, arena: arena)
         }
         for g in layout.groups {
             let l = g.length
@@ -86,7 +88,7 @@ struct WindowAttention {
                 (out.data + row * d + h * hd).update(from: o.data + src, count: hd)
             }
         }
-        return proj(out, arena: arena)
+        return proj(out, adding: residual, arena: arena)
     }
 }
 
@@ -158,16 +160,11 @@ struct TransformerLayer {
         fc2 = try Linear(vb.pp("mlp.fc2"), in: dim * mlpRatio, out: dim)
     }
 
-    /// x (B, N, D) → (B, N, D), a new tensor.
+    /// x (B, N, D) → (B, N, D), a new tensor. Each skip is added in the pass of the layer
+    /// before it (the attention's projection, fc2).
     func callAsFunction(_ x: Tensor, layout: AttentionLayout, arena: Arena) -> Tensor {
-        let h = copy(x, arena: arena)
-        norm1.normalizeInPlace(h)
-        let y = copy(x, arena: arena)
-        addInPlace(y, attn(h, layout: layout, arena: arena))
-        let h2 = copy(y, arena: arena)
-        norm2.normalizeInPlace(h2)
-        addInPlace(y, fc2(fc1(h2, activation: .gelu, arena: arena), arena: arena))
-        return y
+        let y = attn(norm1(x, arena: arena), layout: layout, adding: x, arena: arena)
+        return fc2(fc1(norm2(y, arena: arena), activation: .gelu, arena: arena), adding: y, arena: arena)
     }
 }
 

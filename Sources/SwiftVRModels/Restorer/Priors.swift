@@ -57,8 +57,7 @@ struct SpatialPrior {
         let l = logits(h, arena: arena)
         let idx = argmaxLastAxis(l)
         let fs = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [x.dim(0), x.dim(1)], arena: arena)
-        if let residual { addInPlace(fs, residual(h, arena: arena)) }
-        return (fs, idx, l)
+        return (residual.map { $0(h, adding: fs, arena: arena) } ?? fs, idx, l)
     }
 }
 
@@ -116,11 +115,9 @@ struct TemporalPrior {
                 for k in 0..<d { dst[d + k] = src[k] - before[k] }
             }
         }
-        let h = ShapeOps.swapFirstAxes(diff(pair, arena: arena), arena: arena)   // (N, T, D)
-        let qIn = copy(h, arena: arena)
-        norm1.normalizeInPlace(qIn)
-        let (attended, kv) = attendAlongTime(qIn, cached: cache?.keysValues, arena: arena)
-        addInPlace(h, attended)
+        let features = ShapeOps.swapFirstAxes(diff(pair, arena: arena), arena: arena)   // (N, T, D)
+        let qIn = norm1(features, arena: arena)
+        let (h, kv) = attendAlongTime(qIn, cached: cache?.keysValues, adding: features, arena: arena)   // features + attention
         // Keep what the next window needs, outside the arena (it is reused every call).
         let tk = kv.dim(1), kept = min(tk, context ?? t)
         let last = Tensor(shape: [n, d]), keysValues = Tensor(shape: [n, kept, 2 * d])
@@ -132,17 +129,18 @@ struct TemporalPrior {
         norm.normalizeInPlace(back)
         let l = logits(back, arena: arena)
         let idx = argmaxLastAxis(l)
-        let ft = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [t, n], arena: arena)
-        if let residual { addInPlace(ft, residual(back, arena: arena)) }
+        let codes = lookup(l, idx, codebook: codebook, temperature: temperature, shape: [t, n], arena: arena)
+        let ft = residual.map { $0(back, adding: codes, arena: arena) } ?? codes
         return (ft, idx, l, context == 0 ? nil : TemporalCache(last: last, keysValues: keysValues, past: nil))
     }
 
     /// Queries from the window's frames (positions Tc…Tc+T−1), keys and values from the
     /// cached and current frames (0…Tc+T−1), per location and head. Only the window's
     /// frames are projected; the cached frames' keys and values come projected from
-    /// `cached` (N, Tc, 2D). Returns the attention's output (N, T, D) and the keys and
-    /// values of all Tc+T frames (N, Tc+T, 2D), unrotated: positions move as frames age.
-    private func attendAlongTime(_ q: Tensor, cached: Tensor?, arena: Arena,
+    /// `cached` (N, Tc, 2D). Returns `residual` + the attention's output (N, T, D) and the
+    /// keys and values of all Tc+T frames (N, Tc+T, 2D), unrotated: positions move as
+    /// frames age.
+    private func attendAlongTime(_ q: Tensor, cached: Tensor?, adding residual: Tensor, arena: Arena,
                                  pool: ThreadPool = .shared) -> (Tensor, Tensor) {
         let (n, t, d) = (q.dim(0), q.dim(1), q.dim(2))
         let tc = cached?.dim(1) ?? 0, tk = tc + t
@@ -176,6 +174,6 @@ struct TemporalPrior {
                 (merged.data + (i * t + f) * d + h * hd).update(from: o.data + ((i * heads + h) * t + f) * hd, count: hd)
             } } }
         }
-        return (attn.proj(merged, arena: arena), kv)
+        return (attn.proj(merged, adding: residual, arena: arena), kv)
     }
 }

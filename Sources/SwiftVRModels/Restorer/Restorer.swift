@@ -16,14 +16,15 @@ struct FusionBlock {
                         layout: AttentionLayout, arena: Arena) -> Tensor {
         let (t, n, d) = (x.dim(0), x.dim(1), x.dim(2))
         for f in 0..<t {
-            let (g, b) = (gamma.data + f * d, beta.data + f * d)
-            for i in 0..<n {
-                let p = x.data + (f * n + i) * d
-                for k in 0..<d { p[k] = (1 + g[k]) * p[k] + b[k] }
+            let (g, b) = (UnsafePointer(gamma.data + f * d), UnsafePointer(beta.data + f * d))
+            ThreadPool.shared.parallelRanges(n, minimum: 64) { tokens in
+                for i in tokens {
+                    let p = x.data + (f * n + i) * d
+                    for k in 0..<d { p[k] = (1 + g[k]) * p[k] + b[k] }
+                }
             }
         }
-        addInPlace(x, fuse(ft, layout: layout, context: fs, arena: arena))
-        return layer(x, layout: layout, arena: arena)
+        return layer(fuse(ft, layout: layout, context: fs, adding: x, arena: arena), layout: layout, arena: arena)
     }
 }
 

@@ -230,12 +230,3 @@ func select(_ k: Int, in a: UnsafeMutableBufferPointer<Float>) {
         if k <= j { hi = j } else if k >= i { lo = i } else { return }
     }
 }
-
-/// Runs `body(k)` for k = start, start + 8, … while eight floats fit in `range`, then
-/// `tail(k)` for each one left.
-@inline(__always)
-func eightAtATime(_ range: Range<Int>, _ body: (Int) -> Void, tail: (Int) -> Void) {
-    var k = range.lowerBound
-    while k + 8 <= range.upperBound { body(k); k += 8 }
-    while k < range.upperBound { tail(k); k += 1 }
-}

@@ -26,3 +26,12 @@ public func laneSums(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>,
     // fold: lanes [v0 ×4, v1 ×4]; pairs: [v0 v0 v1 v1 v2 v2 v3 v3]; pairs: [v0 … v7].
     return pairs(pairs(fold(v0, v1), fold(v2, v3)), pairs(fold(v4, v5), fold(v6, v7)))
 }
+
+/// Runs `body(k)` for k = start, start + 8, … while eight floats fit in `range`, then
+/// `tail(k)` for each one left.
+@inlinable @inline(__always)
+public func eightAtATime(_ range: Range<Int>, _ body: (Int) -> Void, tail: (Int) -> Void) {
+    var k = range.lowerBound
+    while k + 8 <= range.upperBound { body(k); k += 8 }
+    while k < range.upperBound { tail(k); k += 1 }
+}

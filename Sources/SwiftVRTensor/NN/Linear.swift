@@ -23,17 +23,30 @@ public struct Linear: Sendable {
         self.init(weight: try vb.get("weight", shape: [o, i]), bias: bias ? try vb.get("bias", shape: [o]) : nil)
     }
 
-    public func callAsFunction(_ x: Tensor, activation: Activation = .none, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+    /// y = act(x · Wᵀ + b), plus `residual` (the output's shape) when given: a transformer's
+    /// skip added in the same pass over the rows, while they are in cache.
+    public func callAsFunction(_ x: Tensor, activation: Activation = .none, adding residual: Tensor? = nil,
+                               arena: Arena, pool: ThreadPool = .shared) -> Tensor {
         let (i, o) = (inFeatures, outFeatures)
         precondition(x.dim(-1) == i, "linear: input \(x.shape), layer \(i) → \(o)")
         let rows = x.count / i
         var shape = x.shape
         shape[shape.count - 1] = o
         let y = arena.tensor(shape)
+        precondition(residual.map { $0.count == y.count } ?? true, "linear: residual \(residual?.shape ?? []) for output \(shape)")
+        /// The activation, then the residual, on rows r of y.
+        @inline(__always) func finish(_ r: Range<Int>) {
+            let (out, n) = (y.data + r.lowerBound * o, r.count * o)
+            activation.applyInPlace(out, n)
+            if let residual {
+                let add = UnsafePointer(residual.data + r.lowerBound * o)
+                eightAtATime(0..<n) { k in vstore(vload(out + k) + vload(add + k), out + k) } tail: { k in out[k] += add[k] }
+            }
+        }
         if let blocked {
             pool.parallelRanges(rows, minimum: 16) { r in
                 blocked.rows(x: x.data + r.lowerBound * i, y: y.data + r.lowerBound * o, count: r.count)
-                activation.applyInPlace(y.data + r.lowerBound * o, r.count * o)
+                finish(r)
             }
             return y
         }
@@ -45,7 +58,7 @@ public struct Linear: Sendable {
             }
             BLAS.sgemm(transB: true, m: r.count, n: o, k: i, a: x.data + r.lowerBound * i, lda: i,
                        b: weight.data, ldb: i, beta: 1, c: out, ldc: o)
-            activation.applyInPlace(out, r.count * o)
+            finish(r)
         }
         return y
     }

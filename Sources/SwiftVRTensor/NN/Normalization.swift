@@ -36,7 +36,7 @@ public func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
     for j in 0..<d { p[j] *= inv }
 }
 
-/// `nn.LayerNorm(d)` over the last axis, in place.
+/// `nn.LayerNorm(d)` over the last axis, in place or into a new tensor.
 public struct LayerNorm: Sendable {
     public let weight: Tensor, bias: Tensor  // (d), (d)
     public let eps: Float
@@ -47,14 +47,26 @@ public struct LayerNorm: Sendable {
         self.init(weight: try vb.get("weight", shape: [dim]), bias: try vb.get("bias", shape: [dim]), eps: eps)
     }
 
-    public func normalizeInPlace(_ x: Tensor, pool: ThreadPool = .shared) {
+    public func normalizeInPlace(_ x: Tensor, pool: ThreadPool = .shared) { normalize(x, into: x, pool: pool) }
+
+    /// LayerNorm(x) as a new tensor from the arena (x is left as it is).
+    public func callAsFunction(_ x: Tensor, arena: Arena, pool: ThreadPool = .shared) -> Tensor {
+        let y = arena.tensor(x.shape)
+        normalize(x, into: y, pool: pool)
+        return y
+    }
+
+    /// Rows of x normalised into the same rows of y (y may be x).
+    private func normalize(_ x: Tensor, into y: Tensor, pool: ThreadPool) {
         let d = x.dim(-1), rows = x.count / max(d, 1)
+        precondition(y.count == x.count && weight.count == d && bias.count == d, "layer norm: \(x.shape) into \(y.shape), \(weight.count) weights")
+        let (w, b) = (UnsafePointer(weight.data), UnsafePointer(bias.data))
         pool.parallelRanges(rows, minimum: 64) { range in
             // The sums in eight lanes where d allows (the latent tokens' 48): the scalar
             // reductions did not vectorise.
             let lanes = d / 8 * 8
             for r in range {
-                let p = x.data + r * d
+                let (p, q) = (UnsafePointer(x.data + r * d), y.data + r * d)
                 var acc = SIMD8<Float>()
                 for i in stride(from: 0, to: lanes, by: 8) { acc += load(p + i) }
                 var mean = acc.sum()
@@ -66,7 +78,9 @@ public struct LayerNorm: Sendable {
                 var v = acc.sum()
                 for i in lanes..<d { let t = p[i] - mean; v += t * t }
                 let inv = 1 / sqrtf(v / Float(d) + eps)
-                for i in 0..<d { p[i] = (p[i] - mean) * inv * weight.data[i] + bias.data[i] }
+                let inv8 = SIMD8<Float>(repeating: inv)
+                for i in stride(from: 0, to: lanes, by: 8) { vstore((load(p + i) - m8) * inv8 * load(w + i) + load(b + i), q + i) }
+                for i in lanes..<d { q[i] = (p[i] - mean) * inv * w[i] + b[i] }
             }
         }
     }
