@@ -54,10 +54,9 @@ struct WindowAttention {
             let l = g.length
             let batch = b * g.count * heads
             let qg = arena.tensor([batch, l, hd]), kg = arena.tensor([batch, l, hd]), vg = arena.tensor([batch, l, hd])
-            /// Visits every (batch, window, head, position) of the windows in `range` (of
-            /// B · windows): the row of the token in the (B·N) token rows, the token index,
-            /// the head, and the offset in (batch, L, hd). Windows are split across the
-            /// pool: each one's slots and tokens are its own.
+            /// Visits every (batch, window, head, position): the row of the token in the
+            /// (B·N) token rows, the token index, the head, and the offset in (batch, L,
+            /// hd). Windows are split across the pool: each one's slots and tokens are its own.
             func forEachSlot(_ body: @escaping (_ row: Int, _ token: Int, _ head: Int, _ offset: Int) -> Void) {
                 pool.parallelRanges(b * g.count, minimum: 4) { range in
                     g.indices.withUnsafeBufferPointer { indices in

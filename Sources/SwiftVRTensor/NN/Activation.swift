@@ -1,7 +1,7 @@
 import Glibc
 
 /// Point-wise activations, applied in place (fused into conv epilogues where possible);
-/// the exponential ones four at a time (VectorMath.swift).
+/// the exponential ones eight at a time (VectorMath.swift).
 public enum Activation: Sendable, Equatable {
     case none, relu, sigmoid, silu, gelu
 
