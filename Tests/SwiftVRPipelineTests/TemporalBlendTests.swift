@@ -187,4 +187,74 @@ final class TemporalBlendTests: XCTestCase {
             XCTAssertLessThan(rms(a, b), 1e-3, "frame \(f)")
         }
     }
+
+    /// The blend against its definition, written out plainly: each earlier frame's luma
+    /// and restoration moved onto this crop by the summed shifts (separable Catmull-Rom,
+    /// edges clamped), B the 7×7 mean (clipped at the borders) of the squared luma
+    /// difference, 2σ² from B's 10 % quantile, and the normalised weighted mean.
+    func testBlendMatchesItsDefinition() throws {
+        let r = Self.r, plane = r * r
+        let blend = TemporalBlend()
+        blend.frames = 3
+        var inputs: [Tensor] = [], restored: [Tensor] = [], shifts: [(Float, Float)] = [], last = Tensor(shape: [0])
+        for f in 0..<4 {
+            let input = correlatedFrame(square: 10 + f, 12, sigma: 5)
+            let output = copy(input)
+            for i in 0..<output.count { output.data[i] = 0.9 * output.data[i] + 10 + Float(i % 7) }
+            restored.append(copy(output))
+            inputs.append(input)
+            let measured = blend.shift(track: 9, input: input)
+            shifts.append(measured?.shift ?? (0, 0))
+            blend.apply(track: 9, input: input, output: output, measured: measured)
+            last = output
+        }
+        func luma(_ t: Tensor) -> [Float] { (0..<plane).map { (t.data[$0] + t.data[plane + $0] + t.data[2 * plane + $0]) / 3 } }
+        func cubic(_ t: Float) -> [Float] {
+            let (t2, t3) = (t * t, t * t * t)
+            return [(-t3 + 2 * t2 - t) / 2, (3 * t3 - 5 * t2 + 2) / 2, (-3 * t3 + 4 * t2 + t) / 2, (t3 - t2) / 2]
+        }
+        func moved(_ p: [Float], _ dx: Float, _ dy: Float) -> [Float] {
+            let (ix, iy) = (Int(dx.rounded(.down)), Int(dy.rounded(.down)))
+            let (wx, wy) = (cubic(dx - Float(ix)), cubic(dy - Float(iy)))
+            func at(_ i: Int, _ j: Int) -> Float { p[min(max(i, 0), r - 1) * r + min(max(j, 0), r - 1)] }
+            var out = [Float](repeating: 0, count: plane)
+            for i in 0..<r {
+                for j in 0..<r {
+                    var v: Float = 0
+                    for a in 0..<4 { for b in 0..<4 { v += wy[a] * wx[b] * at(i + iy + a - 1, j + ix + b - 1) } }
+                    out[i * r + j] = v
+                }
+            }
+            return out
+        }
+        let now = luma(inputs[3])
+        var sum = (0..<3 * plane).map { restored[3].data[$0] }, weights = [Float](repeating: 1, count: plane)
+        var (dx, dy): (Float, Float) = (0, 0)
+        for n in stride(from: 2, through: 0, by: -1) {
+            (dx, dy) = (dx + shifts[n + 1].0, dy + shifts[n + 1].1)
+            let m = moved(luma(inputs[n]), dx, dy)
+            var box = [Float](repeating: 0, count: plane)
+            for i in 0..<r {
+                for j in 0..<r {
+                    var (s, count): (Float, Float) = (0, 0)
+                    for a in max(0, i - 3)...min(r - 1, i + 3) {
+                        for b in max(0, j - 3)...min(r - 1, j + 3) { s += (now[a * r + b] - m[a * r + b]) * (now[a * r + b] - m[a * r + b]); count += 1 }
+                    }
+                    box[i * r + j] = s / count
+                }
+            }
+            let samples = stride(from: 0, to: plane, by: 29).map { box[$0] }.sorted()
+            let noise = max(samples[Int(Float(samples.count - 1) * 0.1)] / 0.487, 2 * 2.5 * 2.5)
+            let channels = (0..<3).map { c in moved(Array(restored[n].array[c * plane..<(c + 1) * plane]), dx, dy) }
+            for k in 0..<plane {
+                let w = expf(-2 * max(0, box[k] / noise - 1))
+                weights[k] += w
+                for c in 0..<3 { sum[c * plane + k] += w * channels[c][k] }
+            }
+        }
+        var worst: Float = 0
+        for c in 0..<3 { for k in 0..<plane { worst = max(worst, abs(sum[c * plane + k] / weights[k] - last.data[c * plane + k])) } }
+        XCTAssertLessThan(worst, 0.01, "grey levels from the definition")
+        XCTAssertNotEqual(shifts[3].0, 0, "the square moved: the frames were shifted")
+    }
 }

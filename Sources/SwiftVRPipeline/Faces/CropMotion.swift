@@ -3,8 +3,8 @@ import SwiftVRTensor
 /// The blend's plane operations on R×R crops: gradients, the sub-pixel shift between two
 /// crops, moving a plane by a shift, and the box mean of a plane.
 /// SAFETY: every pointer is a plane of R² floats in the blend's scratch or history (sized
-/// in `measure` and `apply` for the crop's R), sample points are clamped to the plane,
-/// and the box mean's running sums stop at the borders (TemporalBlendTests: sizes, shifts
+/// in `measure` and `apply` for the crop's R), sample points and rows are clamped to the
+/// plane, and the box's sums stop at the borders (TemporalBlendTests: sizes, shifts
 /// to the search's limit, one and two threads).
 extension TemporalBlend {
     /// Central differences (zero at the border).
@@ -70,20 +70,33 @@ extension TemporalBlend {
         return a + fy * (b - a)
     }
 
-    /// y(p) = x(p + d) for one R² plane, Catmull-Rom cubic, edges clamped: one set of four
-    /// weights per axis (a translation), along rows into `pass`, then across them; the
+    /// Moving a plane by a sub-pixel shift d, y(p) = x(p + d): Catmull-Rom cubic, edges
+    /// clamped, one set of four weights per axis (a translation). A row pass along each
+    /// row (`rowPass`), then a column pass across four of those rows (`columnPass`); the
     /// inner loops run over contiguous floats without clamping, so they vectorise.
-    static func translate(_ x: UnsafePointer<Float>, by dx: Float, _ dy: Float, into y: UnsafeMutablePointer<Float>,
-                          pass: UnsafeMutablePointer<Float>, size r: Int) {
-        let (ix, iy) = (Int(dx.rounded(.down)), Int(dy.rounded(.down)))
-        let (wx, wy) = (cubicWeights(dx - Float(ix)), cubicWeights(dy - Float(iy)))
-        let clamp = { (v: Int) in min(max(v, 0), r - 1) }
-        // Output columns whose four taps j + ix − 1 … j + ix + 2 all lie in the row.
-        let (lo, hi) = (max(0, 1 - ix), min(r, r - 2 - ix))
-        let (w0, w1, w2, w3) = (SIMD8<Float>(repeating: wx[0]), SIMD8<Float>(repeating: wx[1]),
-                                SIMD8<Float>(repeating: wx[2]), SIMD8<Float>(repeating: wx[3]))
-        for i in 0..<r {
-            let row = x + i * r, out = pass + i * r
+    struct Move {
+        let ix: Int, iy: Int
+        let wx: SIMD4<Float>, wy: SIMD4<Float>
+        let size: Int
+
+        init(dx: Float, dy: Float, size: Int) {
+            (ix, iy) = (Int(dx.rounded(.down)), Int(dy.rounded(.down)))
+            (wx, wy) = (cubicWeights(dx - Float(ix)), cubicWeights(dy - Float(iy)))
+            self.size = size
+        }
+
+        @inline(__always) func clamp(_ v: Int) -> Int { min(max(v, 0), size - 1) }
+
+        /// The row passes output rows `rows` (not empty) read: their first…last index.
+        func passRows(_ rows: Range<Int>) -> Range<Int> {
+            clamp(rows.lowerBound + iy - 1)..<(clamp(rows.upperBound - 1 + iy + 2) + 1)
+        }
+
+        /// One row (R floats) moved along x.
+        func rowPass(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+            let r = size
+            // Output columns whose four taps j + ix − 1 … j + ix + 2 all lie in the row.
+            let (lo, hi) = (max(0, 1 - ix), min(r, r - 2 - ix))
             func clamped(_ columns: Range<Int>) {
                 for j in columns {
                     var v: Float = 0
@@ -91,9 +104,11 @@ extension TemporalBlend {
                     out[j] = v
                 }
             }
-            guard lo < hi else { clamped(0..<r); continue }
+            guard lo < hi else { return clamped(0..<r) }
             clamped(0..<lo)
             clamped(hi..<r)
+            let (w0, w1, w2, w3) = (SIMD8<Float>(repeating: wx[0]), SIMD8<Float>(repeating: wx[1]),
+                                    SIMD8<Float>(repeating: wx[2]), SIMD8<Float>(repeating: wx[3]))
             let base = UnsafeRawPointer(row + ix - 1)
             var j = lo
             while j + 8 <= hi {
@@ -108,54 +123,71 @@ extension TemporalBlend {
             let b = row + ix - 1
             for k in j..<hi { out[k] = wx[0] * b[k] + wx[1] * b[k + 1] + wx[2] * b[k + 2] + wx[3] * b[k + 3] }
         }
-        for i in 0..<r {
-            let (a, b) = (UnsafePointer(pass + clamp(i + iy - 1) * r), UnsafePointer(pass + clamp(i + iy) * r))
-            let (e, f) = (UnsafePointer(pass + clamp(i + iy + 1) * r), UnsafePointer(pass + clamp(i + iy + 2) * r))
-            let out = y + i * r
-            for j in 0..<r { out[j] = wy[0] * a[j] + wy[1] * b[j] + wy[2] * e[j] + wy[3] * f[j] }
+
+        /// Output row i: rows i + iy − 1 … i + iy + 2 (clamped) of the row-passed plane, of
+        /// which `pass` holds rows from `first` on.
+        @inline(__always)
+        func columnRows(_ i: Int, _ pass: UnsafePointer<Float>, first: Int)
+            -> (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) {
+            let r = size
+            return (pass + (clamp(i + iy - 1) - first) * r, pass + (clamp(i + iy) - first) * r,
+                    pass + (clamp(i + iy + 1) - first) * r, pass + (clamp(i + iy + 2) - first) * r)
+        }
+
+        /// Eight pixels of column-passed row `rows` (`columnRows`) from column j.
+        @inline(__always)
+        func columnLanes(_ rows: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                    _ j: Int) -> SIMD8<Float> {
+            SIMD8(repeating: wy[0]) * vload(rows.0 + j) + SIMD8(repeating: wy[1]) * vload(rows.1 + j)
+                + SIMD8(repeating: wy[2]) * vload(rows.2 + j) + SIMD8(repeating: wy[3]) * vload(rows.3 + j)
+        }
+
+        /// One pixel of the same.
+        @inline(__always)
+        func columnPixel(_ rows: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                    _ j: Int) -> Float {
+            wy[0] * rows.0[j] + wy[1] * rows.1[j] + wy[2] * rows.2[j] + wy[3] * rows.3[j]
         }
     }
 
-    /// The mean over a (2·radius + 1)² box, clipped at the image borders: running sums
-    /// along each row into `pass`, then running column sums down the rows — each thread
-    /// a band of rows with its own R column sums (`columns`, threads × R floats), started
-    /// from the rows above its band.
-    func boxMean(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pass: UnsafeMutablePointer<Float>,
-                 columns: UnsafeMutablePointer<Float>, size r: Int, radius k: Int) {
-        pool.parallelRanges(r, minimum: 16) { rows in
-            for i in rows {
-                let row = x + i * r, out = pass + i * r
-                var s: Float = 0
-                for j in 0..<min(k, r) { s += row[j] }
-                guard r > 2 * k + 1 else {
-                    for j in 0..<r {
-                        if j + k < r { s += row[j + k] }
-                        if j - k - 1 >= 0 { s -= row[j - k - 1] }
-                        out[j] = s / Float(min(r - 1, j + k) - max(0, j - k) + 1)
-                    }
-                    continue
-                }
-                // The box enters the row, slides along it (one add on the running sum per
-                // pixel: what enters less what leaves), and leaves it.
-                for j in 0...k { s += row[j + k]; out[j] = s / Float(j + k + 1) }
-                let full = 1 / Float(2 * k + 1)
-                for j in (k + 1)..<(r - k) { s += row[j + k] - row[j - k - 1]; out[j] = s * full }
-                for j in (r - k)..<r { s -= row[j - k - 1]; out[j] = s / Float(r - j + k) }
-            }
+    /// The mean over a (2·radius + 1)² box, clipped at the image borders, of output rows
+    /// `rows`: running sums down the columns (`source(i)`: input row i, for every row
+    /// within `radius` of `rows`; what enters less what leaves), then of `radius` columns
+    /// either side. `sums`: R floats.
+    static func boxRows(_ rows: Range<Int>, radius k: Int, size r: Int, source: (Int) -> UnsafePointer<Float>,
+                        sums: UnsafeMutablePointer<Float>, into target: (Int) -> UnsafeMutablePointer<Float>) {
+        guard let top = rows.first else { return }
+        // The sums just before the first row: rows top − k − 1 … top + k − 1 (the first
+        // leaves again at row `top`).
+        sums.initialize(repeating: 0, count: r)
+        @inline(__always) func add(_ row: Int, _ sign: Float) {
+            let p = source(row)
+            eightAtATime(0..<r) { j in vstore(vload(sums + j) + sign * vload(p + j), sums + j) } tail: { j in sums[j] += sign * p[j] }
         }
-        let parts = max(1, min(pool.threads, r / 16))
-        pool.parallelFor(parts) { part in
-            let (i0, i1) = (r * part / parts, r * (part + 1) / parts)
-            let sums = columns + part * r
-            sums.initialize(repeating: 0, count: r)
-            // The sums just before row i0: rows i0 − k − 1 … i0 + k − 1 (the first is taken
-            // out again at row i0).
-            for i in max(0, i0 - k - 1)..<min(r, i0 + k) { for j in 0..<r { sums[j] += pass[i * r + j] } }
-            for i in i0..<i1 {
-                if i + k < r { let add = pass + (i + k) * r; for j in 0..<r { sums[j] += add[j] } }
-                if i - k - 1 >= 0 { let sub = pass + (i - k - 1) * r; for j in 0..<r { sums[j] -= sub[j] } }
-                let scale = 1 / Float(min(r - 1, i + k) - max(0, i - k) + 1), out = y + i * r
-                for j in 0..<r { out[j] = sums[j] * scale }
+        for t in max(0, top - k - 1)..<min(r, top + k) { add(t, 1) }
+        for i in rows {
+            if i + k < r { add(i + k, 1) }
+            if i - k - 1 >= 0 { add(i - k - 1, -1) }
+            let (t0, t1) = (max(0, i - k), min(r - 1, i + k))
+            let out = target(i), rowCount = Float(t1 - t0 + 1)
+            func edge(_ j: Int) {
+                let (s0, s1) = (max(0, j - k), min(r - 1, j + k))
+                var s: Float = 0
+                for t in s0...s1 { s += sums[t] }
+                out[j] = s / (rowCount * Float(s1 - s0 + 1))
+            }
+            guard r > 2 * k else { for j in 0..<r { edge(j) }; continue }
+            for j in 0..<k { edge(j) }
+            for j in (r - k)..<r { edge(j) }
+            let full = 1 / (rowCount * Float(2 * k + 1))
+            eightAtATime(k..<(r - k)) { j in
+                var s = vload(sums + j - k)
+                for t in (1 - k)...k { s += vload(sums + j + t) }
+                vstore(s * full, out + j)
+            } tail: { j in
+                var s: Float = 0
+                for t in -k...k { s += sums[j + t] }
+                out[j] = s * full
             }
         }
     }

@@ -18,9 +18,9 @@ import SwiftVRTensor
 /// fine texture, B rises above the noise level, the weight falls to nothing and the
 /// frame keeps its own restoration: motion does not ghost and a clean face is not
 /// blurred. With `frames` = 0 (window 1) or `strength` 0 the crop is left as it is.
-/// SAFETY: the scratch is sized in `measure` for the crop's R (18 planes and R column
-/// sums per thread) and carved into the planes named in `apply`; history tensors are
-/// (5, R, R) and are dropped when R changes, so no plane is read at another size.
+/// SAFETY: the scratch is sized in `measure` for the crop's R (9 planes and each band's
+/// rows, `Bands`) and carved into the planes named in `apply` and `blendBands`; history
+/// tensors are (5, R, R) and are dropped when R changes, so no plane is read at another size.
 public final class TemporalBlend {
     /// Earlier frames each crop is averaged with (the element's `window` − 1).
     public var frames = 3
@@ -52,10 +52,9 @@ public final class TemporalBlend {
     /// Entries leave only through `forget(tracks:)` (the track ended) or `reset()`.
     private var history: [UInt32: (size: Int, frames: [Tensor], shifts: [(Float, Float)])] = [:]
     /// Scratch for one crop size, R² floats each: this frame's luma and smoothed luma, its
-    /// gradients, an earlier luma moved onto it, the difference, its box mean, the weight
-    /// sums; 3·R² for an earlier restoration moved onto this one, 3·R² for this frame's
-    /// own; 4·R² of passes (one per plane moved at once); R of column sums per thread.
-    private var scratch = Tensor(shape: [0])
+    /// gradients, the box mean B, the weight sums, 3·R² for this frame's own restoration;
+    /// then each band's rows (`Bands`).
+    var scratch = Tensor(shape: [0])
     /// Planes are moved, box-filtered and weighed on the pool's threads.
     let pool: ThreadPool
 
@@ -77,9 +76,7 @@ public final class TemporalBlend {
         let measured = measured.flatMap { $0.track == track && $0.measurement == measurements ? $0.shift : nil }
         let luma = measured == nil ? measure(input, gradients: !entry.frames.isEmpty) : scratch.data
         let smooth = luma + plane, gx = smooth + plane, gy = gx + plane
-        let moved = gy + plane, difference = moved + plane, box = difference + plane
-        let weights = box + plane, movedOutput = weights + plane, own = movedOutput + 3 * plane
-        let pass = own + 3 * plane, columns = pass + 4 * plane
+        let box = gy + plane, weights = box + plane, own = weights + plane
         let y = output.data
         own.update(from: y, count: 3 * plane)
         // The alignment leaves a face's crops a pixel or two apart from frame to frame:
@@ -96,48 +93,9 @@ public final class TemporalBlend {
             var (dx, dy) = ownShift
             for n in stride(from: entry.frames.count - 1, through: 0, by: -1) {  // newest first
                 if n < entry.frames.count - 1 { (dx, dy) = (dx + entry.shifts[n + 1].0, dy + entry.shifts[n + 1].1) }
-                // The earlier luma (plane 0) and restoration (planes 2–4), a plane per item.
-                let e = UnsafePointer(entry.frames[n].data)
-                pool.parallelFor(4) { i in
-                    Self.translate(e + (i == 0 ? 0 : (i + 1) * plane), by: dx, dy,
-                                   into: i == 0 ? moved : movedOutput + (i - 1) * plane, pass: pass + i * plane, size: r)
-                }
-                eightAtATime(0..<plane) { k in
-                    let d = vload(luma + k) - vload(moved + k)
-                    vstore(d * d, difference + k)
-                } tail: { k in difference[k] = (luma[k] - moved[k]) * (luma[k] - moved[k]) }
-                boxMean(difference, into: box, pass: pass, columns: columns, size: r, radius: Self.radius)
-                // 2σ² from where the crops agree best: a low quantile, scaled by where that
-                // quantile lies for noise alone (`noiseQuantile`); a median would count fine
-                // texture (hair, fabric), which resampling changes slightly from frame to
-                // frame, as noise and blur it.
-                let noise = max(quantile(box, plane, 0.1) / Self.noiseQuantile, 2 * Self.minimumNoise * Self.minimumNoise)
-                let (scale, strength, falloff) = (1 / noise, strength, Self.falloff)
-                let o = UnsafePointer(movedOutput), w = difference  // the difference is spent
-                pool.parallelRanges(plane, minimum: 4096) { part in
-                    eightAtATime(part) { k in
-                        let excess = vload(box + k) * scale - 1   // clamped by a blend: pointwiseMax is a call per vector
-                        vstore(-falloff * excess.replacing(with: 0, where: excess .< 0), w + k)
-                    } tail: { k in w[k] = -falloff * max(0, box[k] * scale - 1) }
-                    expInPlace(w + part.lowerBound, part.count)
-                    eightAtATime(part) { k in
-                        let wk = strength * vload(w + k)
-                        vstore(vload(weights + k) + wk, weights + k)
-                        for c in 0..<3 { vstore(vload(y + c * plane + k) + wk * vload(o + c * plane + k), y + c * plane + k) }
-                    } tail: { k in
-                        let wk = strength * w[k]
-                        weights[k] += wk
-                        for c in 0..<3 { y[c * plane + k] += wk * o[c * plane + k] }
-                    }
-                }
-            }
-            pool.parallelRanges(plane, minimum: 4096) { part in
-                eightAtATime(part) { k in
-                    let inverse = 1 / vload(weights + k)
-                    for c in 0..<3 { vstore(vload(y + c * plane + k) * inverse, y + c * plane + k) }
-                } tail: { k in
-                    for c in 0..<3 { y[c * plane + k] /= weights[k] }
-                }
+                let move = Move(dx: dx, dy: dy, size: r)
+                let earlier = UnsafePointer(entry.frames[n].data)
+                blendBands(earlier, move: move, luma: luma, box: box, weights: weights, output: y, last: n == 0)
             }
         }
         // Remember this frame's lumas and its own restoration (the average is not fed back:
@@ -184,12 +142,16 @@ public final class TemporalBlend {
     private func measure(_ input: Tensor, gradients: Bool) -> UnsafeMutablePointer<Float> {
         let r = input.dim(-1), plane = r * r
         measurements &+= 1
-        let size = 18 * plane + pool.threads * r
+        let bands = Bands(size: r, parts: pool.threads)
+        let size = 9 * plane + bands.parts * bands.floats
         if scratch.count != size { scratch = Tensor(shape: [size]) }
         let luma = scratch.data, smooth = luma + plane, x = input.data
-        let pass = luma + 14 * plane, columns = luma + 18 * plane  // the planes `apply` uses for them
         for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
-        boxMean(luma, into: smooth, pass: pass, columns: columns, size: r, radius: 2)
+        let sums = bands.sums(luma + 9 * plane)
+        pool.parallelFor(bands.parts) { part in
+            Self.boxRows(bands.rows(part), radius: 2, size: r, source: { UnsafePointer(luma + $0 * r) },
+                         sums: sums(part), into: { smooth + $0 * r })
+        }
         if gradients { Self.gradients(smooth, smooth + plane, smooth + 2 * plane, size: r) }
         return luma
     }
@@ -206,7 +168,7 @@ public final class TemporalBlend {
 
     private var samples: [Float] = []
     /// The q-quantile of every 29th of x's n values (thousands at face sizes: enough for a level).
-    private func quantile(_ x: UnsafePointer<Float>, _ n: Int, _ q: Float) -> Float {
+    func quantile(_ x: UnsafePointer<Float>, _ n: Int, _ q: Float) -> Float {
         samples.removeAll(keepingCapacity: true)
         for k in stride(from: 0, to: n, by: 29) { samples.append(x[k]) }
         let k = Int(Float(samples.count - 1) * q)
