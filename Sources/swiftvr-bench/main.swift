@@ -5,6 +5,7 @@ import Glibc
 //   swiftvr-bench restore [--model PATH] [--runs N] [--crop R]
 //   swiftvr-bench blend [--runs N] [--crop R]
 //   swiftvr-bench layers [--model PATH] [--runs N] [--crop R] [--only TEXT]
+//   swiftvr-bench pixels [--runs N] [--crop R] [--face SIDE]
 //   swiftvr-bench sgemm [--runs N]
 let args = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -37,6 +38,14 @@ case "restore":
     }
 case "blend":
     RestoreBench.blend(runs: Int(option("--runs") ?? "") ?? 10, crops: option("--crop").flatMap(Int.init).map { [$0] } ?? [128, 256])
+case "pixels":
+    do {
+        try PixelBench.run(runs: Int(option("--runs") ?? "") ?? 20, crop: option("--crop").flatMap(Int.init) ?? 256,
+                           faces: option("--face").flatMap(Int.init).map { [$0] } ?? [150, 300, 600])
+    } catch {
+        printError("swiftvr-bench: \(error)")
+        exit(1)
+    }
 case "layers":
     do {
         try LayerBench.run(modelPath: option("--model") ?? "models/swiftvr-restorer.safetensors",
@@ -47,6 +56,6 @@ case "layers":
         exit(1)
     }
 default:
-    printError("usage: swiftvr-bench detect|restore|blend|layers|sgemm [--model PATH] [--frames DIR] [--threads N] [--runs N]")
+    printError("usage: swiftvr-bench detect|restore|blend|pixels|layers|sgemm [--model PATH] [--frames DIR] [--threads N] [--runs N]")
     exit(2)
 }

@@ -27,7 +27,7 @@ public enum PasteBack {
     }
 
     /// Frame pixels (x0..<x1, y0..<y1) the crop can reach, clipped to the frame.
-    static func footprint(_ crop: FaceCrop, width: Int, height: Int) -> (x0: Int, y0: Int, x1: Int, y1: Int) {
+    public static func footprint(_ crop: FaceCrop, width: Int, height: Int) -> (x0: Int, y0: Int, x1: Int, y1: Int) {
         let inv = crop.toCrop.inverse
         let s = Float(crop.size)
         let corners = [inv.apply(0, 0), inv.apply(s, 0), inv.apply(0, s), inv.apply(s, s)]
