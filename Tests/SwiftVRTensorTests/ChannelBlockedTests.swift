@@ -27,6 +27,30 @@ final class ChannelBlockedTests: XCTestCase {
         }
     }
 
+    /// The gated 1×1 kernel (NAFNet's expand + simple gate in one pass) against the plain
+    /// kernel followed by the gate: block k of the output is block k times block k + C/8,
+    /// bit for bit (the same sums, the same product), over short tiles and 1–3 gate blocks.
+    func testGatedPointwiseIsThePlainKernelThenTheGate() {
+        for (cin, half, pixels) in [(8, 8, 1), (16, 16, 7), (32, 24, 13), (16, 8, 35)] {
+            let conv = Conv2d(weight: random([2 * half, cin, 1, 1]), bias: random([2 * half]))
+            let x = random([1, cin, 1, pixels])
+            let arena = Arena()
+            let xb = ChannelBlocked.from(x, arena: arena)
+            let full = arena.tensor([1, 2 * half / 8, 1, pixels, 8]), gated = arena.tensor([1, half / 8, 1, pixels, 8])
+            PointwiseBlocked(conv)(x: xb.data, xStride: pixels * 8, pixels: pixels, y: full.data, yStride: pixels * 8, relu: false)
+            PointwiseBlocked(gating: conv.parameters)(x: xb.data, xStride: pixels * 8, pixels: pixels, y: gated.data,
+                                                      yStride: pixels * 8, relu: false)
+            let plane = pixels * 8
+            var differing = 0
+            for k in 0..<(half / 8) {
+                for i in 0..<plane where gated.data[k * plane + i] != full.data[k * plane + i] * full.data[(k + half / 8) * plane + i] {
+                    differing += 1
+                }
+            }
+            XCTAssertEqual(differing, 0, "\(cin)→2·\(half) × \(pixels)")
+        }
+    }
+
     /// A linear layer's rows through the blocked kernel (widths multiples of 8) against
     /// plain sums, over row counts that leave short tiles, output blocks in odd numbers
     /// (24, 40) and the restorer's token shapes; other widths take SGEMM, also checked.

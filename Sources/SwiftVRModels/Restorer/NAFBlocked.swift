@@ -42,7 +42,7 @@ public struct NAFBlocked: Sendable {
         (self.eps, self.sca) = (eps, sca)
         self.expand = PointwiseBlocked(Self.afterNorm(expand, norm1))
         self.depthwise = DepthwiseBlocked(depthwise)
-        self.ffn1 = PointwiseBlocked(Self.afterNorm(ffn1, norm2))
+        self.ffn1 = PointwiseBlocked(gating: Self.afterNorm(ffn1, norm2).parameters)
         self.proj = PointwiseBlocked(Self.scaled(proj, by: beta))
         self.ffn2 = PointwiseBlocked(Self.scaled(ffn2, by: gamma))
     }
@@ -157,10 +157,10 @@ public struct NAFBlocked: Sendable {
                            pixels hw: Int, into out: UnsafeMutablePointer<Float>, arena: Arena, pool: ThreadPool) {
         let c = channels, cb = c / 8, q = Self.chunk, plane = hw * 8
         let parts = max(1, min(pool.threads, (hw + q - 1) / q))
-        let perThread = c * q + 2 * c * q + c * q
+        let perThread = c * q + c * q
         let scratch = arena.scratch(parts * perThread)
         pool.parallelFor(parts) { part in
-            let scaled = scratch + part * perThread, expanded = scaled + c * q, gatedBuf = expanded + 2 * c * q
+            let scaled = scratch + part * perThread, gatedBuf = scaled + c * q
             var p0 = hw * part / parts
             let end = hw * (part + 1) / parts
             while p0 < end {
@@ -174,11 +174,7 @@ public struct NAFBlocked: Sendable {
                 proj(x: scaled, xStride: q * 8, pixels: count, y: mid, yStride: plane, relu: false,
                      residual: UnsafePointer(x + p0 * 8), rStride: plane)
                 normalise(mid, stride: plane, pixels: count, into: scaled, outStride: q * 8)
-                ffn1(x: scaled, xStride: q * 8, pixels: count, y: expanded, yStride: q * 8, relu: false)
-                for k in 0..<cb {
-                    let (a, g, dst) = (expanded + k * q * 8, expanded + (k + cb) * q * 8, gatedBuf + k * q * 8)
-                    for p in 0..<count { vstore(vload(a + p &* 8) * vload(g + p &* 8), dst + p &* 8) }
-                }
+                ffn1(x: scaled, xStride: q * 8, pixels: count, y: gatedBuf, yStride: q * 8, relu: false)   // gated
                 ffn2(x: gatedBuf, xStride: q * 8, pixels: count, y: mid, yStride: plane, relu: false,
                      residual: UnsafePointer(mid), rStride: plane)
                 p0 += count

@@ -96,8 +96,23 @@ public struct FaceCrop {
                              _ toFrame: SimilarityTransform, _ n: Int, _ out: Tensor) {
         let size = out.dim(-1), plane = size * size
         let inv = 1 / Float(n * n)
+        let (ox, oy) = (Float(origin.x) + 0.5, Float(origin.y) + 0.5)
         // Rows of the crop are independent: split them over the pool.
         ThreadPool.shared.parallelRanges(size, minimum: 16) { rows in
+            // One sample per crop pixel (a face up to twice the crop): its centre, and the
+            // same arithmetic as the general loop below without its per-sample loops.
+            guard n > 1 else {
+                for v in rows {
+                    let cv = Float(v) + 0.5
+                    for u in 0..<size {
+                        let q = toFrame.apply(Float(u) + 0.5, cv)
+                        let c = bicubic(region, width: rw, height: rh, q.x - ox, q.y - oy)
+                        let o = v * size + u
+                        (out.data[o], out.data[plane + o], out.data[2 * plane + o]) = (c.x, c.y, c.z)
+                    }
+                }
+                return
+            }
             for v in rows {
                 for u in 0..<size {
                     var acc = SIMD4<Float>(repeating: 0)

@@ -18,6 +18,9 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
     /// (out/8, in, 8): for output block o and input channel i, the eight weights W[8o…8o+7, i].
     let packed: Tensor
     let bias: Tensor  // (out), zeros when the layer has none
+    /// NAFNet's simple gate after the layer (`init(gating:)`): output block k is the
+    /// product of the layer's blocks k and k + out/16, which are packed side by side.
+    public let gated: Bool
     static let tilePixels = 6
 
     /// Any 1×1 convolution: other channel counts are padded to multiples of 8.
@@ -36,6 +39,27 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
         }
         bias = Tensor(shape: [outChannels])
         if let b = conv.bias { bias.data.update(from: b.data, count: cout) }
+        gated = false
+    }
+
+    /// A 1×1 convolution to 2C channels followed by the simple gate (first C channels times
+    /// the last C): C/8 output blocks, each the product of the pair of blocks the tile
+    /// computes together, so the 2C channels are never stored. C must be a multiple of 8.
+    public init(gating conv: ConvParameters) {
+        precondition(Self.fits(conv) && conv.outChannels % 16 == 0 && conv.inChannels % 8 == 0,
+                     "gated pointwise: a 1×1 convolution to a multiple of 16 channels")
+        let plain = PointwiseBlocked(conv)
+        let (k, half) = (plain.inChannels, plain.outChannels / 16)
+        inChannels = k
+        outChannels = plain.outChannels / 2
+        packed = Tensor(shape: plain.packed.shape)
+        bias = Tensor(shape: plain.bias.shape)
+        for b in 0..<2 * half {                         // block b of the layer → slot 2(b mod half) + b / half
+            let slot = 2 * (b % half) + b / half
+            (packed.data + slot * k * 8).update(from: plain.packed.data + b * k * 8, count: k * 8)
+            (bias.data + slot * 8).update(from: plain.bias.data + b * 8, count: 8)
+        }
+        gated = true
     }
 
     /// The layer over a whole blocked tensor (N, in/8, H, W, 8) → (N, out/8, H, W, 8) from
@@ -108,7 +132,8 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
     }
 
     func run(_ t: Operands, pixels: Int) {
-        let blocks = outChannels / ChannelBlocked.width
+        precondition(!gated || (!t.relu && t.r == nil), "gated pointwise: no activation or residual after the gate")
+        let blocks = (gated ? 2 * outChannels : outChannels) / ChannelBlocked.width
         // Pixels in chunks whose inputs stay in L2 while every output block pair passes
         // over them; each pair's weights (in · 16 floats) stay in L1 across the chunk.
         let chunk = max(1, Self.chunkFloats / (inChannels * Self.tilePixels)) * Self.tilePixels
@@ -116,7 +141,7 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
         while c0 < pixels {
             let c1 = min(pixels, c0 + chunk)
             var o = 0
-            if blocks % 2 == 1 && blocks >= 3 {
+            if !gated && blocks % 2 == 1 && blocks >= 3 {
                 // An odd count (24 channels): three blocks × 3 pixels first, the rest in pairs.
                 var p = c0
                 while p < c1 {
@@ -197,7 +222,10 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
                 pb += 64
                 i &+= 8
             }
-            if count == Self.tilePixels {
+            if gated {
+                let half = (a0 * b0, a1 * b1, a2 * b2, a3 * b3, a4 * b4, a5 * b5)   // first half × second half
+                store(half, count, u, block: o / 2)
+            } else if count == Self.tilePixels {
                 // Straight from the registers: the loop over a short tile's pixels goes
                 // through memory.
                 let (y, yp, relu) = (u.y, u.yPixelStride, u.relu)
