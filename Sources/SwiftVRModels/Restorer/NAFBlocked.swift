@@ -78,13 +78,15 @@ public struct NAFBlocked: Sendable {
         let (n, cb, h, w) = (x.dim(0), x.dim(1), x.dim(2), x.dim(3))
         precondition(x.shape.count == 5 && cb * 8 == channels, "blocked NAF block: input \(x.shape), block wants \(channels) channels")
         let out = arena.tensor(x.shape)
+        // y, one image at a time, is scratch: every block of a pass gates into the same memory,
+        // which stays in cache, where a tensor per block added a megabyte each at R/2.
         arena.scoped {
-            let y = arena.tensor(x.shape)
+            let y = arena.scratch(channels * h * w)
             for b in 0..<n {
                 let off = b * channels * h * w
-                let mean = gated(x.data + off, h: h, w: w, into: y.data + off, arena: arena, pool: pool)
+                let mean = gated(x.data + off, h: h, w: w, into: y, arena: arena, pool: pool)
                 let s = sca(mean, arena: arena)                                  // (1, C)
-                pixelwise(x.data + off, y.data + off, scale: s.data, pixels: h * w, into: out.data + off, arena: arena, pool: pool)
+                pixelwise(x.data + off, y, scale: s.data, pixels: h * w, into: out.data + off, arena: arena, pool: pool)
             }
         }
         return out
