@@ -15,7 +15,8 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
     /// The layer's channel counts rounded up to multiples of 8: other counts are padded
     /// with zero weights (the extra outputs are zeros, the extra inputs are ignored).
     public let inChannels: Int, outChannels: Int
-    /// (out/8, in, 8): for output block o and input channel i, the eight weights W[8o…8o+7, i].
+    /// (out/8, in, 8): for output block o and input channel i, the eight weights W[8o…8o+7, i]
+    /// (gated: twice the blocks, each gate pair side by side).
     let packed: Tensor
     let bias: Tensor  // (out), zeros when the layer has none
     /// NAFNet's simple gate after the layer (`init(gating:)`): output block k is the
@@ -40,26 +41,6 @@ public struct PointwiseBlocked: ConvKernel, Sendable {
         bias = Tensor(shape: [outChannels])
         if let b = conv.bias { bias.data.update(from: b.data, count: cout) }
         gated = false
-    }
-
-    /// A 1×1 convolution to 2C channels followed by the simple gate (first C channels times
-    /// the last C): C/8 output blocks, each the product of the pair of blocks the tile
-    /// computes together, so the 2C channels are never stored. C must be a multiple of 8.
-    public init(gating conv: ConvParameters) {
-        precondition(Self.fits(conv) && conv.outChannels % 16 == 0 && conv.inChannels % 8 == 0,
-                     "gated pointwise: a 1×1 convolution to a multiple of 16 channels")
-        let plain = PointwiseBlocked(conv)
-        let (k, half) = (plain.inChannels, plain.outChannels / 16)
-        inChannels = k
-        outChannels = plain.outChannels / 2
-        packed = Tensor(shape: plain.packed.shape)
-        bias = Tensor(shape: plain.bias.shape)
-        for b in 0..<2 * half {                         // block b of the layer → slot 2(b mod half) + b / half
-            let slot = 2 * (b % half) + b / half
-            (packed.data + slot * k * 8).update(from: plain.packed.data + b * k * 8, count: k * 8)
-            (bias.data + slot * 8).update(from: plain.bias.data + b * 8, count: 8)
-        }
-        gated = true
     }
 
     /// The layer over a whole blocked tensor (N, in/8, H, W, 8) → (N, out/8, H, W, 8) from
