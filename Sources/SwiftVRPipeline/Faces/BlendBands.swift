@@ -62,8 +62,10 @@ extension TemporalBlend {
                     d[j] = v * v
                 }
             }
-            Self.boxRows(rows, radius: k, size: r, source: { UnsafePointer(buf.moved + ($0 - moved.lowerBound) * r) },
-                         sums: buf.sums, into: { box + $0 * r })
+            Self.boxRows(rows, radius: k, size: r, source: { i in
+                precondition(moved.contains(i), "temporal blend: row \(i) outside the band's moved rows \(moved)")
+                return UnsafePointer(buf.moved + (i - moved.lowerBound) * r)
+            }, sums: buf.sums, into: { box + $0 * r })
             // The earlier restoration's row passes, for the weighing below.
             let outputs = move.passRows(rows)
             for c in 0..<3 {

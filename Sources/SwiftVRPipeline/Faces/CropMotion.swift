@@ -157,17 +157,17 @@ extension TemporalBlend {
     static func boxRows(_ rows: Range<Int>, radius k: Int, size r: Int, source: (Int) -> UnsafePointer<Float>,
                         sums: UnsafeMutablePointer<Float>, into target: (Int) -> UnsafeMutablePointer<Float>) {
         guard let top = rows.first else { return }
-        // The sums just before the first row: rows top − k − 1 … top + k − 1 (the first
-        // leaves again at row `top`).
+        // The sums of rows top − k … top + k − 1: the first row's box less its last row.
+        // Only rows within `radius` of `rows` are read.
         sums.initialize(repeating: 0, count: r)
         @inline(__always) func add(_ row: Int, _ sign: Float) {
             let p = source(row)
             eightAtATime(0..<r) { j in vstore(vload(sums + j) + sign * vload(p + j), sums + j) } tail: { j in sums[j] += sign * p[j] }
         }
-        for t in max(0, top - k - 1)..<min(r, top + k) { add(t, 1) }
+        for t in max(0, top - k)..<min(r, top + k) { add(t, 1) }
         for i in rows {
             if i + k < r { add(i + k, 1) }
-            if i - k - 1 >= 0 { add(i - k - 1, -1) }
+            if i > top && i - k - 1 >= 0 { add(i - k - 1, -1) }
             let (t0, t1) = (max(0, i - k), min(r - 1, i + k))
             let out = target(i), rowCount = Float(t1 - t0 + 1)
             func edge(_ j: Int) {
