@@ -8,7 +8,8 @@ per-frame latency (median and p99, GStreamer's latency tracer, source to sink) a
 RSS, a reference pipeline without swiftvr (parse only) measured in the same run, the
 per-stage breakdown from the element's own `stage-ms` debug lines (the element's defaults,
 detect-every 5 included; one more pair of runs sets detect-every 1 and 5 side by side), and the OpenBLAS
-SGEMM rate at the models' shapes with the fraction of it the GEMM-heavy stages reach.
+SGEMM rate at the models' shapes with the fraction of it the GEMM-heavy stages reach, and
+the per-face pixel stages in ns per pixel (`swiftvr-bench pixels`).
 Writes docs/bench-fps.png (FPS against resolution and face count).
 
 The restorer is the shipped model (models/swiftvr-restorer.safetensors), as the
@@ -103,6 +104,25 @@ def pct(values, p):
     return s[min(len(s) - 1, int(p / 100 * len(s)))]
 
 
+def print_pixel_stages():
+    """The per-face pixel stages in ns per pixel (`swiftvr-bench pixels`): alignment per crop
+    pixel and paste-back per frame pixel the crop reaches, one turned face on a 1920×1080
+    I420 frame, faces 150, 300 and 600 pixels wide, the crop 256²."""
+    out = subprocess.run([os.path.join(ROOT, ".build", "release", "swiftvr-bench"), "pixels", "--runs", "20"],
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    rows = {}
+    for line in out:
+        p = line.split()
+        if len(p) == 7 and p[0] == "pixels":
+            rows.setdefault(int(p[1]), {})[p[3]] = (float(p[4]), float(p[5]), int(p[6]))
+    print("\n### The pixel stages per pixel (swiftvr-bench pixels: one turned face, 1920x1080 I420, crop 256², 2 threads)\n")
+    print("| face width | alignment ms | ns per crop pixel | frame pixels reached | paste-back ms | ns per frame pixel |")
+    print("|---|---|---|---|---|---|")
+    for face in sorted(rows):
+        a, q = rows[face]["align"], rows[face]["paste"]
+        print(f"| {face} | {a[0]:.2f} | {a[1]:.1f} | {q[2]:,} | {q[0]:.2f} | {q[1]:.1f} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=30)
@@ -191,6 +211,7 @@ def main():
     for l in sgemm:
         p = l.split(maxsplit=5)
         print(f"| {p[1]}×{p[2]}×{p[3]} | {p[5]} | {float(p[4]):.1f} |")
+    print_pixel_stages()
     print("\n### Whole-frame detection every frame or every 5th (1280x720, 1 face, window 4, R 256)\n")
     print("| detect-every | FPS | detection ms per frame | resample ms per frame | latency p50 / p99 (ms) |")
     print("|---|---|---|---|---|")
