@@ -115,7 +115,7 @@ extension WindowAttention {
         // tables, and each window's buffer holds four (L, hd) blocks and its scratch.
         precondition(indices.allSatisfy { (0..<n).contains($0) } && min(layout.cos.count, layout.sin.count) >= n * (hd / 2),
                      "window attention: the layout does not match \(n) tokens")
-        let longest = lengths.max() ?? 0
+        guard let longest = lengths.max(), firstJob.last! > 0 else { return }   // no window: nothing to attend
         let buffer = 4 * longest * hd + windowAttentionScratch(keys: longest, d: hd)
         let jobs = firstJob.last!
         withUnsafePointers(firstJob, firstIndex, lengths, counts) { firstJob, firstIndex, lengths, counts in

@@ -76,13 +76,16 @@ func rotateHead(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Floa
 }
 
 /// Raw pointers to the elements of several arrays at once, for loops that run on the
-/// pool (an array read from two threads bounces its reference count between them).
+/// pool (an array read from two threads bounces its reference count between them). The
+/// arrays must not be empty (callers with nothing to do return before).
 func withUnsafePointers<A, B, R>(_ a: [A], _ b: [B], _ body: (UnsafePointer<A>, UnsafePointer<B>) -> R) -> R {
-    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in body(a.baseAddress!, b.baseAddress!) } }
+    precondition(!a.isEmpty && !b.isEmpty, "withUnsafePointers: an empty array has no element pointer")
+    return a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in body(a.baseAddress!, b.baseAddress!) } }
 }
 
 func withUnsafePointers<A, B, C, R>(_ a: [A], _ b: [B], _ c: [C], _ body: (UnsafePointer<A>, UnsafePointer<B>, UnsafePointer<C>) -> R) -> R {
-    withUnsafePointers(a, b) { a, b in c.withUnsafeBufferPointer { c in body(a, b, c.baseAddress!) } }
+    precondition(!c.isEmpty, "withUnsafePointers: an empty array has no element pointer")
+    return withUnsafePointers(a, b) { a, b in c.withUnsafeBufferPointer { c in body(a, b, c.baseAddress!) } }
 }
 
 func withUnsafePointers<A, B, C, D, R>(_ a: [A], _ b: [B], _ c: [C], _ d: [D],

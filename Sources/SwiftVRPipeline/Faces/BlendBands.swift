@@ -25,8 +25,8 @@ extension TemporalBlend {
         /// Per band: its luma rows, moved rows, three planes' output rows, and one row of sums.
         var floats: Int { (lumaRows + movedRows + 3 * outputRows + 1) * size }
         /// Band `part`'s row of sums, in the bands' buffers at `base`.
-        func sums(_ base: UnsafeMutablePointer<Float>) -> (Int) -> UnsafeMutablePointer<Float> {
-            { part in base + part * floats + floats - size }
+        func sums(_ base: UnsafeMutablePointer<Float>, part: Int) -> UnsafeMutablePointer<Float> {
+            base + part * floats + floats - size
         }
     }
 

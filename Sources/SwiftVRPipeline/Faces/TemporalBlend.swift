@@ -147,10 +147,9 @@ public final class TemporalBlend {
         if scratch.count != size { scratch = Tensor(shape: [size]) }
         let luma = scratch.data, smooth = luma + plane, x = input.data
         for k in 0..<plane { luma[k] = (x[k] + x[plane + k] + x[2 * plane + k]) / 3 }
-        let sums = bands.sums(luma + 9 * plane)
         pool.parallelFor(bands.parts) { part in
             Self.boxRows(bands.rows(part), radius: 2, size: r, source: { UnsafePointer(luma + $0 * r) },
-                         sums: sums(part), into: { smooth + $0 * r })
+                         sums: bands.sums(luma + 9 * plane, part: part), into: { smooth + $0 * r })
         }
         if gradients { Self.gradients(smooth, smooth + plane, smooth + 2 * plane, size: r) }
         return luma
